@@ -1,0 +1,200 @@
+"""Typed differences between the old and new models of a change.
+
+``compare`` produces these; ``judge`` turns them into findings. A fact says
+what happened, never whether it is allowed: that depends on the tier.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.findings import Side
+from bot.model import CompatEntry, FieldModel, PropertyModel, Registration, VmsdModel
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Fact:
+    path: str
+    line: int | None
+    side: Side = Side.NEW
+    vmsd: str | None = None
+    """Section name of the VMSD the fact is about (C identifier when unresolved)."""
+    subject: str | None = None
+
+
+# --- fields -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FieldAdded(Fact):
+    field: FieldModel
+    at_end: bool
+    vmsd_version_old: int
+    vmsd_version_new: int
+    in_new_vmsd_version: bool
+    """The field is ``_V`` gated at a version the VMSD gained in this change."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FieldRemoved(Fact):
+    field: FieldModel
+    replacement: FieldModel | None
+    """The ``VMSTATE_UNUSED`` put in its place, if any."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FieldChanged(Fact):
+    old: FieldModel
+    new: FieldModel
+    what: str
+    """``size``, ``type``, ``count``, ``nested`` or ``gate``."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FieldsReordered(Fact):
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FieldVersionAboveVmsd(Fact):
+    field: FieldModel
+    vmsd_version: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TestComparesVersionEq(Fact):
+    field: FieldModel
+    function: str
+
+
+# --- VMSDs --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VersionBumped(Fact):
+    old: int
+    new: int
+    nested_in: tuple[str, ...]
+    """VMSDs that embed this one with ``VMSTATE_STRUCT*`` (no version on the wire)."""
+    is_subsection: bool
+    added_versioned_fields: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VersionLowered(Fact):
+    old: int
+    new: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MinimumVersionRaised(Fact):
+    old: int
+    new: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VmsdRenamed(Fact):
+    old_name: str
+    new_name: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VmsdRemoved(Fact):
+    old: VmsdModel
+    registered: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EndOfListMissing(Fact):
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UnmigratableAdded(Fact):
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SubsectionAdded(Fact):
+    sub: VmsdModel | None
+    needed: str | None
+    gate: str | None
+    """What makes ``.needed`` false for old machine types: the property member it
+    reads, when that member is backed by a property; None if nothing does."""
+    new_parent: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SubsectionRemoved(Fact):
+    sub_name: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SubsectionNameInvalid(Fact):
+    parent_name: str
+    sub_name: str
+    problem: str
+    """``prefix`` or ``duplicate``."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NeededRemoved(Fact):
+    function: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SecondRegistration(Fact):
+    registration: Registration
+    others: tuple[str, ...]
+
+
+# --- compat and properties ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompatEntryAdded(Fact):
+    entry: CompatEntry
+    newest: str | None
+    """Name of the newest array of the same family, when known."""
+    array_is_new: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompatEntryRemoved(Fact):
+    entry: CompatEntry
+    array_removed: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompatEntryMoved(Fact):
+    entry: CompatEntry
+    old_array: str
+    new_array: str
+    narrowed: bool
+    """True when moved to a newer array: machines in between lose the compat value."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PropertyAdded(Fact):
+    prop: PropertyModel
+    compat: tuple[CompatEntry, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PropertyDefaultChanged(Fact):
+    old: PropertyModel
+    new: PropertyModel
+    compat: tuple[CompatEntry, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompatDoneRight(Fact):
+    prop: PropertyModel
+    entry: CompatEntry
+    gate: str
+    """The subsection or ``_TEST`` field gated by the property."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RustTwinOneSided(Fact):
+    twin: str

@@ -1,0 +1,162 @@
+"""What a webhook delivery means, whichever forge sent it.
+
+The per-forge parsers (`gitlab_events`, `github_events`) verify, decode and
+normalise a delivery into a `ForgeEvent` in one call, or raise a `DeliveryError`
+that carries the HTTP status to answer with. Pure: bytes and mappings in,
+frozen values out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class DeliveryError(Exception):
+    """A delivery refused; ``status`` is the HTTP status to answer with."""
+
+    status: int = 400
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        if status is not None:
+            self.status = status
+
+
+class SignatureError(DeliveryError):
+    """Missing, unexpected or wrong signature or token."""
+
+    status = 401
+
+
+class MalformedDelivery(DeliveryError):
+    """The body or a required header cannot be decoded."""
+
+    status = 400
+
+
+class EventKind(StrEnum):
+    REVIEW = "review"
+    """New commits, open or reopen: review the head."""
+    LABELS = "labels"
+    """Labels changed: re-evaluate overrides (a review of the same head)."""
+    CLOSED = "closed"
+    MERGED = "merged"
+    IGNORED = "ignored"
+
+
+@dataclass(frozen=True, slots=True)
+class MergeRequestRef:
+    """Which merge request or pull request, on which forge."""
+
+    forge: str
+    project: str
+    """``group/project`` (GitLab) or ``owner/repo`` (GitHub)."""
+    number: int
+    project_id: int | None = None
+    """GitLab's numeric project id; GitHub's repository id."""
+    installation_id: int | None = None
+    """GitHub App installation that delivered the event."""
+
+    @property
+    def key(self) -> str:
+        return f"{self.forge}:{self.project}!{self.number}"
+
+
+@dataclass(frozen=True, slots=True)
+class ForgeEvent:
+    """One delivery, normalised."""
+
+    forge: str
+    delivery_id: str
+    event: str
+    action: str
+    kind: EventKind
+    ref: MergeRequestRef | None = None
+    head_sha: str | None = None
+    actor: str | None = None
+    title: str = ""
+    author: str | None = None
+    url: str | None = None
+    labels: tuple[str, ...] = ()
+    state: str | None = None
+    """``open``, ``closed`` or ``merged``."""
+    labels_added: tuple[str, ...] = ()
+    labels_removed: tuple[str, ...] = ()
+    reason: str = ""
+    """Why an event is ignored, or what triggered a review."""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["kind"] = str(self.kind)
+        data["extra"] = dict(self.extra)
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ForgeEvent:
+        ref = data.get("ref")
+        return cls(
+            forge=data["forge"],
+            delivery_id=data["delivery_id"],
+            event=data["event"],
+            action=data["action"],
+            kind=EventKind(data["kind"]),
+            ref=MergeRequestRef(**ref) if ref else None,
+            head_sha=data.get("head_sha"),
+            actor=data.get("actor"),
+            title=data.get("title", ""),
+            author=data.get("author"),
+            url=data.get("url"),
+            labels=tuple(data.get("labels", ())),
+            state=data.get("state"),
+            labels_added=tuple(data.get("labels_added", ())),
+            labels_removed=tuple(data.get("labels_removed", ())),
+            reason=data.get("reason", ""),
+            extra=dict(data.get("extra", {})),
+        )
+
+
+def header(headers: Mapping[str, str], name: str) -> str | None:
+    """A header by case-insensitive name (aiohttp's mapping already is)."""
+    value = headers.get(name)
+    if value is not None:
+        return value
+    lowered = name.lower()
+    for key, val in headers.items():
+        if key.lower() == lowered:
+            return val
+    return None
+
+
+def decode_json(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise MalformedDelivery(f"body is not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise MalformedDelivery("body is not a JSON object")
+    return data
+
+
+def body_digest(body: bytes) -> str:
+    """A delivery id for forges that send none: the same body is the same delivery."""
+    return "sha256:" + hashlib.sha256(body).hexdigest()
+
+
+def as_str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def as_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None

@@ -1,0 +1,1 @@
+"""Read C text into a migration model (VMSDs, compat arrays, properties...)."""

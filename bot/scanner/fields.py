@@ -1,0 +1,156 @@
+"""Turn one entry of a VMSD field list into a `FieldModel`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from bot.model import FieldModel
+from bot.scanner.cpp import ExpansionError, expand
+from bot.scanner.expr import (
+    address_of,
+    designated,
+    identifier,
+    int_value,
+    split_top,
+    string_value,
+    strip_parens,
+    text,
+)
+from bot.scanner.lexer import Kind, Token
+from bot.scanner.macros import MacroTable
+
+INFO_SIZES = {
+    "bool": 1,
+    "int8": 1,
+    "uint8": 1,
+    "uint8_equal": 1,
+    "int16": 2,
+    "uint16": 2,
+    "uint16_equal": 2,
+    "int32": 4,
+    "int32_equal": 4,
+    "int32_le": 4,
+    "uint32": 4,
+    "uint32_equal": 4,
+    "int64": 8,
+    "uint64": 8,
+    "uint64_equal": 8,
+    "float64": 8,
+    "cpudouble": 8,
+    "timer": 8,
+}
+
+_EXPANDABLE = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
+def interpret(
+    item: Sequence[Token], table: MacroTable, condition: str | None
+) -> tuple[list[FieldModel], str | None]:
+    """Fields for one list entry (a macro may stand for several), or a reason why not."""
+    toks = list(item)
+    if not toks:
+        return [], None
+    line = toks[0].line
+    head = toks[0]
+    macro = head.text if head.kind == Kind.IDENT else "{initializer}"
+    args: tuple[str, ...] = ()
+    if head.kind == Kind.IDENT and len(toks) > 1 and toks[1].text == "(":
+        args = tuple(text(a) for a in split_top(toks[2:-1]))
+    if head.text == "{":
+        inits = [toks]
+    else:
+        if head.kind != Kind.IDENT or head.text not in table.functions:
+            return [], f"{macro} is not a VMSTATE macro defined in the tree"
+        try:
+            expanded = expand(toks, table.functions, only=_expandable(table))
+        except ExpansionError as exc:
+            return [], f"{macro}: {exc}"
+        inits = split_top(expanded)
+    out: list[FieldModel] = []
+    for init in inits:
+        d = designated(init)
+        if d is None:
+            return [], f"{macro} does not expand to a VMStateField initializer"
+        out.append(_field(d, table, macro, args, line, condition))
+    return out, None
+
+
+def _expandable(table: MacroTable) -> list[str]:
+    return [n for n in table.functions if _EXPANDABLE.match(n)]
+
+
+def _field(
+    d: dict[str, list[Token]],
+    table: MacroTable,
+    macro: str,
+    args: tuple[str, ...],
+    line: int,
+    condition: str | None,
+) -> FieldModel:
+    flags = frozenset(
+        t.text for t in d.get("flags", []) if t.kind == Kind.IDENT and t.text.startswith("VMS_")
+    )
+    if "VMS_END" in flags:
+        return FieldModel(macro="VMSTATE_END_OF_LIST", args=(), line=line, name="", flags=flags)
+    ints = table.objects
+    name = string_value(d.get("name", []), table.strings) or "?"
+    info = address_of(d["info"]) if "info" in d else None
+    if info and info.startswith("vmstate_info_"):
+        info = info[len("vmstate_info_") :]
+    size: int | None = None
+    size_expr: str | None = None
+    if "size" in d:
+        size = int_value(strip_parens(d["size"]), ints)
+        if size is None:
+            size_expr = text(d["size"])
+    if size is None and info in INFO_SIZES:
+        size = INFO_SIZES[info]
+    count: str | None = None
+    if "num" in d:
+        n = int_value(d["num"], ints)
+        count = str(n) if n is not None else text(strip_parens(d["num"]))
+    elif "num_offset" in d:
+        count = "@" + (_offset_member(d["num_offset"]) or text(d["num_offset"]))
+    version: int | None = None
+    version_expr: str | None = None
+    if "version_id" in d:
+        version = int_value(strip_parens(d["version_id"]), ints)
+        if version is None:
+            version_expr = text(d["version_id"])
+    test = identifier(d["field_exists"]) if "field_exists" in d else None
+    if test == "NULL":
+        test = None
+    vmsd = address_of(d["vmsd"]) if "vmsd" in d else None
+    member = _offset_member(d["offset"]) if "offset" in d else None
+    if member is None and name not in ("?", "unused"):
+        member = name
+    understood = not (version is None and version_expr is not None)
+    return FieldModel(
+        macro=macro,
+        args=args,
+        line=line,
+        name=name,
+        member=member,
+        info=info,
+        size=size,
+        size_expr=size_expr,
+        count=count,
+        vmsd=vmsd,
+        version=version if version else None,
+        version_expr=version_expr,
+        test=test,
+        flags=flags,
+        condition=condition,
+        understood=understood,
+    )
+
+
+def _offset_member(tokens: Sequence[Token]) -> str | None:
+    """``vmstate_offset_value(S, member, T)`` and friends -> ``member``."""
+    toks = strip_parens(tokens)
+    if len(toks) > 3 and toks[0].kind == Kind.IDENT and toks[1].text == "(":
+        parts = split_top(toks[2:-1])
+        if len(parts) >= 2:
+            return text(parts[1])
+    return None

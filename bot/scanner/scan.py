@@ -1,0 +1,567 @@
+"""The scanner: C text in, `FileModel` out.
+
+Walks the top level of a file (tokens from libclang's lexer) and picks out
+VMSDs, named field arrays, compat arrays, qdev property arrays, TypeInfos,
+versioned machine definitions and the functions that ``.needed`` hooks and
+``_TEST`` predicates name. What it cannot follow becomes an `Unknown`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from bot.model import (
+    CompatArray,
+    CompatEntry,
+    FieldModel,
+    FileModel,
+    FunctionSummary,
+    MachineVersion,
+    PropertyModel,
+    Registration,
+    Unknown,
+    VmsdModel,
+)
+from bot.scanner.cpp import CodeToken, Define, ExpansionError, expand, split_directives
+from bot.scanner.expr import (
+    address_of,
+    designated,
+    identifier,
+    int_value,
+    matching,
+    split_top,
+    string_value,
+    strip_parens,
+    text,
+)
+from bot.scanner.fields import interpret
+from bot.scanner.lexer import Kind, LexError, Token, tokenize
+from bot.scanner.macros import MacroTable
+
+StringResolver = Callable[[str], str | None]
+"""Resolves a ``TYPE_*`` macro to its string, from headers of the tree."""
+
+_INTERESTING = re.compile(
+    rb"VMState|GlobalProperty|Property|_MACHINE|vmsd|vmstate_register|TypeInfo"
+)
+_COMPAT_NAME = re.compile(r"^(?P<family>[a-z0-9]+)_compat_(?P<major>\d+)_(?P<minor>\d+)$")
+_MACHINE_MACRO = re.compile(r"^DEFINE_(?P<family>\w*?)_?MACHINE(?P<rest>\w*)$")
+_HOOKS = ("pre_load", "post_load", "pre_save", "post_save", "post_load_errp", "pre_load_errp",
+          "pre_save_errp")
+_REGISTER_FUNCS = {
+    "vmstate_register": 2,
+    "vmstate_register_any": 1,
+    "vmstate_register_with_alias_id": 2,
+}
+
+
+@dataclass(slots=True)
+class _State:
+    path: str
+    table: MacroTable
+    resolve: StringResolver | None
+    vmsds: list[VmsdModel] = field(default_factory=list)
+    field_arrays: dict[str, tuple[list[list[CodeToken]], int]] = field(default_factory=dict)
+    compat: list[CompatArray] = field(default_factory=list)
+    props: list[PropertyModel] = field(default_factory=list)
+    machines: list[MachineVersion] = field(default_factory=list)
+    regs: list[Registration] = field(default_factory=list)
+    funcs: list[FunctionSummary] = field(default_factory=list)
+    types: list[tuple[str, str | None, str | None]] = field(default_factory=list)
+    unknowns: list[Unknown] = field(default_factory=list)
+    pending_vmsds: list[tuple[str, list[CodeToken], int, int, str | None]] = field(
+        default_factory=list
+    )
+
+    def string(self, tokens: Sequence[Token]) -> str | None:
+        direct = string_value(tokens, self.table.strings)
+        if direct is not None:
+            return direct
+        name = identifier(tokens)
+        if name and self.resolve:
+            return self.resolve(name)
+        return None
+
+
+def scan(
+    text_: str,
+    path: str,
+    table: MacroTable,
+    *,
+    resolve: StringResolver | None = None,
+) -> FileModel:
+    """Model of one C file. Never raises on odd C: it records an `Unknown`."""
+    if not _INTERESTING.search(text_.encode("utf-8", "surrogateescape")):
+        return FileModel(path=path)
+    try:
+        tokens = tokenize(text_, path)
+    except LexError as exc:
+        return FileModel(path=path, unknowns=(Unknown(1, f"could not lex the file: {exc}"),))
+    pre = split_directives(tokens, path)
+    local = table.overlay(pre.defines)
+    st = _State(path, local, resolve)
+    _walk(st, list(pre.code), pre.defines)
+    for d in pre.directives:
+        if d.keyword == "include" and any(
+            v.line <= d.line <= v.end_line for v in st.vmsds
+        ):
+            st.unknowns.append(
+                Unknown(d.line, f"#include {text(d.tokens)} inside a VMSD: its fields were not read")
+            )
+    for ident, body, line, end, generated in st.pending_vmsds:
+        _vmsd(st, ident, body, line, end, generated)
+    return FileModel(
+        path=path,
+        vmsds=tuple(st.vmsds),
+        compat_arrays=tuple(st.compat),
+        properties=tuple(st.props),
+        machines=tuple(st.machines),
+        registrations=tuple(st.regs),
+        functions=tuple(st.funcs),
+        string_defines=tuple(
+            sorted((d.name, local.strings[d.name]) for d in pre.defines if d.name in local.strings)
+        ),
+        unknowns=tuple(st.unknowns),
+    )
+
+
+def _walk(st: _State, code: list[CodeToken], defines: Sequence[Define]) -> None:
+    """Top-level declarations of ``code``."""
+    local_generators = {d.name for d in defines if d.function_like and _generates_vmsd(d)}
+    i = 0
+    n = len(code)
+    stmt_start = 0
+    while i < n:
+        t = code[i]
+        if t.text in (";", "}"):
+            i += 1
+            stmt_start = i
+            continue
+        if t.text == "{":
+            end = _match(code, i)
+            _declaration(st, code, stmt_start, i, end)
+            i = end + 1
+            # A function body or an initializer followed by ';' both end here.
+            if i < n and code[i].text == ";":
+                i += 1
+            stmt_start = i
+            continue
+        if (
+            t.kind == Kind.IDENT
+            and i == stmt_start
+            and i + 1 < n
+            and code[i + 1].text == "("
+        ):
+            end = _match(code, i + 1)
+            if _MACHINE_MACRO.match(t.text):
+                _machine(st, t, code[i + 2 : end])
+            elif t.text in local_generators or (
+                t.text in st.table.functions and _generates_vmsd(st.table.functions[t.text])
+            ):
+                _generated(st, code, i, end)
+            i = end + 1
+            if i < n and code[i].text == ";":
+                i += 1
+            stmt_start = i
+            continue
+        i += 1
+
+
+def _generates_vmsd(d: Define) -> bool:
+    return any(tok.text == "VMStateDescription" for tok in d.body)
+
+
+def _match(code: Sequence[CodeToken], start: int) -> int:
+    return matching([c.tok for c in code], start)
+
+
+def _declaration(st: _State, code: list[CodeToken], start: int, brace: int, end: int) -> None:
+    head = code[start:brace]
+    words = [c.text for c in head]
+    body = code[brace : end + 1]
+    line, end_line = code[brace].line, code[min(end, len(code) - 1)].line
+    if "=" in words:
+        eq = words.index("=")
+        decl = words[:eq]
+        name = _declared_name(head[:eq])
+        if name is None:
+            return
+        if "VMStateDescription" in decl:
+            if "[" in decl:
+                for k, elem in enumerate(_split_items(body)):
+                    _queue_vmsd(st, f"{name}[{k}]", elem, head[0].line)
+            else:
+                st.pending_vmsds.append((name, body, head[0].line if head else line, end_line,
+                                          None))
+        elif "VMStateField" in decl:
+            st.field_arrays[name] = (_split_items(body), line)
+        elif "GlobalProperty" in decl:
+            _compat_array(st, name, body, head[0].line if head else line)
+        elif "Property" in decl:
+            _property_array(st, name, body)
+        elif "TypeInfo" in decl:
+            d = designated([c.tok for c in body])
+            if d:
+                st.types.append(
+                    (
+                        st.string(d.get("name", [])) or text(d.get("name", [])),
+                        st.string(d.get("parent", [])) or text(d.get("parent", [])) or None,
+                        identifier(d.get("class_init", [])),
+                    )
+                )
+        return
+    # A function definition: NAME ( params ) {
+    if len(head) >= 3 and words[-1] == ")":
+        open_paren = _open_of(words)
+        if open_paren > 0 and head[open_paren - 1].kind == Kind.IDENT:
+            fname = head[open_paren - 1].text
+            _function(st, fname, head[0].line, body)
+
+
+def _open_of(words: list[str]) -> int:
+    depth = 0
+    for k in range(len(words) - 1, -1, -1):
+        if words[k] == ")":
+            depth += 1
+        elif words[k] == "(":
+            depth -= 1
+            if depth == 0:
+                return k
+    return -1
+
+
+def _declared_name(head: Sequence[CodeToken]) -> str | None:
+    idents = [c.text for c in head if c.kind == Kind.IDENT]
+    # `static const VMStateDescription vmstate_foo` -> last identifier
+    return idents[-1] if idents else None
+
+
+def _split_items(body: Sequence[CodeToken]) -> list[list[CodeToken]]:
+    """Entries of ``{ a, b, c }`` keeping each token's #if condition."""
+    inner = list(body[1:-1])
+    items: list[list[CodeToken]] = [[]]
+    depth = 0
+    for c in inner:
+        if c.text in ("(", "[", "{"):
+            depth += 1
+        elif c.text in (")", "]", "}"):
+            depth -= 1
+        if c.text == "," and depth == 0:
+            items.append([])
+            continue
+        items[-1].append(c)
+    return [it for it in items if it]
+
+
+def _queue_vmsd(st: _State, ident: str, elem: list[CodeToken], line: int) -> None:
+    if elem:
+        st.pending_vmsds.append((ident, elem, elem[0].line, elem[-1].line, None))
+
+
+def _vmsd(
+    st: _State,
+    ident: str,
+    body: list[CodeToken],
+    line: int,
+    end_line: int,
+    generated: str | None,
+) -> None:
+    toks = [c.tok for c in body]
+    d = designated(toks)
+    if d is None:
+        st.unknowns.append(Unknown(line, f"VMSD {ident}: initializer is not designated"))
+        return
+    base_cond = body[0].condition if body else None
+    name_expr = text(d["name"]) if "name" in d else None
+    name = st.string(d["name"]) if "name" in d else None
+    if name_expr and name is None:
+        st.unknowns.append(Unknown(line, f"VMSD {ident}: name {name_expr} not resolved"))
+    ints = st.table.objects
+    version = int_value(strip_parens(d.get("version_id", [])), ints) if "version_id" in d else 0
+    minimum = (
+        int_value(strip_parens(d["minimum_version_id"]), ints)
+        if "minimum_version_id" in d
+        else 0
+    )
+    fields: list[FieldModel] = []
+    fields_ref: str | None = None
+    has_end = True
+    if "fields" in d:
+        fields, fields_ref, has_end = _fields(st, ident, body, d["fields"], base_cond)
+    subsections: tuple[str, ...] = ()
+    sub_line: int | None = None
+    if "subsections" in d:
+        subs = d["subsections"]
+        sub_line = subs[0].line if subs else None
+        subsections = tuple(
+            s
+            for s in (address_of(item) for item in split_top(_braced_tail(subs)))
+            if s and s != "NULL"
+        )
+    hooks = tuple(
+        (h, identifier(d[h]) or text(d[h])) for h in _HOOKS if h in d
+    )
+    unmig = "unmigratable" in d and text(d["unmigratable"]) not in ("0", "false")
+    needed = identifier(d["needed"]) if "needed" in d else None
+    st.vmsds.append(
+        VmsdModel(
+            ident=ident,
+            line=line,
+            end_line=end_line,
+            name_expr=name_expr,
+            name=name,
+            version_id=version,
+            version_expr=None if version is not None else text(d.get("version_id", [])),
+            minimum_version_id=minimum,
+            minimum_version_expr=(
+                None if minimum is not None else text(d.get("minimum_version_id", []))
+            ),
+            needed=needed,
+            hooks=hooks,
+            unmigratable=unmig,
+            fields=tuple(fields),
+            fields_ref=fields_ref,
+            has_end_of_list=has_end,
+            subsections=subsections,
+            subsections_line=sub_line,
+            generated_by=generated,
+        )
+    )
+
+
+def _braced_tail(tokens: Sequence[Token]) -> list[Token]:
+    """``(const VMStateDescription *const []) { a, b }`` -> ``a, b``."""
+    toks = list(tokens)
+    for k, t in enumerate(toks):
+        if t.text == "{":
+            return toks[k + 1 : matching(toks, k)]
+    return []
+
+
+def _fields(
+    st: _State,
+    ident: str,
+    body: list[CodeToken],
+    value: list[Token],
+    base_cond: str | None,
+) -> tuple[list[FieldModel], str | None, bool]:
+    """Fields of a VMSD: an inline compound literal or a named array."""
+    ref = identifier(value)
+    if ref is not None:
+        if ref not in st.field_arrays:
+            st.unknowns.append(
+                Unknown(value[0].line, f"VMSD {ident}: fields array {ref} not found in this file")
+            )
+            return [], ref, True
+        items, _ = st.field_arrays[ref]
+    else:
+        # Locate the compound literal's braces among the body's tokens (keeping
+        # #if conditions, which `designated` dropped).
+        first = value[0]
+        start = next(
+            (k for k, c in enumerate(body) if c.tok is first), None
+        )
+        if start is None:
+            return [], None, True
+        k = start
+        while k < len(body) and body[k].text != "{":
+            k += 1
+        if k >= len(body):
+            st.unknowns.append(Unknown(first.line, f"VMSD {ident}: .fields not understood"))
+            return [], None, True
+        items = _split_items(body[k : _match(body, k) + 1])
+    fields: list[FieldModel] = []
+    for item in items:
+        cond = item[0].condition
+        if cond == base_cond:
+            cond = None
+        elif base_cond and cond and cond.startswith(base_cond + " && "):
+            cond = cond[len(base_cond) + 4 :]
+        got, why = interpret([c.tok for c in item], st.table, cond)
+        if why:
+            st.unknowns.append(Unknown(item[0].line, f"VMSD {ident}: {why}"))
+            fields.append(
+                FieldModel(
+                    macro=item[0].text,
+                    args=(),
+                    line=item[0].line,
+                    name=text([c.tok for c in item])[:60],
+                    understood=False,
+                    condition=cond,
+                )
+            )
+        fields.extend(got)
+    has_end = bool(fields) and fields[-1].is_end
+    return fields, ref, has_end
+
+
+def _compat_array(st: _State, name: str, body: list[CodeToken], line: int) -> None:
+    m = _COMPAT_NAME.match(name)
+    family = m.group("family") if m else name
+    version = (int(m.group("major")), int(m.group("minor"))) if m else None
+    entries: list[CompatEntry] = []
+    for item in _split_items(body):
+        toks = [c.tok for c in item]
+        inner = toks[1:-1] if toks and toks[0].text == "{" else toks
+        d = designated(toks)
+        if d is not None and "driver" in d:
+            drv, prop, val = d.get("driver", []), d.get("property", []), d.get("value", [])
+            optional = text(d.get("optional", [])) in ("true", "1")
+        else:
+            parts = split_top(inner)
+            if len(parts) < 3:
+                st.unknowns.append(Unknown(toks[0].line, f"{name}: entry not understood"))
+                continue
+            drv, prop, val = parts[0], parts[1], parts[2]
+            optional = len(parts) > 3 and text(parts[3]) in ("true", ".optional = true")
+        entries.append(
+            CompatEntry(
+                array=name,
+                driver_expr=text(drv),
+                driver=st.string(drv),
+                prop=st.string(prop) or text(prop),
+                value=st.string(val) or text(val),
+                line=toks[0].line,
+                optional=optional,
+            )
+        )
+    st.compat.append(CompatArray(name, family, version, line, tuple(entries)))
+
+
+_PROP_DEFAULT_ARG = {
+    "DEFINE_PROP_BOOL": 3,
+    "DEFINE_PROP_UINT8": 3,
+    "DEFINE_PROP_UINT16": 3,
+    "DEFINE_PROP_UINT32": 3,
+    "DEFINE_PROP_INT32": 3,
+    "DEFINE_PROP_UINT64": 3,
+    "DEFINE_PROP_INT64": 3,
+    "DEFINE_PROP_SIZE": 3,
+    "DEFINE_PROP_STRING": None,
+    "DEFINE_PROP_BIT": 4,
+    "DEFINE_PROP_BIT64": 4,
+    "DEFINE_PROP_ON_OFF_AUTO": 3,
+}
+
+
+def _property_array(st: _State, name: str, body: list[CodeToken]) -> None:
+    for item in _split_items(body):
+        toks = [c.tok for c in item]
+        if not toks or toks[0].kind != Kind.IDENT or len(toks) < 3 or toks[1].text != "(":
+            continue
+        macro = toks[0].text
+        if macro == "DEFINE_PROP_END_OF_LIST":
+            continue
+        parts = split_top(toks[2:-1])
+        if not parts:
+            continue
+        pname = st.string(parts[0])
+        if pname is None:
+            if macro.startswith("DEFINE_PROP"):
+                st.unknowns.append(
+                    Unknown(toks[0].line, f"{name}: property name {text(parts[0])} not resolved")
+                )
+            continue
+        default_idx = _PROP_DEFAULT_ARG.get(macro, len(parts) - 1 if len(parts) > 3 else None)
+        default = text(parts[default_idx]) if default_idx is not None and default_idx < len(
+            parts
+        ) else None
+        st.props.append(
+            PropertyModel(
+                array=name,
+                macro=macro,
+                name=pname,
+                member=text(parts[2]) if len(parts) > 2 else None,
+                default=default,
+                line=toks[0].line,
+                owner=text(parts[1]) if len(parts) > 1 else None,
+            )
+        )
+
+
+def _machine(st: _State, t: CodeToken, args: Sequence[CodeToken]) -> None:
+    m = _MACHINE_MACRO.match(t.text)
+    assert m is not None
+    nums: list[int] = []
+    for part in split_top([c.tok for c in args]):
+        v = int_value(part, st.table.objects)
+        if v is None:
+            break
+        nums.append(v)
+    if len(nums) >= 2:
+        family = m.group("family").lower() or "machine"
+        st.machines.append(
+            MachineVersion(t.text, family, tuple(nums), t.line, latest="LATEST" in t.text)
+        )
+
+
+def _generated(st: _State, code: list[CodeToken], start: int, end: int) -> None:
+    call = [c.tok for c in code[start : end + 1]]
+    macro = call[0].text
+    try:
+        expanded = expand(call, st.table.functions, only=[macro])
+    except ExpansionError as exc:
+        st.unknowns.append(Unknown(call[0].line, f"{macro}: {exc}"))
+        return
+    cond = code[start].condition
+    sub = [CodeToken(t, cond) for t in expanded]
+    before = len(st.pending_vmsds)
+    _walk(st, sub, ())
+    st.pending_vmsds[before:] = [
+        (ident, body, line, end_line, macro)
+        for ident, body, line, end_line, _ in st.pending_vmsds[before:]
+    ]
+
+
+def _function(st: _State, name: str, line: int, body: list[CodeToken]) -> None:
+    toks = [c.tok for c in body]
+    idents: set[str] = set()
+    members: set[str] = set()
+    eq = False
+    for k, t in enumerate(toks):
+        if t.kind == Kind.IDENT:
+            idents.add(t.text)
+            if k > 0 and toks[k - 1].text in ("->", "."):
+                members.add(t.text)
+        if t.text == "==" and (
+            (k > 0 and toks[k - 1].text == "version_id")
+            or (k + 1 < len(toks) and toks[k + 1].text == "version_id")
+        ):
+            eq = True
+        _registration(st, name, toks, k)
+    constant = None
+    if len(toks) == 5 and toks[1].text == "return":
+        constant = toks[2].text
+    st.funcs.append(
+        FunctionSummary(
+            name=name,
+            line=line,
+            end_line=toks[-1].line if toks else line,
+            identifiers=frozenset(idents),
+            members=frozenset(members),
+            compares_version_eq=eq,
+            returns_constant=constant,
+        )
+    )
+
+
+def _registration(st: _State, func: str, toks: list[Token], k: int) -> None:
+    t = toks[k]
+    if t.text == "vmsd" and k > 0 and toks[k - 1].text == "->" and k + 1 < len(toks):
+        if toks[k + 1].text == "=":
+            end = k + 2
+            while end < len(toks) and toks[end].text != ";":
+                end += 1
+            target = address_of(toks[k + 2 : end])
+            if target:
+                st.regs.append(Registration("dc->vmsd", target, func, t.line))
+    elif t.text in _REGISTER_FUNCS and k + 1 < len(toks) and toks[k + 1].text == "(":
+        end = matching(toks, k + 1)
+        parts = split_top(toks[k + 2 : end])
+        for part in parts:
+            target = address_of(part)
+            if target and part and part[0].text == "&":
+                st.regs.append(Registration("vmstate_register", target, func, t.line))
+                break
