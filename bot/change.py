@@ -35,6 +35,8 @@ class Hunk:
     new_start: int
     new_length: int
     lines: tuple[HunkLine, ...]
+    section: str = ""
+    """The text after the second ``@@`` (git's function context)."""
 
     def added_lines(self) -> frozenset[int]:
         return frozenset(ln.new_line for ln in self.lines if ln.kind == "+" and ln.new_line)

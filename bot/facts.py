@@ -171,7 +171,7 @@ class CompatEntryMoved(Fact):
     old_array: str
     new_array: str
     narrowed: bool
-    """True when moved to a newer array: machines in between lose the compat value."""
+    """True when moved to an older array: the machines in between lose the compat value."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -198,3 +198,23 @@ class CompatDoneRight(Fact):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RustTwinOneSided(Fact):
     twin: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompatArrayNotApplied(Fact):
+    function: str
+    array: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FieldStructMismatch(Fact):
+    field: FieldModel
+    state: str
+    expected: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompatEntryWrongDriver(Fact):
+    entry: CompatEntry
+    types: tuple[str, ...]
+    """The QOM types that define the property."""

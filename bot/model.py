@@ -6,6 +6,7 @@ old or new side of a diff.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 
@@ -39,6 +40,8 @@ class FieldModel:
     condition: str | None = None
     """Preprocessor condition the field sits under (``#ifdef TARGET_X86_64``)."""
     understood: bool = True
+    state: str | None = None
+    """The struct the field's offset is taken in (``E1000State``)."""
 
     @property
     def is_unused(self) -> bool:
@@ -55,7 +58,8 @@ class FieldModel:
     def wire_shape(self) -> tuple[object, ...]:
         """What decides the bytes on the wire, minus gating."""
         flags = frozenset(f for f in self.flags if f not in _FLAGS_NOT_ON_WIRE)
-        return (self.info, self.size, self.size_expr, self.count, self.vmsd, flags)
+        info = _SIGNLESS.sub(r"int\1", self.info) if self.info else None
+        return (info, self.size, self.size_expr, self.count, self.vmsd, flags)
 
     def wire_key(self) -> tuple[object, ...]:
         """Shape plus what decides whether the field is sent."""
@@ -74,6 +78,8 @@ class FieldModel:
 
 
 _FLAGS_NOT_ON_WIRE = frozenset({"VMS_MUST_EXIST"})
+# int32 and uint32 put the same bytes on the wire: signedness is not sent.
+_SIGNLESS = re.compile(r"^u?int(\d+)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +151,7 @@ class PropertyModel:
     line: int
     owner: str | None = None
     """The state struct named in the macro (``E1000State``)."""
+    condition: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +188,18 @@ class FunctionSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class TypeModel:
+    """A QOM ``TypeInfo``: the type name, its parent and its class_init."""
+
+    name: str
+    parent: str | None
+    class_init: str | None
+    line: int
+    instance: str | None = None
+    """The instance struct (``sizeof(E1000State)`` in ``.instance_size``)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Unknown:
     """A construct the scanner saw but could not follow; reported, never guessed."""
 
@@ -198,6 +217,9 @@ class FileModel:
     registrations: tuple[Registration, ...] = ()
     functions: tuple[FunctionSummary, ...] = ()
     string_defines: tuple[tuple[str, str], ...] = ()
+    types: tuple[TypeModel, ...] = ()
+    prop_bindings: tuple[tuple[str, str], ...] = ()
+    """(class_init function, property array) from ``device_class_set_props``."""
     unknowns: tuple[Unknown, ...] = field(default=())
 
     def vmsd(self, ident: str) -> VmsdModel | None:
@@ -205,6 +227,11 @@ class FileModel:
             if v.ident == ident:
                 return v
         return None
+
+    def types_with_props(self, array: str) -> list[TypeModel]:
+        """QOM types whose class_init installs the property array ``array``."""
+        inits = {fn for fn, arr in self.prop_bindings if arr == array}
+        return [t for t in self.types if t.class_init in inits]
 
     def function(self, name: str) -> FunctionSummary | None:
         for f in self.functions:

@@ -90,9 +90,9 @@ def split_directives(tokens: Sequence[Token], path: str = "") -> Preprocessed:
             defines.append(_parse_define(rest, path))
         elif keyword in ("if", "ifdef", "ifndef"):
             cond = " ".join(t.text for t in rest)
-            stack.append({"ifdef": f"defined({cond})", "ifndef": f"!defined({cond})"}.get(
-                keyword, cond
-            ))
+            stack.append(
+                {"ifdef": f"defined({cond})", "ifndef": f"!defined({cond})"}.get(keyword, cond)
+            )
         elif keyword in ("else", "elif") and stack:
             prev = stack.pop()
             alt = f"!({prev})"

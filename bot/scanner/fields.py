@@ -123,6 +123,7 @@ def _field(
         test = None
     vmsd = address_of(d["vmsd"]) if "vmsd" in d else None
     member = _offset_member(d["offset"]) if "offset" in d else None
+    state = _offset_arg(d["offset"], 0) if "offset" in d else None
     if member is None and name not in ("?", "unused"):
         member = name
     understood = not (version is None and version_expr is not None)
@@ -143,14 +144,19 @@ def _field(
         flags=flags,
         condition=condition,
         understood=understood,
+        state=state,
     )
 
 
 def _offset_member(tokens: Sequence[Token]) -> str | None:
     """``vmstate_offset_value(S, member, T)`` and friends -> ``member``."""
+    return _offset_arg(tokens, 1)
+
+
+def _offset_arg(tokens: Sequence[Token], k: int) -> str | None:
     toks = strip_parens(tokens)
     if len(toks) > 3 and toks[0].kind == Kind.IDENT and toks[1].text == "(":
         parts = split_top(toks[2:-1])
-        if len(parts) >= 2:
-            return text(parts[1])
+        if len(parts) > k:
+            return text(parts[k])
     return None

@@ -48,9 +48,7 @@ def _get_index() -> ci.Index:
         return _index
 
 
-_PARSE_OPTIONS = (
-    ci.TranslationUnit.PARSE_SKIP_FUNCTION_BODIES | ci.TranslationUnit.PARSE_INCOMPLETE
-)
+_PARSE_OPTIONS = ci.TranslationUnit.PARSE_SKIP_FUNCTION_BODIES | ci.TranslationUnit.PARSE_INCOMPLETE
 
 
 def tokenize(text: str, filename: str = "input.c") -> list[Token]:

@@ -79,8 +79,15 @@ def _table_from_toml(path: Path) -> MacroTable:
     for infix, (info, size) in scalars.items():
         for suffix, params in shapes.items():
             name = f"VMSTATE_{infix}{suffix}"
-            defs.append(_synthetic(name, params, info=str(info), size=int(str(size)) or None,
-                                   flags="VMS_ARRAY" if "num" in params else None))
+            defs.append(
+                _synthetic(
+                    name,
+                    params,
+                    info=str(info),
+                    size=int(str(size)) or None,
+                    flags="VMS_ARRAY" if "num" in params else None,
+                )
+            )
     for name, spec in data.get("macros", {}).items():
         defs.append(
             _synthetic(

@@ -21,6 +21,7 @@ from bot.model import (
     MachineVersion,
     PropertyModel,
     Registration,
+    TypeModel,
     Unknown,
     VmsdModel,
 )
@@ -47,9 +48,17 @@ _INTERESTING = re.compile(
     rb"VMState|GlobalProperty|Property|_MACHINE|vmsd|vmstate_register|TypeInfo"
 )
 _COMPAT_NAME = re.compile(r"^(?P<family>[a-z0-9]+)_compat_(?P<major>\d+)_(?P<minor>\d+)$")
+_COMPAT_MACRO = re.compile(r"^(?P<family>[A-Z0-9]+)_COMPAT_(?P<major>\d+)_(?P<minor>\d+)$")
 _MACHINE_MACRO = re.compile(r"^DEFINE_(?P<family>\w*?)_?MACHINE(?P<rest>\w*)$")
-_HOOKS = ("pre_load", "post_load", "pre_save", "post_save", "post_load_errp", "pre_load_errp",
-          "pre_save_errp")
+_HOOKS = (
+    "pre_load",
+    "post_load",
+    "pre_save",
+    "post_save",
+    "post_load_errp",
+    "pre_load_errp",
+    "pre_save_errp",
+)
 _REGISTER_FUNCS = {
     "vmstate_register": 2,
     "vmstate_register_any": 1,
@@ -69,7 +78,9 @@ class _State:
     machines: list[MachineVersion] = field(default_factory=list)
     regs: list[Registration] = field(default_factory=list)
     funcs: list[FunctionSummary] = field(default_factory=list)
-    types: list[tuple[str, str | None, str | None]] = field(default_factory=list)
+    types: list[TypeModel] = field(default_factory=list)
+    bindings: list[tuple[str, str]] = field(default_factory=list)
+    local_funcs: dict[str, Define] = field(default_factory=dict)
     unknowns: list[Unknown] = field(default_factory=list)
     pending_vmsds: list[tuple[str, list[CodeToken], int, int, str | None]] = field(
         default_factory=list
@@ -102,13 +113,15 @@ def scan(
     pre = split_directives(tokens, path)
     local = table.overlay(pre.defines)
     st = _State(path, local, resolve)
+    st.local_funcs = {d.name: d for d in pre.defines if d.function_like}
     _walk(st, list(pre.code), pre.defines)
+    _compat_macros(st, pre.defines)
     for d in pre.directives:
-        if d.keyword == "include" and any(
-            v.line <= d.line <= v.end_line for v in st.vmsds
-        ):
+        if d.keyword == "include" and any(v.line <= d.line <= v.end_line for v in st.vmsds):
             st.unknowns.append(
-                Unknown(d.line, f"#include {text(d.tokens)} inside a VMSD: its fields were not read")
+                Unknown(
+                    d.line, f"#include {text(d.tokens)} inside a VMSD: its fields were not read"
+                )
             )
     for ident, body, line, end, generated in st.pending_vmsds:
         _vmsd(st, ident, body, line, end, generated)
@@ -123,7 +136,63 @@ def scan(
         string_defines=tuple(
             sorted((d.name, local.strings[d.name]) for d in pre.defines if d.name in local.strings)
         ),
+        types=tuple(st.types),
+        prop_bindings=tuple(st.bindings),
         unknowns=tuple(st.unknowns),
+    )
+
+
+def _compat_macros(st: _State, defines: Sequence[Define]) -> None:
+    """Compat lists of older trees: ``#define PC_COMPAT_2_6 HW_COMPAT_2_6 { ... },``."""
+    for d in defines:
+        m = _COMPAT_MACRO.match(d.name)
+        if m is None or d.function_like:
+            continue
+        body = list(d.body)
+        entries: list[CompatEntry] = []
+        k = 0
+        while k < len(body):
+            if body[k].text != "{":
+                k += 1
+                continue
+            end = matching(body, k)
+            init = designated(body[k : end + 1])
+            if init and "driver" in init:
+                entries.append(
+                    _entry(
+                        st,
+                        d.name,
+                        init["driver"],
+                        init.get("property", []),
+                        init.get("value", []),
+                        body[k].line,
+                        False,
+                    )
+                )
+            k = end + 1
+        version = (int(m.group("major")), int(m.group("minor")))
+        st.compat.append(
+            CompatArray(d.name, m.group("family").lower(), version, d.line, tuple(entries))
+        )
+
+
+def _entry(
+    st: _State,
+    array: str,
+    drv: Sequence[Token],
+    prop: Sequence[Token],
+    val: Sequence[Token],
+    line: int,
+    optional: bool,
+) -> CompatEntry:
+    return CompatEntry(
+        array=array,
+        driver_expr=text(drv),
+        driver=st.string(drv),
+        prop=st.string(prop) or text(prop),
+        value=st.string(val) or text(val),
+        line=line,
+        optional=optional,
     )
 
 
@@ -148,12 +217,7 @@ def _walk(st: _State, code: list[CodeToken], defines: Sequence[Define]) -> None:
                 i += 1
             stmt_start = i
             continue
-        if (
-            t.kind == Kind.IDENT
-            and i == stmt_start
-            and i + 1 < n
-            and code[i + 1].text == "("
-        ):
+        if t.kind == Kind.IDENT and i == stmt_start and i + 1 < n and code[i + 1].text == "(":
             end = _match(code, i + 1)
             if _MACHINE_MACRO.match(t.text):
                 _machine(st, t, code[i + 2 : end])
@@ -193,8 +257,9 @@ def _declaration(st: _State, code: list[CodeToken], start: int, brace: int, end:
                 for k, elem in enumerate(_split_items(body)):
                     _queue_vmsd(st, f"{name}[{k}]", elem, head[0].line)
             else:
-                st.pending_vmsds.append((name, body, head[0].line if head else line, end_line,
-                                          None))
+                st.pending_vmsds.append(
+                    (name, body, head[0].line if head else line, end_line, None)
+                )
         elif "VMStateField" in decl:
             st.field_arrays[name] = (_split_items(body), line)
         elif "GlobalProperty" in decl:
@@ -202,15 +267,9 @@ def _declaration(st: _State, code: list[CodeToken], start: int, brace: int, end:
         elif "Property" in decl:
             _property_array(st, name, body)
         elif "TypeInfo" in decl:
-            d = designated([c.tok for c in body])
-            if d:
-                st.types.append(
-                    (
-                        st.string(d.get("name", [])) or text(d.get("name", [])),
-                        st.string(d.get("parent", [])) or text(d.get("parent", [])) or None,
-                        identifier(d.get("class_init", [])),
-                    )
-                )
+            elems = _split_items(body) if "[" in decl else [body]
+            for elem in elems:
+                _type_info(st, elem)
         return
     # A function definition: NAME ( params ) {
     if len(head) >= 3 and words[-1] == ")":
@@ -218,6 +277,30 @@ def _declaration(st: _State, code: list[CodeToken], start: int, brace: int, end:
         if open_paren > 0 and head[open_paren - 1].kind == Kind.IDENT:
             fname = head[open_paren - 1].text
             _function(st, fname, head[0].line, body)
+
+
+def _type_info(st: _State, elem: Sequence[CodeToken]) -> None:
+    d = designated([c.tok for c in elem])
+    if not d or "name" not in d:
+        return
+    st.types.append(
+        TypeModel(
+            name=st.string(d["name"]) or text(d["name"]),
+            parent=(st.string(d["parent"]) or text(d["parent"])) if "parent" in d else None,
+            class_init=identifier(d.get("class_init", [])),
+            line=elem[0].line if elem else 0,
+            instance=_sizeof_type(d.get("instance_size", [])),
+        )
+    )
+
+
+def _sizeof_type(tokens: Sequence[Token]) -> str | None:
+    toks = strip_parens(tokens)
+    if len(toks) >= 4 and toks[0].text == "sizeof" and toks[1].text == "(":
+        inner = [t.text for t in toks[2:-1] if t.text != "struct"]
+        if len(inner) == 1:
+            return inner[0]
+    return None
 
 
 def _open_of(words: list[str]) -> int:
@@ -281,9 +364,7 @@ def _vmsd(
     ints = st.table.objects
     version = int_value(strip_parens(d.get("version_id", [])), ints) if "version_id" in d else 0
     minimum = (
-        int_value(strip_parens(d["minimum_version_id"]), ints)
-        if "minimum_version_id" in d
-        else 0
+        int_value(strip_parens(d["minimum_version_id"]), ints) if "minimum_version_id" in d else 0
     )
     fields: list[FieldModel] = []
     fields_ref: str | None = None
@@ -300,9 +381,7 @@ def _vmsd(
             for s in (address_of(item) for item in split_top(_braced_tail(subs)))
             if s and s != "NULL"
         )
-    hooks = tuple(
-        (h, identifier(d[h]) or text(d[h])) for h in _HOOKS if h in d
-    )
+    hooks = tuple((h, identifier(d[h]) or text(d[h])) for h in _HOOKS if h in d)
     unmig = "unmigratable" in d and text(d["unmigratable"]) not in ("0", "false")
     needed = identifier(d["needed"]) if "needed" in d else None
     st.vmsds.append(
@@ -360,9 +439,7 @@ def _fields(
         # Locate the compound literal's braces among the body's tokens (keeping
         # #if conditions, which `designated` dropped).
         first = value[0]
-        start = next(
-            (k for k, c in enumerate(body) if c.tok is first), None
-        )
+        start = next((k for k, c in enumerate(body) if c.tok is first), None)
         if start is None:
             return [], None, True
         k = start
@@ -416,17 +493,7 @@ def _compat_array(st: _State, name: str, body: list[CodeToken], line: int) -> No
                 continue
             drv, prop, val = parts[0], parts[1], parts[2]
             optional = len(parts) > 3 and text(parts[3]) in ("true", ".optional = true")
-        entries.append(
-            CompatEntry(
-                array=name,
-                driver_expr=text(drv),
-                driver=st.string(drv),
-                prop=st.string(prop) or text(prop),
-                value=st.string(val) or text(val),
-                line=toks[0].line,
-                optional=optional,
-            )
-        )
+        entries.append(_entry(st, name, drv, prop, val, toks[0].line, optional))
     st.compat.append(CompatArray(name, family, version, line, tuple(entries)))
 
 
@@ -448,37 +515,52 @@ _PROP_DEFAULT_ARG = {
 
 def _property_array(st: _State, name: str, body: list[CodeToken]) -> None:
     for item in _split_items(body):
-        toks = [c.tok for c in item]
-        if not toks or toks[0].kind != Kind.IDENT or len(toks) < 3 or toks[1].text != "(":
+        head = item[0].text
+        if head in st.local_funcs and not head.startswith("DEFINE_PROP"):
+            # A file-local macro standing for several properties
+            # (``DEFINE_SCSI_DISK_PROPERTIES()``): expand it in place.
+            try:
+                expanded = expand([c.tok for c in item], st.local_funcs)
+            except ExpansionError:
+                continue
+            for sub in split_top(expanded):
+                _property(st, name, sub, item[0].condition)
             continue
-        macro = toks[0].text
-        if macro == "DEFINE_PROP_END_OF_LIST":
-            continue
-        parts = split_top(toks[2:-1])
-        if not parts:
-            continue
-        pname = st.string(parts[0])
-        if pname is None:
-            if macro.startswith("DEFINE_PROP"):
-                st.unknowns.append(
-                    Unknown(toks[0].line, f"{name}: property name {text(parts[0])} not resolved")
-                )
-            continue
-        default_idx = _PROP_DEFAULT_ARG.get(macro, len(parts) - 1 if len(parts) > 3 else None)
-        default = text(parts[default_idx]) if default_idx is not None and default_idx < len(
-            parts
-        ) else None
-        st.props.append(
-            PropertyModel(
-                array=name,
-                macro=macro,
-                name=pname,
-                member=text(parts[2]) if len(parts) > 2 else None,
-                default=default,
-                line=toks[0].line,
-                owner=text(parts[1]) if len(parts) > 1 else None,
+        _property(st, name, [c.tok for c in item], item[0].condition)
+
+
+def _property(st: _State, name: str, toks: Sequence[Token], condition: str | None) -> None:
+    if not toks or toks[0].kind != Kind.IDENT or len(toks) < 3 or toks[1].text != "(":
+        return
+    macro = toks[0].text
+    if macro == "DEFINE_PROP_END_OF_LIST":
+        return
+    parts = split_top(toks[2:-1])
+    if not parts:
+        return
+    pname = st.string(parts[0])
+    if pname is None:
+        if macro.startswith("DEFINE_PROP"):
+            st.unknowns.append(
+                Unknown(toks[0].line, f"{name}: property name {text(parts[0])} not resolved")
             )
+        return
+    default_idx = _PROP_DEFAULT_ARG.get(macro, len(parts) - 1 if len(parts) > 3 else None)
+    default = (
+        text(parts[default_idx]) if default_idx is not None and default_idx < len(parts) else None
+    )
+    st.props.append(
+        PropertyModel(
+            array=name,
+            macro=macro,
+            name=pname,
+            member=text(parts[2]) if len(parts) > 2 else None,
+            default=default,
+            line=toks[0].line,
+            owner=text(parts[1]) if len(parts) > 1 else None,
+            condition=condition,
         )
+    )
 
 
 def _machine(st: _State, t: CodeToken, args: Sequence[CodeToken]) -> None:
@@ -515,8 +597,18 @@ def _generated(st: _State, code: list[CodeToken], start: int, end: int) -> None:
     ]
 
 
+_PROPS_SETTERS = frozenset({"device_class_set_props", "device_class_set_legacy_props"})
+
+
 def _function(st: _State, name: str, line: int, body: list[CodeToken]) -> None:
     toks = [c.tok for c in body]
+    _local_compat_arrays(st, name, body)
+    if st.local_funcs:
+        try:
+            # Bodies often test flags through file-local macros (``chkflag(MAC)``).
+            toks = expand(toks, st.local_funcs)
+        except ExpansionError:
+            toks = [c.tok for c in body]
     idents: set[str] = set()
     members: set[str] = set()
     eq = False
@@ -531,6 +623,20 @@ def _function(st: _State, name: str, line: int, body: list[CodeToken]) -> None:
         ):
             eq = True
         _registration(st, name, toks, k)
+        if t.text in _PROPS_SETTERS and k + 1 < len(toks) and toks[k + 1].text == "(":
+            parts = split_top(toks[k + 2 : matching(toks, k + 1)])
+            arr = identifier(parts[-1]) if parts else None
+            if arr:
+                st.bindings.append((name, arr))
+        elif (
+            t.text in ("props", "props_")
+            and k > 0
+            and toks[k - 1].text == "->"
+            and (k + 2 < len(toks) and toks[k + 1].text == "=")
+        ):
+            arr = identifier(toks[k + 2 : k + 3])
+            if arr:
+                st.bindings.append((name, arr))
     constant = None
     if len(toks) == 5 and toks[1].text == "return":
         constant = toks[2].text
@@ -545,6 +651,39 @@ def _function(st: _State, name: str, line: int, body: list[CodeToken]) -> None:
             returns_constant=constant,
         )
     )
+
+
+def _local_compat_arrays(st: _State, func: str, body: list[CodeToken]) -> None:
+    """``static GlobalProperty compat[] = {...}`` inside a machine's options function."""
+    for k in range(len(body) - 3):
+        if body[k].text != "GlobalProperty":
+            continue
+        j = k + 1
+        while j < len(body) and body[j].text not in ("{", ";"):
+            j += 1
+        if j >= len(body) or body[j].text != "{":
+            continue
+        ident = next((c.text for c in body[k + 1 : j] if c.kind == Kind.IDENT), "compat")
+        end = _match(body, j)
+        m = _COMPAT_NAME.match(ident)
+        fm = _MACHINE_OPTIONS.match(func)
+        array = ident if m else f"{func}:{ident}"
+        before = len(st.compat)
+        _compat_array(st, array, body[j : end + 1], body[k].line)
+        if not m and fm:
+            arr = st.compat[before]
+            st.compat[before] = CompatArray(
+                arr.name,
+                fm.group("family"),
+                (int(fm.group("major")), int(fm.group("minor"))),
+                arr.line,
+                arr.entries,
+            )
+
+
+_MACHINE_OPTIONS = re.compile(
+    r"^(?P<family>\w+?)_machine_(?P<major>\d+)_(?P<minor>\d+)_(?:class_)?options$"
+)
 
 
 def _registration(st: _State, func: str, toks: list[Token], k: int) -> None:

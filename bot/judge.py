@@ -1,0 +1,236 @@
+"""Rules turn facts into findings, by tier, with texts from the catalogue."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+
+from bot import facts as F
+from bot.catalogue import Catalogue
+from bot.findings import Finding, Severity, Side, TierDecision
+from bot.model import FieldModel
+
+TierOf = Callable[[str], TierDecision]
+
+
+def judge(facts: Sequence[F.Fact], tier_of: TierOf, catalogue: Catalogue) -> list[Finding]:
+    out: list[Finding] = []
+    seen: set[str] = set()
+    for fact in facts:
+        for rule_id, values in _rules_for(fact):
+            decision = tier_of(fact.path)
+            rule = catalogue.get(rule_id)
+            severity = rule.severity(decision.tier)
+            finding = Finding(
+                rule_id=rule.id,
+                slug=rule.slug,
+                title=rule.title,
+                severity=severity,
+                tier=decision.tier,
+                tier_reason=decision.reason,
+                path=fact.path,
+                line=fact.line,
+                side=fact.side,
+                message=catalogue.render_message(rule, decision.tier, **values),
+                fix=rule.fix,
+                doc_url=rule.doc_url,
+                vmsd=fact.vmsd,
+                subject=fact.subject,
+            )
+            if finding.fingerprint in seen:
+                continue
+            seen.add(finding.fingerprint)
+            out.append(finding)
+    out.sort(key=lambda f: (f.path, f.line or 0, -f.severity.rank, f.rule_id))
+    return out
+
+
+def _size(f: FieldModel) -> str:
+    n = f.wire_bytes()
+    return f"{n} bytes" if n is not None else "an unknown size"
+
+
+def _rules_for(fact: F.Fact) -> Iterable[tuple[str, dict[str, object]]]:
+    """The rule(s) a fact breaks, with the values of their message templates."""
+    vmsd = fact.vmsd or "?"
+    match fact:
+        case F.FieldAdded(field=f) if not fact.in_new_vmsd_version and f.test is None:
+            yield (
+                "MIG001",
+                {
+                    "vmsd": vmsd,
+                    "field": f.name,
+                    "position": "at the end" if fact.at_end else "in the middle",
+                    "version": fact.vmsd_version_new,
+                },
+            )
+        case F.FieldRemoved(field=f, replacement=None):
+            yield "MIG002", {"vmsd": vmsd, "field": f.name, "size": _size(f)}
+        case F.FieldRemoved(field=f, replacement=r) if r is not None:
+            sent, kept = f.wire_bytes(), r.wire_bytes()
+            if sent is not None and kept is not None and sent != kept:
+                yield (
+                    "MIG003",
+                    {
+                        "vmsd": vmsd,
+                        "field": f.name,
+                        "size": _size(f),
+                        "unused_size": _size(r),
+                    },
+                )
+        case F.FieldChanged(old=o, new=n):
+            yield (
+                "MIG004",
+                {
+                    "vmsd": vmsd,
+                    "field": n.name,
+                    "what": _describe_change(fact.what, o, n),
+                    "old": o.macro,
+                    "new": n.macro,
+                },
+            )
+        case F.FieldsReordered():
+            yield "MIG005", {"vmsd": vmsd, "fields": ", ".join(fact.names)}
+        case F.FieldVersionAboveVmsd(field=f):
+            yield (
+                "MIG006",
+                {
+                    "vmsd": vmsd,
+                    "field": f.name,
+                    "field_version": f.version,
+                    "vmsd_version": fact.vmsd_version,
+                },
+            )
+        case F.TestComparesVersionEq(field=f):
+            yield "MIG007", {"vmsd": vmsd, "field": f.name, "function": fact.function}
+        case F.VersionBumped() if fact.nested_in:
+            yield (
+                "MIG010",
+                {
+                    "vmsd": vmsd,
+                    "old": fact.old,
+                    "new": fact.new,
+                    "parents": ", ".join(fact.nested_in),
+                },
+            )
+        case F.VersionBumped():
+            yield "MIG008", {"vmsd": vmsd, "old": fact.old, "new": fact.new}
+        case F.VersionLowered():
+            yield "MIG028", {"vmsd": vmsd, "old": fact.old, "new": fact.new}
+        case F.MinimumVersionRaised():
+            current = int(fact.subject or 0)
+            rule = "MIG009" if fact.new > current else "MIG030"
+            yield rule, {"vmsd": vmsd, "old": fact.old, "new": fact.new}
+        case F.VmsdRenamed():
+            yield "MIG017", {"old_name": fact.old_name, "new_name": fact.new_name}
+        case F.EndOfListMissing():
+            yield "MIG026", {"vmsd": vmsd}
+        case F.UnmigratableAdded():
+            yield "MIG018", {"vmsd": vmsd}
+        case F.SubsectionAdded(needed=None):
+            yield "MIG011", {"vmsd": vmsd, "subsection": fact.subject}
+        case F.SubsectionAdded(gate=None, needed=needed):
+            yield "MIG012", {"vmsd": vmsd, "subsection": fact.subject, "needed": needed}
+        case F.SubsectionRemoved():
+            yield "MIG015", {"vmsd": vmsd, "subsection": fact.sub_name}
+        case F.SubsectionNameInvalid(problem="prefix"):
+            yield "MIG013", {"vmsd": vmsd, "subsection": fact.sub_name}
+        case F.SubsectionNameInvalid(problem="duplicate"):
+            yield "MIG014", {"vmsd": vmsd, "subsection": fact.sub_name}
+        case F.NeededRemoved():
+            yield "MIG016", {"vmsd": vmsd, "subsection": fact.subject, "function": fact.function}
+        case F.SecondRegistration():
+            yield "MIG024", {"vmsd": vmsd, "others": ", ".join(fact.others)}
+        case F.CompatEntryAdded(entry=e) if (
+            fact.newest is not None and e.array != fact.newest and not fact.array_is_new
+        ):
+            yield (
+                "MIG019",
+                {
+                    "driver": e.driver or e.driver_expr,
+                    "property": e.prop,
+                    "value": e.value,
+                    "array": e.array,
+                    "newest": fact.newest,
+                },
+            )
+        case F.CompatEntryRemoved(entry=e, array_removed=False):
+            yield (
+                "MIG020",
+                {"driver": e.driver or e.driver_expr, "property": e.prop, "array": e.array},
+            )
+        case F.CompatEntryMoved(entry=e, narrowed=True):
+            yield (
+                "MIG021",
+                {
+                    "driver": e.driver or e.driver_expr,
+                    "property": e.prop,
+                    "old_array": fact.old_array,
+                    "new_array": fact.new_array,
+                },
+            )
+        case F.PropertyAdded(prop=p, compat=()) if _turns_on(p.default):
+            yield "MIG023", {"property": p.name, "device": p.owner or "?", "default": p.default}
+        case F.PropertyDefaultChanged(old=o, new=n, compat=()):
+            yield (
+                "MIG022",
+                {"property": n.name, "device": n.owner or "?", "old": o.default, "new": n.default},
+            )
+        case F.CompatDoneRight(prop=p, entry=e):
+            yield (
+                "MIG027",
+                {
+                    "property": p.name,
+                    "device": p.owner or "?",
+                    "entry": f'{{ "{e.driver or e.driver_expr}", "{e.prop}", "{e.value}" }}',
+                    "array": e.array,
+                    "gate": fact.gate,
+                },
+            )
+        case F.CompatArrayNotApplied():
+            yield "MIG031", {"function": fact.function, "array": fact.array}
+        case F.FieldStructMismatch(field=f):
+            yield (
+                "MIG032",
+                {
+                    "vmsd": vmsd,
+                    "field": f.name,
+                    "state": fact.state,
+                    "expected": fact.expected,
+                },
+            )
+        case F.CompatEntryWrongDriver(entry=e):
+            yield (
+                "MIG029",
+                {
+                    "driver": e.driver or e.driver_expr,
+                    "property": e.prop,
+                    "device": ", ".join(fact.types),
+                },
+            )
+        case F.RustTwinOneSided():
+            yield "MIG025", {"path": fact.path, "twin": fact.twin}
+        case _:
+            return
+
+
+def _turns_on(default: str | None) -> bool:
+    return default in ("true", "ON_OFF_AUTO_ON")
+
+
+def _describe_change(what: str, o: FieldModel, n: FieldModel) -> str:
+    if what == "size":
+        return f"size from {_size(o)} to {_size(n)}"
+    if what == "type":
+        return f"type from {o.info or o.macro} to {n.info or n.macro}"
+    if what == "count":
+        return f"element count from {o.count or 1} to {n.count or 1}"
+    if what == "nested":
+        return f"nested description from {o.vmsd} to {n.vmsd}"
+    return f"layout ({o.macro} to {n.macro})"
+
+
+def worst(findings: Iterable[Finding]) -> Severity | None:
+    return max((f.severity for f in findings), key=lambda s: s.rank, default=None)
+
+
+__all__ = ["Side", "judge", "worst"]

@@ -1,0 +1,54 @@
+"""Report formats: every way out reads the same `Report`.
+
+``render(report, "text" | "json" | "markdown")``; the forge layer also uses
+`render_inline` for one inline comment.
+"""
+
+from __future__ import annotations
+
+from bot.catalogue import Catalogue
+from bot.findings import Report
+from bot.report.jsonfmt import SCHEMA_ID, load_schema, render_json, report_to_dict
+from bot.report.markdown import (
+    FINDING_MARKER,
+    SUMMARY_MARKER,
+    render_inline,
+    render_markdown,
+)
+from bot.report.text import render_text
+
+FORMATS = ("text", "json", "markdown")
+
+
+class UnknownFormatError(ValueError):
+    """A report format migbot does not have."""
+
+
+def render(
+    report: Report, fmt: str = "text", *, color: bool = False, catalogue: Catalogue | None = None
+) -> str:
+    """The report in one format. ``color`` applies to text only; ``catalogue``
+    adds each rule's *why* to the Markdown details."""
+    if fmt == "text":
+        return render_text(report, color=color)
+    if fmt == "json":
+        return render_json(report)
+    if fmt == "markdown":
+        return render_markdown(report, catalogue)
+    raise UnknownFormatError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+__all__ = [
+    "FINDING_MARKER",
+    "FORMATS",
+    "SCHEMA_ID",
+    "SUMMARY_MARKER",
+    "UnknownFormatError",
+    "load_schema",
+    "render",
+    "render_inline",
+    "render_json",
+    "render_markdown",
+    "render_text",
+    "report_to_dict",
+]

@@ -1,0 +1,1 @@
+"""The webhook service: intake, health, metrics and the background worker."""

@@ -1,0 +1,28 @@
+"""Typed application keys: everything the handlers and the worker share."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+
+from aiohttp import web
+from sqlalchemy import Engine
+
+from bot.change import Change
+from bot.config import Settings
+from bot.findings import Report
+from bot.forges.base import Forge
+from bot.pipeline import ReviewOptions
+from bot.service.metrics import Metrics
+
+ReviewFn = Callable[[Change, ReviewOptions], Report]
+
+SETTINGS = web.AppKey("settings", Settings)
+ENGINE = web.AppKey("engine", Engine)
+METRICS = web.AppKey("metrics", Metrics)
+DB_POOL = web.AppKey("db_pool", ThreadPoolExecutor)
+FORGES: web.AppKey[Mapping[str, Forge]] = web.AppKey("forges")
+BOT_USERS: web.AppKey[dict[str, frozenset[str]]] = web.AppKey("bot_users")
+WAKE = web.AppKey("wake", asyncio.Event)
+REVIEW_FN: web.AppKey[ReviewFn] = web.AppKey("review_fn")

@@ -1,0 +1,1 @@
+"""Storage: deliveries, jobs and reviews on SQLite or PostgreSQL (SQLAlchemy + alembic)."""

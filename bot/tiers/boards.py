@@ -1,0 +1,131 @@
+"""Which machine types a C file registers, and which of them are versioned.
+
+Read from the text, the way a maintainer would grep for it:
+
+* versioned families: a ``DEFINE_<FAMILY>_MACHINE_IMPL``-style macro that names
+  the family in ``MACHINE_VER_TYPE_NAME("virt", ...)`` (arm and m68k virt,
+  pseries, s390-ccw-virtio) or in ``DEFINE_PC_VER_MACHINE(sym, "pc-q35", ...)``
+  (x86), plus invocations with a version: ``DEFINE_Q35_MACHINE(10, 2)``;
+* plain machines: ``DEFINE_MACHINE("musicpal", ...)`` and its per-target
+  variants, ``DEFINE_PC_MACHINE(isapc, "isapc", ...)``, and ``TypeInfo``s whose
+  ``.name`` is ``MACHINE_TYPE_NAME("q800")`` or a ``TYPE_*`` macro defined as
+  one (abstract types excluded).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Machine:
+    name: str
+    """The machine type, or for a versioned family its name without version."""
+    versioned: bool = False
+    latest: str | None = None
+    """Newest version registered (``"11.0"``), for versioned families."""
+
+    @property
+    def display(self) -> str:
+        return f"{self.name}-*" if self.versioned else self.name
+
+
+_TYPE_DEFINE = re.compile(
+    r"#\s*define\s+(TYPE_\w+)\s*(?:\\\s*\n\s*)?MACHINE_TYPE_NAME\(\s*\"([^\"]+)\"\s*\)"
+)
+_NAME_FIELD = re.compile(r"\.name\s*=\s*(?:MACHINE_TYPE_NAME\(\s*\"([^\"]+)\"\s*\)|(TYPE_\w+))")
+_DEFINE_NAMED = re.compile(r"\bDEFINE_\w*MACHINE\w*\(\s*(?:\w+\s*,\s*)?\"([^\"]+)\"")
+_FAMILY = re.compile(
+    r"MACHINE_VER_TYPE_NAME\(\s*\"([^\"]+)\"|DEFINE_PC_VER_MACHINE\(\s*\w+\s*,\s*\"([^\"]+)\""
+)
+_VERSIONED_USE = re.compile(
+    r"^[ \t]*DEFINE_\w*MACHINE\w*\(\s*(\d+)\s*,\s*(\d+)\s*(?:,\s*(\w+)\s*)?\)", re.M
+)
+_ABSTRACT = re.compile(r"\.abstract\s*=\s*true")
+_LINE_COMMENT = re.compile(r"//[^\n]*")
+_BLOCK_COMMENT = re.compile(r"/\*.*?\*/", re.S)
+
+
+def machine_type_macros(texts: Iterable[str]) -> dict[str, str]:
+    """``#define TYPE_FOO_MACHINE MACHINE_TYPE_NAME("foo")`` -> {TYPE_FOO_MACHINE: foo}."""
+    out: dict[str, str] = {}
+    for text in texts:
+        for m in _TYPE_DEFINE.finditer(text):
+            out.setdefault(m.group(1), m.group(2))
+    return out
+
+
+def _strip_comments(text: str) -> str:
+    return _LINE_COMMENT.sub("", _BLOCK_COMMENT.sub("", text))
+
+
+def _in_define(text: str, pos: int) -> bool:
+    """Is ``pos`` inside a ``#define`` (a macro body, possibly continued with ``\\``)?"""
+    start = text.rfind("\n", 0, pos) + 1
+    while True:
+        if text[start:pos].lstrip().startswith("#"):
+            return True
+        if start < 2 or text[start - 2] != "\\":
+            return False
+        start = text.rfind("\n", 0, start - 1) + 1
+
+
+def _enclosing_block(text: str, pos: int) -> str:
+    """The ``{ ... }`` initializer around ``pos`` (brace matching, good enough for C)."""
+    depth = 0
+    i = pos
+    while i > 0:
+        i -= 1
+        c = text[i]
+        if c == "}":
+            depth += 1
+        elif c == "{":
+            if depth == 0:
+                break
+            depth -= 1
+    depth = 0
+    j = pos
+    while j < len(text):
+        c = text[j]
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            if depth == 0:
+                break
+            depth -= 1
+        j += 1
+    return text[i : j + 1]
+
+
+def _version_key(v: str) -> tuple[int, ...]:
+    return tuple(int(x) if x.isdigit() else 0 for x in v.split("."))
+
+
+def scan_machines(text: str, type_macros: Mapping[str, str]) -> tuple[Machine, ...]:
+    """The machine types a C file registers (empty for a device file)."""
+    text = _strip_comments(text)
+    out: set[Machine] = set()
+    versions = [
+        ".".join(g for g in m.groups() if g and g.isdigit())
+        for m in _VERSIONED_USE.finditer(text)
+        if not _in_define(text, m.start())
+    ]
+    families = {a or b for a, b in _FAMILY.findall(text)}
+    if versions and families:
+        latest = max(versions, key=_version_key)
+        out |= {Machine(f, versioned=True, latest=latest) for f in families}
+    for m in _DEFINE_NAMED.finditer(text):
+        if not _in_define(text, m.start()):
+            out.add(Machine(m.group(1)))
+    for m in _NAME_FIELD.finditer(text):
+        if _in_define(text, m.start()):
+            continue
+        name = m.group(1) or type_macros.get(m.group(2) or "")
+        if name is None or name in families:
+            continue
+        if _ABSTRACT.search(_enclosing_block(text, m.start())):
+            continue
+        out.add(Machine(name))
+    return tuple(sorted(out))

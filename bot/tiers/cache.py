@@ -1,0 +1,123 @@
+"""The tier map on disk: one JSON file per tree id (and rules version).
+
+A tree id names content, so a cached map never goes stale; the rules digest and
+the schema number are in the file name because both change the result.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bot.findings import Tier
+from bot.tiers.boards import Machine
+from bot.tiers.tiermap import SCHEMA, Board, FileEntry, TargetInfo, TierMap
+
+
+def default_cache_dir() -> Path:
+    """``$MIGBOT_CACHE_DIR/tiers``, else ``~/.cache/migbot/tiers``."""
+    base = os.environ.get("MIGBOT_CACHE_DIR")
+    return (Path(base) if base else Path.home() / ".cache" / "migbot") / "tiers"
+
+
+def cache_path(cache_dir: Path, tree_id: str, rules_digest: str) -> Path:
+    safe = "".join(c for c in tree_id if c.isalnum() or c in "-_.")
+    return cache_dir / f"v{SCHEMA}-{safe}-{rules_digest}.json"
+
+
+def _entry_json(e: FileEntry) -> dict[str, Any]:
+    return {
+        "how": e.how,
+        "tier": e.tier.value if e.tier else None,
+        "boards": format(e.boards, "x"),
+        "targets": list(e.targets),
+        "reason": e.reason,
+    }
+
+
+def _entry(path: str, d: dict[str, Any]) -> FileEntry:
+    tier = d["tier"]
+    return FileEntry(
+        path=path,
+        how=str(d["how"]),
+        tier=Tier(tier) if tier else None,
+        boards=int(d["boards"], 16),
+        targets=tuple(d["targets"]),
+        reason=str(d["reason"]),
+    )
+
+
+def to_json(m: TierMap) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA,
+        "tree_id": m.tree_id,
+        "rules_digest": m.rules_digest,
+        "targets": [[t.name, t.short, t.base_arch, t.kvm] for t in m.targets],
+        "boards": [
+            {
+                "target": b.target,
+                "short": b.short,
+                "symbols": list(b.symbols),
+                "kvm": b.kvm,
+                "machines": [[x.name, x.versioned, x.latest] for x in b.machines],
+            }
+            for b in m.boards
+        ],
+        "files": {p: _entry_json(e) for p, e in m.files.items()},
+        "dirs": {p: _entry_json(e) for p, e in m.dirs.items()},
+        "notes": list(m.notes),
+    }
+
+
+def from_json(d: dict[str, Any]) -> TierMap:
+    if d.get("schema") != SCHEMA:
+        raise ValueError(f"tier map schema {d.get('schema')!r}, expected {SCHEMA}")
+    return TierMap(
+        tree_id=str(d["tree_id"]),
+        rules_digest=str(d["rules_digest"]),
+        targets=tuple(TargetInfo(str(a), str(b), str(c), bool(k)) for a, b, c, k in d["targets"]),
+        boards=tuple(
+            Board(
+                target=str(b["target"]),
+                short=str(b["short"]),
+                symbols=tuple(b["symbols"]),
+                machines=tuple(Machine(str(n), bool(v), lt) for n, v, lt in b["machines"]),
+                kvm=bool(b["kvm"]),
+            )
+            for b in d["boards"]
+        ),
+        files={p: _entry(p, e) for p, e in d["files"].items()},
+        dirs={p: _entry(p, e) for p, e in d["dirs"].items()},
+        notes=tuple(d.get("notes", ())),
+    )
+
+
+def load_map(cache_dir: Path, tree_id: str, rules_digest: str) -> TierMap | None:
+    """The cached map, or None when absent or unreadable (a cache never fails a run)."""
+    path = cache_path(cache_dir, tree_id, rules_digest)
+    try:
+        with path.open(encoding="utf-8") as f:
+            m = from_json(json.load(f))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if m.tree_id != tree_id or m.rules_digest != rules_digest:
+        return None
+    return m
+
+
+def save_map(cache_dir: Path, m: TierMap) -> Path:
+    """Write atomically (temp file + rename): concurrent workers never read half a map."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    path = cache_path(cache_dir, m.tree_id, m.rules_digest)
+    fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=".tiers-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(to_json(m), f, separators=(",", ":"))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,122 @@
+"""Lookups in a whole tree that the analyzer needs beyond the touched files.
+
+Each lookup is cached per tree id: a tree's content never changes under an id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections.abc import Iterable, Sequence
+
+from bot.change import Tree
+from bot.model import FileModel
+from bot.scanner.cpp import Define, split_directives
+from bot.scanner.lexer import tokenize
+from bot.scanner.macros import MacroTable, fallback_table
+from bot.scanner.scan import scan
+
+_lock = threading.Lock()
+_tables: dict[str, MacroTable] = {}
+_header_defines: dict[str, tuple[Define, ...]] = {}
+_MAX_CACHED_TABLES = 16
+
+
+def macro_table(tree: Tree | None) -> MacroTable:
+    """``VMSTATE_*`` definitions of the tree's headers; the fallback table without one."""
+    if tree is None or tree.grep is None:
+        return fallback_table()
+    with _lock:
+        cached = _tables.get(tree.tree_id)
+    if cached is not None:
+        return cached
+    paths = sorted(tree.grep("#define VMSTATE_", "*.h"))
+    table = MacroTable()
+    learned = []
+    for path in paths:
+        text = tree.read(path)
+        if text is None:
+            continue
+        table.add(_defines(path, text))
+        learned.append(path)
+    if not learned:
+        # Not a QEMU tree (or a very old one): the table still judges the common macros.
+        return fallback_table()
+    table.learned_from = tuple(learned)
+    with _lock:
+        if len(_tables) >= _MAX_CACHED_TABLES:
+            _tables.pop(next(iter(_tables)))
+        _tables[tree.tree_id] = table
+    return table
+
+
+def _defines(path: str, text: str) -> tuple[Define, ...]:
+    """Defines of one header, cached by content (headers rarely change between commits)."""
+    key = hashlib.sha1(text.encode("utf-8", "surrogateescape"), usedforsecurity=False).hexdigest()
+    with _lock:
+        hit = _header_defines.get(key)
+    if hit is None:
+        hit = split_directives(tokenize(text, path), path).defines
+        with _lock:
+            _header_defines[key] = hit
+    return hit
+
+
+class TreeLookups:
+    """Name resolution and nested-VMSD users in one tree, memoised."""
+
+    def __init__(self, tree: Tree | None, table: MacroTable, extra: Iterable[FileModel] = ()):
+        self.tree = tree
+        self.table = table
+        self._extra = list(extra)
+        self._names: dict[str, str | None] = {}
+        self._users: dict[str, tuple[str, ...]] = {}
+
+    def resolve(self, name: str) -> str | None:
+        if name in self._names:
+            return self._names[name]
+        value = self.table.strings.get(name)
+        if value is None:
+            for m in self._extra:
+                value = dict(m.string_defines).get(name)
+                if value:
+                    break
+        if (
+            value is None
+            and self.tree is not None
+            and self.tree.grep is not None
+            and (re.fullmatch(r"[A-Z_][A-Z0-9_]*", name))
+        ):
+            pattern = re.compile(rf'^\s*#\s*define\s+{re.escape(name)}\s+"([^"]*)"', re.M)
+            for path in self.tree.grep(f"define {name}", "*.h")[:8]:
+                text = self.tree.read(path) or ""
+                m = pattern.search(text)
+                if m:
+                    value = m.group(1)
+                    break
+        self._names[name] = value
+        return value
+
+    def nested_users(self, ident: str) -> Sequence[str]:
+        """Names of VMSDs that embed ``ident`` through VMSTATE_STRUCT* (not VSTRUCT)."""
+        if ident in self._users:
+            return self._users[ident]
+        users: list[str] = []
+        models = list(self._extra)
+        seen = {m.path for m in models}
+        if self.tree is not None and self.tree.grep is not None:
+            for path in self.tree.grep(ident, "*.c")[:24]:
+                if path in seen:
+                    continue
+                text = self.tree.read(path)
+                if text is not None:
+                    models.append(scan(text, path, self.table))
+        for m in models:
+            for v in m.vmsds:
+                for f in v.fields:
+                    if f.vmsd == ident and "VMS_VSTRUCT" not in f.flags:
+                        users.append(v.name or v.name_expr or v.ident)
+        result = tuple(dict.fromkeys(users))
+        self._users[ident] = result
+        return result

@@ -1,0 +1,179 @@
+"""A small stateful HTTP fake on a real socket: routes on the raw path, injectable
+faults (5xx, 429 with Retry-After, GitHub secondary limits) and holds (a request
+that waits until the test releases it), and a log of what the client asked."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import urllib.parse
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+Handler = Callable[[web.Request, dict[str, str]], Awaitable[web.StreamResponse]]
+
+
+class HTTPError(Exception):
+    def __init__(self, status: int, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.extra = extra
+
+
+@dataclass
+class Fault:
+    method: str | None
+    pattern: re.Pattern[str]
+    status: int
+    times: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: dict[str, Any] = field(default_factory=dict)
+    hits: int = 0
+
+
+@dataclass
+class Hold:
+    method: str | None
+    pattern: re.Pattern[str]
+    seen: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+    times: int = 1
+
+
+class FakeServer:
+    prefix = ""
+
+    def __init__(self) -> None:
+        self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
+        self.faults: list[Fault] = []
+        self.holds: list[Hold] = []
+        self.requests: list[tuple[str, str]] = []
+        self._runner: web.AppRunner | None = None
+        self.base_url = ""
+        self.per_page_default = 20
+
+    # --- routing ---------------------------------------------------------------
+
+    def route(self, method: str, pattern: str, handler: Handler) -> None:
+        self._routes.append((method, re.compile("^" + self.prefix + pattern + "$"), handler))
+
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        path = request.raw_path.split("?", 1)[0]
+        self.requests.append((request.method, path))
+        for fault in self.faults:
+            if fault.hits < fault.times and (fault.method in (None, request.method)):
+                if fault.pattern.search(path):
+                    fault.hits += 1
+                    return web.json_response(
+                        fault.body or {"message": f"injected {fault.status}"},
+                        status=fault.status,
+                        headers=fault.headers,
+                    )
+        for hold in self.holds:
+            if hold.times > 0 and hold.method in (None, request.method):
+                if hold.pattern.search(path):
+                    hold.times -= 1
+                    hold.seen.set()
+                    await hold.release.wait()
+        for method, pattern, handler in self._routes:
+            if method != request.method:
+                continue
+            match = pattern.match(path)
+            if match:
+                params = {k: urllib.parse.unquote(v) for k, v in match.groupdict().items()}
+                try:
+                    return await handler(request, params)
+                except HTTPError as exc:
+                    return web.json_response(
+                        {"message": exc.message, **exc.extra}, status=exc.status
+                    )
+        return web.json_response({"message": "404 Not Found"}, status=404)
+
+    # --- switches --------------------------------------------------------------
+
+    def fail(
+        self,
+        pattern: str,
+        *,
+        status: int = 500,
+        times: int = 1,
+        method: str | None = None,
+        headers: dict[str, str] | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> Fault:
+        fault = Fault(method, re.compile(pattern), status, times, headers or {}, body or {})
+        self.faults.append(fault)
+        return fault
+
+    def hold(self, pattern: str, *, method: str | None = None, times: int = 1) -> Hold:
+        hold = Hold(method, re.compile(pattern), times=times)
+        self.holds.append(hold)
+        return hold
+
+    def count(self, method: str, pattern: str) -> int:
+        rx = re.compile(pattern)
+        return sum(1 for m, p in self.requests if m == method and rx.search(p))
+
+    # --- lifecycle ---------------------------------------------------------------
+
+    async def start(self) -> str:
+        app = web.Application(client_max_size=50 * 1024 * 1024)
+        app.router.add_route("*", "/{tail:.*}", self._dispatch)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        server = site._server
+        assert server is not None
+        port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        self.base_url = f"http://127.0.0.1:{port}"
+        return self.base_url
+
+    async def stop(self) -> None:
+        for hold in self.holds:
+            hold.release.set()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # --- helpers for handlers -------------------------------------------------------
+
+    @staticmethod
+    async def body(request: web.Request) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        if request.can_read_body:
+            raw = await request.read()
+            if raw:
+                ctype = request.content_type
+                if ctype == "application/json":
+                    data = json.loads(raw)
+                else:
+                    data = {k: v for k, v in urllib.parse.parse_qsl(raw.decode())}
+        for key, value in request.query.items():
+            data.setdefault(key, value)
+        return data
+
+    def paginate(self, request: web.Request, items: list[Any]) -> web.Response:
+        per_page = int(request.query.get("per_page", self.per_page_default))
+        page = int(request.query.get("page", "1"))
+        total_pages = max(1, -(-len(items) // per_page))
+        chunk = items[(page - 1) * per_page : page * per_page]
+        headers = {
+            "X-Page": str(page),
+            "X-Per-Page": str(per_page),
+            "X-Total": str(len(items)),
+            "X-Total-Pages": str(total_pages),
+        }
+        if page < total_pages:
+            query = dict(request.query)
+            query["page"] = str(page + 1)
+            query["per_page"] = str(per_page)
+            raw = request.raw_path.split("?", 1)[0]
+            url = f"{self.base_url}{raw}?{urllib.parse.urlencode(query)}"
+            headers["Link"] = f'<{url}>; rel="next"'
+            headers["X-Next-Page"] = str(page + 1)
+        return web.json_response(chunk, headers=headers)
