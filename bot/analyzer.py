@@ -12,7 +12,7 @@ from bot.findings import Finding, NotUnderstood, Override, Report, TierDecision
 from bot.hunkmode import hunk_facts
 from bot.judge import judge
 from bot.model import FileModel, VmsdModel
-from bot.pipeline import ReviewOptions
+from bot.pipeline import ReviewOptions, TierResolver
 from bot.policy import Policy, load_policy
 from bot.scanner.macros import MacroTable
 from bot.scanner.scan import scan
@@ -143,7 +143,9 @@ def _rust_state_paths(files: Sequence[FileChange]) -> list[str]:
     return out
 
 
-def _tiers(options: ReviewOptions, policy: Policy, change: Change) -> tuple[object, list[Override]]:
+def _tiers(
+    options: ReviewOptions, policy: Policy, change: Change
+) -> tuple[TierResolver, list[Override]]:
     overrides: list[Override] = []
     forced = options.tier
     source = "cli"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import BinaryIO
 
 import click
 
@@ -70,7 +71,7 @@ def check(
     revs: str | None,
     repo: Path | None,
     patch: Path | None,
-    diff: click.utils.LazyFile | None,
+    diff: BinaryIO | None,
     base: str | None,
     fmt: str,
     fail_on: str,

@@ -91,9 +91,9 @@ class TreeLookups:
             pattern = re.compile(rf'^\s*#\s*define\s+{re.escape(name)}\s+"([^"]*)"', re.M)
             for path in self.tree.grep(f"define {name}", "*.h")[:8]:
                 text = self.tree.read(path) or ""
-                m = pattern.search(text)
-                if m:
-                    value = m.group(1)
+                found = pattern.search(text)
+                if found:
+                    value = found.group(1)
                     break
         self._names[name] = value
         return value

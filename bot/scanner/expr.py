@@ -102,7 +102,7 @@ def _unquote(lit: str) -> str:
 
 
 _INT_SUFFIX = re.compile(r"^(0[xX][0-9a-fA-F]+|\d+)[uUlL]*$")
-_ALLOWED_BINOPS = {
+_ALLOWED_BINOPS: dict[type[ast.operator], Callable[[int, int], int | None]] = {
     ast.Add: lambda a, b: a + b,
     ast.Sub: lambda a, b: a - b,
     ast.Mult: lambda a, b: a * b,

@@ -526,10 +526,17 @@ class _Mapper:
                     )
                     return f"is built into {where} ({r.set_name} in {r.meson_file})", False
                 reach = self.alone.valuation.reach
-                # Explain the most specific symbol the board brings (fewest
-                # configurations have it): CONFIG_VIRTIO_IOMMU, not CONFIG_VIRTIO.
                 brought = [x for x in syms if (reach.get(x, 0) >> j) & 1] or syms
-                sym = min(brought, key=lambda x: (self.alone.valuation.mask(x).bit_count(), x))
+
+                def specific(x: str) -> tuple[int, int, str]:
+                    # The most specific symbol the board brings: on in the fewest
+                    # configurations, then the furthest down its chain
+                    # (CONFIG_VIRTIO_NET rather than the CONFIG_VIRTIO it needs).
+                    found = self.explainer.chain(j, key, x)
+                    depth = len(found) if found is not None else -1
+                    return (self.alone.valuation.mask(x).bit_count(), -depth, x)
+
+                sym = min(brought, key=specific)
                 chain = self.explainer.chain(j, key, sym)
                 others = " && ".join(f"CONFIG_{x}" for x in syms if x != sym)
                 head = f"is built by CONFIG_{sym}" + (f" (with {others})" if others else "")
@@ -572,6 +579,10 @@ class _Mapper:
         if not sys_rules:
             return FileEntry(path, "user-only", None, 0, (), "built for user mode only")
         fmask = b.rules_mask(self.full, sys_rules)
+        false_keys = self.b.rules.false_keys
+        if not fmask and all(t.pos & false_keys for r in sys_rules for t in r.cond.terms):
+            # linux-user files reach specific_ss under CONFIG_LINUX_USER
+            return FileEntry(path, "user-only", None, 0, (), "built for user mode only")
         if not fmask:
             conds = "; ".join(sorted({str(r.cond) for r in sys_rules}))
             return FileEntry(path, "unbuilt", None, 0, (), f"no system target enables it ({conds})")

@@ -81,7 +81,13 @@ class Delivery:
     payload: dict[str, Any]
 
 
-_LEGACY = {"admin": "admin", "maintain": "write", "write": "write", "triage": "read", "read": "read"}
+_LEGACY = {
+    "admin": "admin",
+    "maintain": "write",
+    "write": "write",
+    "triage": "read",
+    "read": "read",
+}
 
 
 class FakeGitHub(FakeServer):
@@ -445,7 +451,12 @@ class FakeGitHub(FakeServer):
         self.tokens[token] = bot
         expires = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
         return web.json_response(
-            {"token": token, "expires_at": expires, "permissions": {}, "repository_selection": "all"},
+            {
+                "token": token,
+                "expires_at": expires,
+                "permissions": {},
+                "repository_selection": "all",
+            },
             status=201,
         )
 
@@ -463,7 +474,7 @@ class FakeGitHub(FakeServer):
             status = "added" if d.new_file else "removed" if d.deleted_file else "modified"
             files.append(
                 {
-                    "sha": hashlib.sha1(d.diff.encode()).hexdigest(),  # noqa: S324
+                    "sha": hashlib.sha1(d.diff.encode()).hexdigest(),
                     "filename": d.new_path,
                     "status": status,
                     "additions": d.additions,
@@ -494,7 +505,7 @@ class FakeGitHub(FakeServer):
                 "name": path.rsplit("/", 1)[-1],
                 "path": path,
                 "content": base64.b64encode(data).decode(),
-                "sha": hashlib.sha1(data).hexdigest(),  # noqa: S324
+                "sha": hashlib.sha1(data).hexdigest(),
                 "url": f"{self._repo_url(repo)}/contents/{path}?ref={sha}",
             }
         )
@@ -519,7 +530,9 @@ class FakeGitHub(FakeServer):
         if c.get("subject_type") == "file":
             return
         repo = pr.repo.repo
-        diffs = {d.new_path: d for d in file_diffs(repo.commits[pr.base_sha], repo.commits[pr.head_sha])}
+        diffs = {
+            d.new_path: d for d in file_diffs(repo.commits[pr.base_sha], repo.commits[pr.head_sha])
+        }
         d = diffs.get(c.get("path", ""))
         if d is None:
             raise HTTPError(422, "Unprocessable Entity", errors=["Path could not be resolved"])
@@ -539,7 +552,9 @@ class FakeGitHub(FakeServer):
         data = await self.body(request)
         commit_id = data.get("commit_id") or pr.head_sha
         if commit_id not in pr.commits:
-            raise HTTPError(422, "Unprocessable Entity", errors=["commit_id is not part of the pull request"])
+            raise HTTPError(
+                422, "Unprocessable Entity", errors=["commit_id is not part of the pull request"]
+            )
         comments = data.get("comments") or []
         for c in comments:
             self._check_line(pr, c)
@@ -565,7 +580,9 @@ class FakeGitHub(FakeServer):
         pr = self._pull(request, p)
         data = await self.body(request)
         self._check_line(pr, data)
-        comment = self._review_comment(pr, user, data["body"], data, commit_id=data.get("commit_id"))
+        comment = self._review_comment(
+            pr, user, data["body"], data, commit_id=data.get("commit_id")
+        )
         pr.review_comments.append(comment)
         return web.json_response(comment, status=201)
 

@@ -564,7 +564,7 @@ class FakeGitLab(FakeServer):
         }
         d = diffs.get(pos.get("new_path", ""))
         if d is None:
-            raise HTTPError(400, "400 Bad request - Note {:line_code=>[\"can't be blank\"]}")
+            raise HTTPError(400, '400 Bad request - Note {:line_code=>["can\'t be blank"]}')
         added, removed, context = diff_lines(d.diff)
         new, old = pos.get("new_line"), pos.get("old_line")
         new = int(new) if new is not None else None
@@ -575,7 +575,7 @@ class FakeGitLab(FakeServer):
             or (new is not None and old is not None and (old, new) in context)
         )
         if not ok:
-            raise HTTPError(400, "400 Bad request - Note {:line_code=>[\"must be valid\"]}")
+            raise HTTPError(400, '400 Bad request - Note {:line_code=>["must be valid"]}')
 
     async def h_new_discussion(self, request: web.Request, p: dict[str, str]) -> web.Response:
         user = self._auth(request)

@@ -149,7 +149,9 @@ class Octokit:
             e["name"]: e
             for e in json.loads((mods / "webhooks-examples/api.github.com/index.json").read_text())
         }
-        self.schema: dict[str, Any] = json.loads((mods / "webhooks-schemas/schema.json").read_text())
+        self.schema: dict[str, Any] = json.loads(
+            (mods / "webhooks-schemas/schema.json").read_text()
+        )
         self._validators: dict[str, Any] = {}
 
     def example(self, event: str, action: str | None) -> dict[str, Any]:
@@ -197,7 +199,10 @@ async def fake_github(octokit: Octokit) -> AsyncIterator[FakeGitHub]:
 
 
 async def wait_for_jobs(
-    engine: Engine, *, timeout: float = 60.0, settled: Callable[[dict[str, int]], bool] | None = None
+    engine: Engine,
+    *,
+    timeout: float = 60.0,
+    settled: Callable[[dict[str, int]], bool] | None = None,
 ) -> dict[str, int]:
     """Wait until no job is queued or running; returns the counts by state."""
     loop = asyncio.get_running_loop()

@@ -43,9 +43,7 @@ TWO_FINDINGS = BASE_FOO.replace(*ADD_FIELD).replace(*DROP_FIELD)
 # The removal fixed (field put back): only the added field remains.
 ONE_FINDING = BASE_FOO.replace(*ADD_FIELD)
 # A clean change: a comment.
-CLEAN = BASE_FOO.replace(
-    '#include "qemu/osdep.h"\n', '#include "qemu/osdep.h"\n/* foo device */\n'
-)
+CLEAN = BASE_FOO.replace('#include "qemu/osdep.h"\n', '#include "qemu/osdep.h"\n/* foo device */\n')
 
 ADDED_LINE = 11
 REMOVED_LINE = 21

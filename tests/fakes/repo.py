@@ -13,7 +13,7 @@ _HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 
 
 def new_sha(seed: str) -> str:
-    return hashlib.sha1(f"{seed}:{next(_counter)}".encode()).hexdigest()  # noqa: S324
+    return hashlib.sha1(f"{seed}:{next(_counter)}".encode()).hexdigest()
 
 
 @dataclass
@@ -51,9 +51,7 @@ def file_diffs(old: dict[str, str], new: dict[str, str]) -> list[FileDiff]:
         text = unified(a, b)
         adds = sum(1 for ln in text.splitlines() if ln.startswith("+"))
         dels = sum(1 for ln in text.splitlines() if ln.startswith("-"))
-        out.append(
-            FileDiff(path, path, a is None, b is None, False, text, adds, dels)
-        )
+        out.append(FileDiff(path, path, a is None, b is None, False, text, adds, dels))
     return out
 
 

@@ -66,20 +66,20 @@ class FakeServer:
         path = request.raw_path.split("?", 1)[0]
         self.requests.append((request.method, path))
         for fault in self.faults:
-            if fault.hits < fault.times and (fault.method in (None, request.method)):
-                if fault.pattern.search(path):
-                    fault.hits += 1
-                    return web.json_response(
-                        fault.body or {"message": f"injected {fault.status}"},
-                        status=fault.status,
-                        headers=fault.headers,
-                    )
+            live = fault.hits < fault.times and fault.method in (None, request.method)
+            if live and fault.pattern.search(path):
+                fault.hits += 1
+                return web.json_response(
+                    fault.body or {"message": f"injected {fault.status}"},
+                    status=fault.status,
+                    headers=fault.headers,
+                )
         for hold in self.holds:
-            if hold.times > 0 and hold.method in (None, request.method):
-                if hold.pattern.search(path):
-                    hold.times -= 1
-                    hold.seen.set()
-                    await hold.release.wait()
+            live = hold.times > 0 and hold.method in (None, request.method)
+            if live and hold.pattern.search(path):
+                hold.times -= 1
+                hold.seen.set()
+                await hold.release.wait()
         for method, pattern, handler in self._routes:
             if method != request.method:
                 continue

@@ -157,4 +157,4 @@ async def test_github_app_auth_and_check_run(
     assert repo.check_runs[-1]["head_sha"] == pr.head_sha
     # The App's own label event is ignored at intake.
     status, data = await service.deliver(HOOK, fake.add_label(pr, "x", by=bot))
-    assert data["status"] == "ignored"
+    assert (status, data["status"]) == (202, "ignored")

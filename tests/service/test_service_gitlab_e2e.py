@@ -9,6 +9,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from bot.service.app import create_app
+from bot.service.keys import WAKE
 from bot.store.reviews import list_reviews, merge_requests
 from tests.fakes import qemu
 from tests.fakes.fake_gitlab import FakeGitLab, MergeRequest
@@ -103,7 +104,15 @@ async def test_review_comments_and_repush(fake_gitlab: FakeGitLab, service: Serv
     assert reviews[-1].head_sha == mr.head_sha
     assert reviews[-1].verdict == "fail"
     assert set(reviews[0].findings[0]) >= {
-        "rule_id", "slug", "severity", "tier", "path", "vmsd", "subject", "message", "fingerprint"
+        "rule_id",
+        "slug",
+        "severity",
+        "tier",
+        "path",
+        "vmsd",
+        "subject",
+        "message",
+        "fingerprint",
     }
 
     # Merge is recorded for the digest.
@@ -197,7 +206,7 @@ async def test_failing_job_is_parked_and_retried_by_command(
     assert "404" in (parked.last_error or "")
     fake.faults.clear()
     jobs.retry(service.engine, parked.id)
-    service.app[__import__("bot.service.keys").service.keys.WAKE].set()
+    service.app[WAKE].set()
     counts = await wait_for_jobs(service.engine)
     assert counts["done"] == 1
     assert len(fake.summary_notes(mr)) == 1

@@ -58,7 +58,7 @@ def gitlab_mr(action: str = "open", iid: int = 7, **attrs: Any) -> dict[str, Any
 
 
 def gl_headers(body: bytes, **extra: str) -> dict[str, str]:
-    ident = hashlib.sha1(body + str(time.time_ns()).encode()).hexdigest()  # noqa: S324
+    ident = hashlib.sha1(body + str(time.time_ns()).encode()).hexdigest()
     return {
         "Content-Type": "application/json",
         "X-Gitlab-Event": "Merge Request Hook",
@@ -73,7 +73,7 @@ def gh_headers(body: bytes, event: str = "pull_request", **extra: str) -> dict[s
     return {
         "Content-Type": "application/json",
         "X-GitHub-Event": event,
-        "X-GitHub-Delivery": hashlib.md5(body).hexdigest(),  # noqa: S324
+        "X-GitHub-Delivery": hashlib.md5(body).hexdigest(),
         "X-Hub-Signature-256": "sha256="
         + hmac.new(GH_SECRET.encode(), body, hashlib.sha256).hexdigest(),
         **extra,
@@ -190,7 +190,7 @@ async def test_newer_push_supersedes_queued_job(service: Service) -> None:
             payload["object_attributes"].pop("oldrev")
         body = json.dumps(payload).encode()
         status, data = await post(service, "/webhooks/gitlab", body, gl_headers(body))
-        assert data["status"] == ("queued" if n == 0 else "coalesced")
+        assert (status, data["status"]) == (202, "queued" if n == 0 else "coalesced")
     from bot.store.jobs import list_jobs
 
     [job] = list_jobs(service.engine)

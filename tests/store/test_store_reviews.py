@@ -62,7 +62,9 @@ def test_reviews_round_trip_and_query(engine: Engine) -> None:
     t0 = utcnow()
     first = save_review(engine, RECORD, now=t0)
     second = save_review(
-        engine, replace(RECORD, head_sha="c" * 40, verdict="pass", findings=()), now=t0 + timedelta(days=2)
+        engine,
+        replace(RECORD, head_sha="c" * 40, verdict="pass", findings=()),
+        now=t0 + timedelta(days=2),
     )
     assert second > first
     [one] = list_reviews(engine, until=t0 + timedelta(days=1))
