@@ -32,7 +32,6 @@ import time
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 from sqlalchemy import text
@@ -90,7 +89,7 @@ def _pg_admin() -> str | None:
                 conn.execute(text("SELECT 1"))
             engine.dispose()
             return url
-        except Exception:  # noqa: S112 - try the next candidate
+        except Exception:
             continue
     return None
 
@@ -101,7 +100,7 @@ class Load:
     def __init__(self, fake: FakeGitLab, mrs: list[MergeRequest]) -> None:
         self.fake = fake
         self.mrs = mrs
-        self.rng = random.Random(7)  # noqa: S311 - load shape, not security
+        self.rng = random.Random(7)
 
     def next(self) -> Delivery:
         mr = self.rng.choice(self.mrs)

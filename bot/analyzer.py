@@ -55,11 +55,16 @@ def analyze(
     ctx = Context(
         resolve=lookups.resolve,
         nested_users=lookups.nested_users,
+        vmsds_named=lookups.vmsds_named,
         twins=policy.twins,
         changed_paths=frozenset(fc.path for fc in change.files),
         rust_vmstate_paths=frozenset(_rust_state_paths(change.files)),
     )
     facts = compare(pairs, ctx)
+    not_understood.extend(
+        NotUnderstood(path, None, "Rust VMState changes are not parsed: review this file by hand")
+        for path in sorted(ctx.rust_vmstate_paths)
+    )
     for fc in blind:
         got, unknown = hunk_facts(fc, old_table)
         facts.extend(got)

@@ -105,6 +105,10 @@ def serve(
         for name in missing:
             log.warning("no webhook secret: that forge's deliveries will be refused", setting=name)
     log.info("starting", settings=settings.redacted())
+    if settings.run_worker:
+        # Reviews run in threads of this process: hand the GIL back to the event
+        # loop sooner, so acknowledging a delivery never waits long behind them.
+        sys.setswitchinterval(0.0005)
     app = create_app(settings)
     web.run_app(
         app,

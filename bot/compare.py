@@ -44,6 +44,8 @@ class Context:
     """What compare may look up beyond the touched files."""
 
     resolve: NameResolver = lambda _name: None
+    vmsds_named: Callable[[str], Sequence[str]] = lambda _expr: ()
+    """Paths of tree files with a VMSD whose ``.name`` is the macro ``expr``."""
     nested_users: Callable[[str], Sequence[str]] = lambda _ident: ()
     """VMSD section names that embed the VMSD ``ident`` with VMSTATE_STRUCT*, tree-wide."""
     twins: Sequence[tuple[str, str]] = ()
@@ -75,6 +77,7 @@ def compare(files: Sequence[FileModels], ctx: Context) -> list[F.Fact]:
     out.extend(_twin_facts(files, ctx))
     for fm in files:
         out.extend(_compat_not_applied(fm))
+        out.extend(_renamed_types(fm, files, ctx))
     out.extend(_compat_done_right(out))
     out.extend(_wrong_driver(files, compat_added, ctx.resolve))
     return out
@@ -703,6 +706,31 @@ def _path_of(files: Sequence[FileModels], e: CompatEntry) -> str:
 
 
 _MACHINE_OPTIONS = re.compile(r"_machine_(?P<major>\d+)_(?P<minor>\d+)_(?:class_)?options$")
+
+
+def _renamed_types(fm: FileModels, files: Sequence[FileModels], ctx: Context) -> Iterable[F.Fact]:
+    """A ``#define TYPE_FOO "..."`` whose string changed renames the sections named by it."""
+    if fm.old is None or fm.new is None:
+        return
+    old, new = dict(fm.old.string_defines), dict(fm.new.string_defines)
+    for macro in sorted(old.keys() & new.keys()):
+        if old[macro] == new[macro] or not macro.startswith("TYPE_"):
+            continue
+        users = {
+            other.path
+            for other in files
+            if other.new is not None and any(v.name_expr == macro for v in other.new.vmsds)
+        } | set(ctx.vmsds_named(macro))
+        for path in sorted(users):
+            yield F.VmsdRenamed(
+                path=path,
+                line=None,
+                side=Side.FILE,
+                vmsd=new[macro],
+                subject=old[macro],
+                old_name=old[macro],
+                new_name=new[macro],
+            )
 
 
 def _compat_not_applied(fm: FileModels) -> Iterable[F.Fact]:

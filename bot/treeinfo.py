@@ -98,6 +98,20 @@ class TreeLookups:
         self._names[name] = value
         return value
 
+    def vmsds_named(self, macro: str) -> Sequence[str]:
+        """Paths of .c files whose VMSDs take their ``.name`` from ``macro``."""
+        if self.tree is None or self.tree.grep is None:
+            return ()
+        out = []
+        for path in self.tree.grep(macro, "*.c")[:24]:
+            text = self.tree.read(path)
+            if text is None:
+                continue
+            model = scan(text, path, self.table)
+            if any(v.name_expr == macro for v in model.vmsds):
+                out.append(path)
+        return out
+
     def nested_users(self, ident: str) -> Sequence[str]:
         """Names of VMSDs that embed ``ident`` through VMSTATE_STRUCT* (not VSTRUCT)."""
         if ident in self._users:

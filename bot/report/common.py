@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from bot.findings import Finding, Override, Report, Severity, Side
+from bot.findings import Finding, Override, Report, Severity, Side, Tier
 
 SEVERITIES = (Severity.ERROR, Severity.WARNING, Severity.NOTICE, Severity.INFO)
 """Most severe first: the order of counts and summaries."""
@@ -100,3 +100,10 @@ def verdict(report: Report) -> str:
 
 def files_with_findings(findings: Sequence[Finding]) -> int:
     return len({f.path for f in findings})
+
+
+def tier_text(tier: Tier, reason: str) -> str:
+    """The tier and why, once: reasons already read ``tier forward: ...``."""
+    if reason.startswith(f"tier {tier.value}"):
+        return reason
+    return f"tier {tier.value}: {reason}" if reason else f"tier {tier.value}"

@@ -24,6 +24,7 @@ from bot.report.common import (
     plural,
     printable,
     severity_change,
+    tier_text,
     verdict,
 )
 
@@ -178,7 +179,7 @@ def _details(finding: Finding, catalogue: Catalogue | None) -> list[str]:
 def _body(finding: Finding, catalogue: Catalogue | None) -> list[str]:
     """Message, tier, override, then the explanation."""
     out = [md(finding.message), ""]
-    out += [f"**Tier:** {finding.tier.value}: {md(finding.tier_reason)}", ""]
+    out += [f"**Tier:** {md(tier_text(finding.tier, finding.tier_reason))}", ""]
     return out + _override(finding) + _explanation(finding, catalogue)
 
 
@@ -247,7 +248,7 @@ def render_inline(finding: Finding, catalogue: Catalogue | None = None) -> str:
     marker = FINDING_MARKER.format(fingerprint=finding.fingerprint)
     rule = f"{_rule_link(finding)} {code(finding.slug)}"
     head = f"{badge(finding.severity)} {rule}: {md(finding.message)}"
-    out = [marker, head, "", f"**Tier:** {finding.tier.value}: {md(finding.tier_reason)}", ""]
+    out = [marker, head, "", f"**Tier:** {md(tier_text(finding.tier, finding.tier_reason))}", ""]
     out += _override(finding)
     out += ["<details>", "<summary>Why, and how to fix it</summary>", ""]
     out += _explanation(finding, catalogue)

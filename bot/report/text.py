@@ -15,6 +15,7 @@ from bot.report.common import (
     printable,
     severity_change,
     severity_count,
+    tier_text,
 )
 
 _COLOURS = {
@@ -74,7 +75,7 @@ def _finding(finding: Finding, paint: _Paint) -> list[str]:
         f"{printable(finding_location(finding))}: {paint.severity(finding.severity)} "
         f"[{finding.rule_id} {finding.slug}] {printable(finding.message)}"
     )
-    lines = [head, f"{INDENT}tier: {finding.tier.value} ({printable(finding.tier_reason)})"]
+    lines = [head, f"{INDENT}{printable(tier_text(finding.tier, finding.tier_reason))}"]
     if finding.override is not None:
         change = severity_change(finding)
         suffix = f" [{change}]" if change else ""

@@ -39,10 +39,13 @@ def make_engine(url: str, *, pool_size: int = 5, sqlite_synchronous: str = "FULL
         database = parsed.database or ""
         if database and database != ":memory:":
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        # One connection per process: SQLite has one writer anyway, and threads
+        # queued on the pool wake at once, where SQLite's busy handler would sleep.
         engine = create_engine(
             url,
-            pool_size=pool_size,
-            max_overflow=pool_size,
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=60,
             connect_args={"timeout": 30, "check_same_thread": False},
         )
 

@@ -460,7 +460,7 @@ class Valuation:
         return frozenset(n for n, m in self.masks.items() if (m >> index) & 1)
 
 
-def _topo_order(kc: Kconfig) -> list[str]:
+def _topo_order(kc: Kconfig) -> tuple[list[str], bool]:
     """Symbols, each after everything its value depends on (minikconf's DFS order)."""
     deps: dict[str, set[str]] = {}
     for s in kc.symbols.values():
@@ -477,6 +477,7 @@ def _topo_order(kc: Kconfig) -> list[str]:
         d.discard(s.name)
         deps[s.name] = d
     order: list[str] = []
+    cyclic = False
     state: dict[str, int] = {}  # 1 = on the stack, 2 = done
     for root in sorted(deps):
         if state.get(root):
@@ -490,12 +491,13 @@ def _topo_order(kc: Kconfig) -> list[str]:
                 if not state.get(nxt):
                     state[nxt] = 1
                     stack.append((nxt, sorted(deps.get(nxt, ()))))
-                # a cycle (state 1) is broken here; minikconf would refuse it
+                elif state[nxt] == 1:
+                    cyclic = True  # broken here; minikconf would refuse the tree
             else:
                 stack.pop()
                 state[name] = 2
                 order.append(name)
-    return order
+    return order, cyclic
 
 
 def causes(kc: Kconfig) -> dict[str, list[tuple[str, str]]]:
@@ -562,7 +564,35 @@ def evaluate(kc: Kconfig, configs: Sequence[ConfigInput]) -> Valuation:
             return ev(e.lhs) & ev(e.rhs)
         return ev(e.lhs) | ev(e.rhs)
 
-    for name in _topo_order(kc):
+    order, cyclic = _topo_order(kc)
+    # minikconf rejects cycles; we evaluate them to a fixed point instead (a few
+    # passes suffice: values only grow along select chains).
+    for _ in range(8 if cyclic else 1):
+        before = dict(masks)
+        _evaluate_pass(kc, order, masks, reach, ev, ay, an, sup, root, why, full)
+        if masks == before:
+            break
+    # Symbols only ever assigned (never declared nor referenced by a clause).
+    for name, m in ay.items():
+        if name not in masks:
+            masks[name] = m
+    return Valuation(masks=masks, width=width, reach=reach)
+
+
+def _evaluate_pass(
+    kc: Kconfig,
+    order: list[str],
+    masks: dict[str, int],
+    reach: dict[str, int],
+    ev: Callable[[Expr | None], int],
+    ay: Mapping[str, int],
+    an: Mapping[str, int],
+    sup: Mapping[str, int],
+    root: Mapping[str, int],
+    why: Mapping[str, list[tuple[str, str]]],
+    full: int,
+) -> None:
+    for name in order:
         s = kc.symbols.get(name)
         if s is None:  # only mentioned in expressions: off unless assigned
             masks[name] = ay.get(name, 0)
@@ -593,11 +623,8 @@ def evaluate(kc: Kconfig, configs: Sequence[ConfigInput]) -> Valuation:
                 r |= reach.get(u, 0)
             if r & on:
                 reach[name] = r & on
-    # Symbols only ever assigned (never declared nor referenced by a clause).
-    for name, m in ay.items():
-        if name not in masks:
-            masks[name] = m
-    return Valuation(masks=masks, width=width, reach=reach)
+            else:
+                reach.pop(name, None)
 
 
 def evaluate_one(kc: Kconfig, config: ConfigInput) -> frozenset[str]:

@@ -93,7 +93,8 @@ class Condition:
     def __str__(self) -> str:
         if not self.terms:
             return "never"
-        return " || ".join(f"({t})" if len(self.terms) > 1 else str(t) for t in sorted(self.terms))
+        parts = sorted(str(t) for t in self.terms)
+        return " || ".join(f"({t})" for t in parts) if len(parts) > 1 else parts[0]
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -260,8 +261,9 @@ def _tokenize(src: str, fname: str) -> list[_Tok]:
                 toks.append(_Tok("nl", "\n", line))
             line += 1
             continue
-        if kind == "bad":
-            raise MesonError(f"{fname}:{line}: unexpected character {text!r}")
+        if kind == "bad":  # left to the parser, which skips the statement
+            toks.append(_Tok("bad", text, line))
+            continue
         if kind in ("str", "mstr"):
             is_f = text.startswith("f")
             body = text[1:] if is_f else text
@@ -586,7 +588,8 @@ class _Interp:
                     p = posixpath.normpath(posixpath.join(self.dir, a))
                     paths.append(p)
                     self.st.mentioned.setdefault(p, self.fname)
-            return _Files(tuple(paths))
+            # meson's files() is a list: "+=" and list literals then just work.
+            return [_Files((p,)) for p in paths]
         if name == "subdir" and args and isinstance(args[0], str):
             sub = posixpath.normpath(posixpath.join(self.dir, args[0], "meson.build"))
             _run_file(self.st, sub)

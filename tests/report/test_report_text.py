@@ -37,7 +37,7 @@ def test_a_finding_reads_as_location_severity_code_message_then_tier_fix_see(
         "error [MIG001 field-added-unversioned] field 'rx_mode' added at the end of 'e1000' "
         "(version 2) with no version, test or subsection gating it"
     )
-    assert block[1] == "    tier: bidirectional (reachable from pc-q35-10.2)"
+    assert block[1] == "    tier bidirectional: reachable from pc-q35-10.2"
     assert block[2].startswith("    fix: Put the new state in a subsection gated by")
     assert block[3] == (
         "    see: https://www.qemu.org/docs/master/devel/migration/"
