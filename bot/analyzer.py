@@ -36,6 +36,7 @@ def analyze(
     pairs: list[FileModels] = []
     not_understood: list[NotUnderstood] = []
     blind: list[FileChange] = []
+    unresolved: list[tuple[str, VmsdModel]] = []
     scanned = 0
     for fc in change.files:
         if fc.binary or not policy.scans(fc.path):
@@ -47,6 +48,7 @@ def analyze(
         pair = _models(fc, old_table, new_table)
         pairs.append(pair)
         not_understood.extend(_unknowns_in_change(pair))
+        unresolved.extend(_unresolved_names(pair))
     lookups = TreeLookups(
         change.head_tree or change.base_tree,
         new_table,
@@ -61,6 +63,11 @@ def analyze(
         rust_vmstate_paths=frozenset(_rust_state_paths(change.files)),
     )
     facts = compare(pairs, ctx)
+    not_understood.extend(
+        NotUnderstood(path, v.line, f"VMSD {v.ident}: name {v.name_expr} not found in the tree")
+        for path, v in unresolved
+        if v.name_expr and lookups.resolve(v.name_expr) is None
+    )
     not_understood.extend(
         NotUnderstood(path, None, "Rust VMState changes are not parsed: review this file by hand")
         for path in sorted(ctx.rust_vmstate_paths)
@@ -130,6 +137,16 @@ def _unknowns_in_change(pair: FileModels) -> list[NotUnderstood]:
         if u.line in pair.changed_new or any(v.line <= u.line <= v.end_line for v in touched):
             out.append(NotUnderstood(pair.path, u.line, u.what))
     return out
+
+
+def _unresolved_names(pair: FileModels) -> list[tuple[str, VmsdModel]]:
+    if pair.new is None:
+        return []
+    return [
+        (pair.path, v)
+        for v in pair.new.vmsds
+        if v.name is None and any(v.line <= ln <= v.end_line for ln in pair.changed_new)
+    ]
 
 
 def _rust_state_paths(files: Sequence[FileChange]) -> list[str]:

@@ -45,7 +45,7 @@ def main() -> None:
     "--format",
     "fmt",
     default="text",
-    type=click.Choice(["text", "json", "markdown"]),
+    type=click.Choice(["text", "json", "markdown", "sarif", "codequality"]),
     show_default=True,
 )
 @click.option(

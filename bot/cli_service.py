@@ -128,7 +128,7 @@ async def _run_worker(settings: Settings) -> None:
     from bot.service.worker import Worker
     from bot.store.db import make_engine, migrate
 
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     db_pool = ThreadPoolExecutor(4, thread_name_prefix="migbot-db")
     job_pool = ThreadPoolExecutor(settings.forge_threads, thread_name_prefix="migbot-job")
     loop = asyncio.get_running_loop()
@@ -173,7 +173,7 @@ def _engine(config_file: Path | None, database_url: str | None) -> Any:
     from bot.store.db import make_engine, migrate
 
     settings = _settings(config_file, database_url=database_url)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     migrate(engine)
     return engine
 

@@ -88,6 +88,7 @@ def tiers(
         raise _Usage(str(exc)) from None
 
     header: dict[str, object] = {}
+    notes: list[str] = []
     if repo is None:
         decisions = [(f, default_decision(f, rules)) for f in files]
     else:
@@ -101,13 +102,12 @@ def tiers(
         paths = sorted(tmap.files) if all_files else list(files)
         decisions = [(p, resolver.decide(p)) for p in paths]
         header = {"rev": rev, "tree_id": tree.tree_id, "boards": len(tmap.boards)}
-        if tmap.notes:
-            header["notes"] = list(tmap.notes)
+        notes = list(tmap.notes)
 
     if fmt == "json":
-        doc = {**header, "files": [_as_json(p, d) for p, d in decisions]}
+        doc = {**header, "notes": notes, "files": [_as_json(p, d) for p, d in decisions]}
         click.echo(json.dumps(doc, indent=2))
         return
-    for note in header.get("notes", []) if isinstance(header.get("notes"), list) else []:
+    for note in notes:  # what the tree reader skipped: worth knowing, not fatal
         click.echo(f"note: {note}", err=True)
     click.echo("\n".join(_as_text(p, d) for p, d in decisions))

@@ -35,6 +35,8 @@ class Settings:
     """Everything the service, the worker and the forges need."""
 
     database_url: str = f"sqlite:///{DEFAULT_DATABASE_FILE}"
+    sqlite_synchronous: str = "NORMAL"
+    """SQLite in WAL mode: NORMAL survives a killed process; FULL also a power cut."""
     host: str = "127.0.0.1"
     port: int = 8080
     insecure_no_verify: bool = False
@@ -87,6 +89,8 @@ class Settings:
             raise ConfigError("inline_cap must not be negative")
         if self.max_attempts < 1:
             raise ConfigError("max_attempts must be at least 1")
+        if self.sqlite_synchronous.upper() not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
+            raise ConfigError("sqlite_synchronous must be NORMAL, FULL or EXTRA")
 
     @property
     def gitlab_enabled(self) -> bool:

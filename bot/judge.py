@@ -168,7 +168,10 @@ def _rules_for(fact: F.Fact) -> Iterable[tuple[str, dict[str, object]]]:
                     "new_array": fact.new_array,
                 },
             )
-        case F.PropertyAdded(prop=p, compat=()) if _turns_on(p.default):
+        case F.PropertyAdded(prop=p, compat=()) if _turns_on(p.default) and p.name.startswith("x-"):
+            # "x-" properties exist to pin old behaviour for old machine types: one
+            # that defaults on with no compat entry is the entry forgotten. A
+            # user-facing knob defaulting on usually exposes existing behaviour.
             yield "MIG023", {"property": p.name, "device": p.owner or "?", "default": p.default}
         case F.PropertyDefaultChanged(old=o, new=n, compat=()):
             yield (

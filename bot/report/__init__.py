@@ -1,13 +1,14 @@
 """Report formats: every way out reads the same `Report`.
 
-``render(report, "text" | "json" | "markdown")``; the forge layer also uses
-`render_inline` for one inline comment.
+``render(report, "text" | "json" | "markdown" | "sarif" | "codequality")``; the
+forge layer also uses `render_inline` for one inline comment.
 """
 
 from __future__ import annotations
 
 from bot.catalogue import Catalogue
 from bot.findings import Report
+from bot.report.codequality import render_codequality, report_to_codequality
 from bot.report.jsonfmt import SCHEMA_ID, load_schema, render_json, report_to_dict
 from bot.report.markdown import (
     FINDING_MARKER,
@@ -15,9 +16,10 @@ from bot.report.markdown import (
     render_inline,
     render_markdown,
 )
+from bot.report.sarif import render_sarif, report_to_sarif
 from bot.report.text import render_text
 
-FORMATS = ("text", "json", "markdown")
+FORMATS = ("text", "json", "markdown", "sarif", "codequality")
 
 
 class UnknownFormatError(ValueError):
@@ -28,13 +30,18 @@ def render(
     report: Report, fmt: str = "text", *, color: bool = False, catalogue: Catalogue | None = None
 ) -> str:
     """The report in one format. ``color`` applies to text only; ``catalogue``
-    adds each rule's *why* to the Markdown details."""
+    adds each rule's *why* to the Markdown details and is the source of the SARIF
+    rule metadata (the shipped catalogue when not given)."""
     if fmt == "text":
         return render_text(report, color=color)
     if fmt == "json":
         return render_json(report)
     if fmt == "markdown":
         return render_markdown(report, catalogue)
+    if fmt == "sarif":
+        return render_sarif(report, catalogue)
+    if fmt == "codequality":
+        return render_codequality(report)
     raise UnknownFormatError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 
@@ -46,9 +53,13 @@ __all__ = [
     "UnknownFormatError",
     "load_schema",
     "render",
+    "render_codequality",
     "render_inline",
     "render_json",
     "render_markdown",
+    "render_sarif",
     "render_text",
+    "report_to_codequality",
     "report_to_dict",
+    "report_to_sarif",
 ]

@@ -359,8 +359,6 @@ def _vmsd(
     base_cond = body[0].condition if body else None
     name_expr = text(d["name"]) if "name" in d else None
     name = st.string(d["name"]) if "name" in d else None
-    if name_expr and name is None:
-        st.unknowns.append(Unknown(line, f"VMSD {ident}: name {name_expr} not resolved"))
     ints = st.table.objects
     version = int_value(strip_parens(d.get("version_id", [])), ints) if "version_id" in d else 0
     minimum = (

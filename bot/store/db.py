@@ -31,7 +31,7 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def make_engine(url: str, *, pool_size: int = 5, sqlite_synchronous: str = "FULL") -> Engine:
+def make_engine(url: str, *, pool_size: int = 5, sqlite_synchronous: str = "NORMAL") -> Engine:
     """An engine for ``url``; SQLite in WAL mode with immediate write transactions."""
     url = normalise_url(url)
     parsed = make_url(url)
@@ -55,7 +55,7 @@ def make_engine(url: str, *, pool_size: int = 5, sqlite_synchronous: str = "FULL
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute(f"PRAGMA synchronous={sqlite_synchronous}")
+            cur.execute(f"PRAGMA synchronous={sqlite_synchronous.upper()}")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 

@@ -72,11 +72,16 @@ def _in_define(text: str, pos: int) -> bool:
         start = text.rfind("\n", 0, start - 1) + 1
 
 
+_BLOCK_REACH = 4000
+"""How far to look for an initializer's braces: a TypeInfo is small, and the
+bound keeps a hostile file with thousands of ``.name =`` linear, not quadratic."""
+
+
 def _enclosing_block(text: str, pos: int) -> str:
     """The ``{ ... }`` initializer around ``pos`` (brace matching, good enough for C)."""
     depth = 0
     i = pos
-    while i > 0:
+    while i > max(0, pos - _BLOCK_REACH):
         i -= 1
         c = text[i]
         if c == "}":
@@ -87,7 +92,7 @@ def _enclosing_block(text: str, pos: int) -> str:
             depth -= 1
     depth = 0
     j = pos
-    while j < len(text):
+    while j < min(len(text), pos + _BLOCK_REACH):
         c = text[j]
         if c == "{":
             depth += 1

@@ -587,7 +587,9 @@ class _Mapper:
             conds = "; ".join(sorted({str(r.cond) for r in sys_rules}))
             return FileEntry(path, "unbuilt", None, 0, (), f"no system target enables it ({conds})")
         targets = tuple(sorted({self.full.targets[i].name for i in _bits(fmask)}))
-        jmask = b.rules_mask(self.alone, sys_rules)
+        # A board holds the file only where its target builds it: a stub built
+        # when !CONFIG_PCI is on in microvm alone, not in an x86_64 binary.
+        jmask = b.rules_mask(self.alone, sys_rules) & self.spread(fmask)
         how = "kconfig"
         if all(r.cond == Condition.always() for r in sys_rules):
             how = "unconditional"

@@ -399,7 +399,10 @@ arm_system_ss.add(files('machine.c'))
 arm_user_ss = ss.source_set()
 target_system_arch += {'arm': arm_system_ss}
 """,
-    "migration/meson.build": "system_ss.add(files('savevm.c'))\nuser_ss.add(files('user-only.c'))\n",
+    "migration/meson.build": """
+system_ss.add(files('savevm.c'))
+user_ss.add(files('user-only.c'))
+""",
     "rust/meson.build": "subdir('hw/char/pl011')\n",
     "rust/hw/char/pl011/meson.build": """
 _lib = static_library('pl011', structured_sources(['src/lib.rs', 'src/device.rs']))
@@ -445,7 +448,10 @@ static const TypeInfo e1000_info = {
     "hw/net/trap.c": "",
     "hw/virtio/virtio.c": "",
     "hw/virtio/virtio-pci.c": "",
-    "hw/virtio/virtio-net.c": "static const TypeInfo vn = {\n    .parent = TYPE_VIRTIO_DEVICE,\n};\n",
+    "hw/virtio/virtio-net.c": """static const TypeInfo vn = {
+    .parent = TYPE_VIRTIO_DEVICE,
+};
+""",
     "hw/intc/apic_common.c": "",
     "hw/intc/riscv_aplic.c": "",
     "hw/intc/arm_gic.c": "",
@@ -496,7 +502,10 @@ static const TypeInfo virt_machine_info = {
     .abstract      = true,
 };
 """,
-    "hw/m68k/q800.c": 'static const TypeInfo q800 = {\n    .name = MACHINE_TYPE_NAME("q800"),\n};\n',
+    "hw/m68k/q800.c": """static const TypeInfo q800 = {
+    .name = MACHINE_TYPE_NAME("q800"),
+};
+""",
     "hw/riscv/virt.c": 'static const TypeInfo rv = {\n    .name = MACHINE_TYPE_NAME("virt"),\n};\n',
     "target/arm/machine.c": "",
     "target/arm/cpu.h": "",

@@ -58,7 +58,7 @@ static const TypeInfo types[] = {
 """
     macros = machine_type_macros(
         [
-            "#define TYPE_MICROVM_MACHINE \\\n    MACHINE_TYPE_NAME(\"microvm\")\n",
+            '#define TYPE_MICROVM_MACHINE \\\n    MACHINE_TYPE_NAME("microvm")\n',
             '#define TYPE_RASPI_MACHINE MACHINE_TYPE_NAME("raspi-common")\n',
         ]
     )

@@ -8,6 +8,7 @@ from bot.tiers.kconfig import (
     And,
     ConfigInput,
     Explainer,
+    Kconfig,
     KconfigError,
     Not,
     Or,
@@ -20,7 +21,7 @@ from bot.tiers.kconfig import (
 )
 
 
-def kc_from(text: str, **more: str):  # type: ignore[no-untyped-def]
+def kc_from(text: str, **more: str) -> Kconfig:
     files = {"Kconfig": text, **{k.replace("__", "/"): v for k, v in more.items()}}
     return parse_kconfig(files.get)
 

@@ -24,8 +24,7 @@ LAYOUT = MesonLayout(
 def rules_of(files: dict[str, str]) -> dict[str, list[tuple[str, str, bool]]]:
     ms = read_meson(files.get, LAYOUT)
     return {
-        p: sorted((str(r.scope), str(r.cond), r.stub) for r in rs)
-        for p, rs in ms.by_path().items()
+        p: sorted((str(r.scope), str(r.cond), r.stub) for r in rs) for p, rs in ms.by_path().items()
     }
 
 

@@ -1,0 +1,196 @@
+"""The per-rule examples of rules/examples/<slug>.toml, loaded and run.
+
+Each file holds the ``[[case]]`` entries of one rule of the catalogue: a
+change (files before and after, laid over the mini QEMU tree), the tier it is
+judged at, and the rule ids that must be reported, exactly. ``bad`` cases show
+the mistake, ``good`` ones the right way to make the same change.
+
+A case names its files either with ``path``/``before``/``after`` or with
+``[case.files."path"]`` tables holding:
+
+* ``before``: the text at the base (default: the file's text in the example
+  file's ``[base]`` table, else the mini tree's file, if any);
+* ``after``: the text after the change; or
+* ``replace``: ``[[old, new], ...]`` applied to ``before`` (each ``old`` must
+  occur exactly once, so a case cannot silently stop changing anything); or
+* ``delete = true``: the change removes the file.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.findings import Report, Tier
+from bot.pipeline import ReviewOptions, review
+from bot.sources import change_from_range
+from tests.analyzer.minirepo import MINI_TREE, ROOT, MiniRepo, commit_change
+
+EXAMPLES_DIR = ROOT / "rules" / "examples"
+KINDS = ("bad", "good")
+
+
+class ExampleError(ValueError):
+    """An example file is malformed: says which file and case."""
+
+
+@dataclass(frozen=True, slots=True)
+class FileSpec:
+    path: str
+    before: str | None
+    after: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    source: str
+    """The example file (its slug) the case comes from."""
+    rule: str
+    name: str
+    kind: str
+    tier: Tier
+    files: tuple[FileSpec, ...]
+    expect: frozenset[str]
+    at: Mapping[str, str] = field(default_factory=dict)
+    """Rule id -> text the line of its finding must contain."""
+    xfail: str | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.source}:{self.name}"
+
+
+def _mini(path: str) -> str | None:
+    target = MINI_TREE / path
+    return target.read_text() if target.is_file() else None
+
+
+def _file_spec(
+    where: str, path: str, raw: Mapping[str, object], base: Mapping[str, str]
+) -> FileSpec:
+    unknown = set(raw) - {"before", "after", "replace", "delete"}
+    if unknown:
+        raise ExampleError(f"{where}: file {path}: unknown keys {sorted(unknown)}")
+    before = raw.get("before", base.get(path, _mini(path)))
+    if before is not None and not isinstance(before, str):
+        raise ExampleError(f"{where}: file {path}: 'before' must be text")
+    ways = [k for k in ("after", "replace", "delete") if k in raw]
+    if len(ways) != 1:
+        raise ExampleError(f"{where}: file {path}: give exactly one of after, replace, delete")
+    after: str | None
+    if "after" in raw:
+        if not isinstance(raw["after"], str):
+            raise ExampleError(f"{where}: file {path}: 'after' must be text")
+        after = raw["after"]
+    elif "replace" in raw:
+        if before is None:
+            raise ExampleError(f"{where}: file {path}: 'replace' needs a 'before' text")
+        after = before
+        pairs = raw["replace"]
+        if not isinstance(pairs, list) or not pairs:
+            raise ExampleError(f"{where}: file {path}: 'replace' must be a list of [old, new]")
+        for pair in pairs:
+            if not (isinstance(pair, list) and len(pair) == 2):
+                raise ExampleError(f"{where}: file {path}: 'replace' entries are [old, new]")
+            old, new = pair
+            if after.count(old) != 1:
+                raise ExampleError(
+                    f"{where}: file {path}: {old!r} occurs {after.count(old)} times, not once"
+                )
+            after = after.replace(old, new)
+    else:
+        if raw["delete"] is not True or before is None:
+            raise ExampleError(f"{where}: file {path}: 'delete = true' needs an existing file")
+        after = None
+    if before == after:
+        raise ExampleError(f"{where}: file {path}: before and after are the same")
+    return FileSpec(path, before, after)
+
+
+def _case(source: str, rule: str, raw: Mapping[str, object], base: Mapping[str, str]) -> Case:
+    name = raw.get("name")
+    if not isinstance(name, str) or not name:
+        raise ExampleError(f"{source}: a case without a name")
+    where = f"{source}:{name}"
+    allowed = {"name", "kind", "tier", "path", "before", "after", "files", "expect", "at", "xfail"}
+    unknown = set(raw) - allowed
+    if unknown:
+        raise ExampleError(f"{where}: unknown keys {sorted(unknown)}")
+    kind = raw.get("kind")
+    if kind not in KINDS:
+        raise ExampleError(f"{where}: kind must be one of {KINDS}")
+    try:
+        tier = Tier(str(raw.get("tier")))
+    except ValueError:
+        raise ExampleError(f"{where}: tier must be one of {[t.value for t in Tier]}") from None
+    specs: list[FileSpec] = []
+    if "path" in raw:
+        one = {k: raw[k] for k in ("before", "after") if k in raw}
+        specs.append(_file_spec(where, str(raw["path"]), one, base))
+    files = raw.get("files", {})
+    if not isinstance(files, dict):
+        raise ExampleError(f"{where}: 'files' must be a table of paths")
+    specs.extend(_file_spec(where, p, spec, base) for p, spec in files.items())
+    if not specs:
+        raise ExampleError(f"{where}: no files")
+    expect = raw.get("expect")
+    if not isinstance(expect, list) or not all(isinstance(e, str) for e in expect):
+        raise ExampleError(f"{where}: 'expect' must be a list of rule ids")
+    at = raw.get("at", {})
+    if not isinstance(at, dict) or not set(at) <= set(expect):
+        raise ExampleError(f"{where}: 'at' maps expected rule ids to text of their line")
+    xfail = raw.get("xfail")
+    if xfail is not None and not isinstance(xfail, str):
+        raise ExampleError(f"{where}: 'xfail' is the reason, as text")
+    return Case(
+        source=source,
+        rule=rule,
+        name=name,
+        kind=str(kind),
+        tier=tier,
+        files=tuple(specs),
+        expect=frozenset(expect),
+        at=dict(at),
+        xfail=xfail,
+    )
+
+
+def load_examples(directory: Path = EXAMPLES_DIR) -> dict[str, tuple[str, list[Case]]]:
+    """slug -> (rule id, cases), for every ``<slug>.toml`` of ``directory``."""
+    out: dict[str, tuple[str, list[Case]]] = {}
+    for path in sorted(directory.glob("*.toml")):
+        slug = path.stem
+        data = tomllib.loads(path.read_text())
+        rule = data.get("rule")
+        if not isinstance(rule, str):
+            raise ExampleError(f"{path.name}: 'rule' (the rule id) is missing")
+        base = data.get("base", {})
+        if not isinstance(base, dict) or not all(isinstance(v, str) for v in base.values()):
+            raise ExampleError(f"{path.name}: [base] maps paths to their text at the base")
+        cases = [_case(slug, rule, c, base) for c in data.get("case", [])]
+        names = [c.name for c in cases]
+        if len(names) != len(set(names)):
+            raise ExampleError(f"{path.name}: case names are not unique")
+        out[slug] = (rule, cases)
+    return out
+
+
+def run_case(case: Case, repo: MiniRepo) -> Report:
+    """Commit the case's before and after over the mini tree and review the change."""
+    before = commit_change(
+        repo,
+        {f.path: f.before for f in case.files if f.before != _mini(f.path)},
+        f"before: {case.id}",
+    )
+    after = commit_change(repo, {f.path: f.after for f in case.files}, f"{case.id}")
+    change = change_from_range(repo.path, f"{before}..{after}")
+    return review(change, ReviewOptions(tier=case.tier))
+
+
+def side_text(case: Case, path: str, new_side: bool) -> str | None:
+    spec = next((f for f in case.files if f.path == path), None)
+    if spec is None:
+        return None
+    return spec.after if new_side else spec.before
