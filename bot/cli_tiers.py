@@ -73,7 +73,7 @@ def tiers(
     from bot.sources.errors import SourceError
     from bot.tiers.cache import default_cache_dir
     from bot.tiers.gittree import tree_from_git
-    from bot.tiers.resolve import TreeTiers, default_decision, load_or_build
+    from bot.tiers.resolve import default_decision, open_tiers
     from bot.tiers.rules import TierRulesError, load_tier_rules
 
     if all_files and files:
@@ -97,12 +97,19 @@ def tiers(
         except SourceError as exc:
             raise _Usage(str(exc)) from None
         directory = None if no_cache else (cache_dir or default_cache_dir())
-        tmap = load_or_build(tree, rules, directory)
-        resolver = TreeTiers(tree, tmap, rules)
-        paths = sorted(tmap.files) if all_files else list(files)
-        decisions = [(p, resolver.decide(p)) for p in paths]
-        header = {"rev": rev, "tree_id": tree.tree_id, "boards": len(tmap.boards)}
-        notes = list(tmap.notes)
+        header = {"rev": rev, "tree_id": tree.tree_id}
+        opened = open_tiers(tree, rules, directory)
+        if isinstance(opened, str):  # as in a review: path rules, saying why
+            if all_files:
+                raise _Usage(opened)
+            notes = [opened]
+            decisions = [(f, default_decision(f, rules, opened)) for f in files]
+        else:
+            tmap = opened.map
+            paths = sorted(tmap.files) if all_files else list(files)
+            decisions = [(p, opened.decide(p)) for p in paths]
+            header["boards"] = len(tmap.boards)
+            notes = list(tmap.notes)
 
     if fmt == "json":
         doc = {**header, "notes": notes, "files": [_as_json(p, d) for p, d in decisions]}

@@ -173,7 +173,11 @@ def _rules_for(fact: F.Fact) -> Iterable[tuple[str, dict[str, object]]]:
             # that defaults on with no compat entry is the entry forgotten. A
             # user-facing knob defaulting on usually exposes existing behaviour.
             yield "MIG023", {"property": p.name, "device": p.owner or "?", "default": p.default}
-        case F.PropertyDefaultChanged(old=o, new=n, compat=()):
+        case F.PropertyDefaultChanged(old=o, new=n, compat=()) if _literal(o.default) or _literal(
+            n.default
+        ):
+            # Between two named constants the change is usually a rename
+            # (LOST_TICK_DELAY -> LOST_TICK_POLICY_DELAY): not judged.
             yield (
                 "MIG022",
                 {"property": n.name, "device": n.owner or "?", "old": o.default, "new": n.default},
@@ -214,6 +218,12 @@ def _rules_for(fact: F.Fact) -> Iterable[tuple[str, dict[str, object]]]:
             yield "MIG025", {"path": fact.path, "twin": fact.twin}
         case _:
             return
+
+
+def _literal(value: str | None) -> bool:
+    if value is None:
+        return False
+    return value in ("true", "false") or value[:1].isdigit() or value.startswith(('"', "-"))
 
 
 def _turns_on(default: str | None) -> bool:

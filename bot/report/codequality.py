@@ -17,7 +17,7 @@ import json
 from typing import Any
 
 from bot.findings import Finding, NotUnderstood, Report, Severity
-from bot.report.common import order
+from bot.report.common import order, tier_text
 from bot.report.sarif import new_line
 
 SEVERITIES = {
@@ -49,9 +49,9 @@ def _issue(finding: Finding) -> dict[str, Any]:
     if line is None and finding.line is not None:
         description += f" (line {finding.line} of the old file)"
     body = [
-        f"**{finding.title}** ({finding.severity.value}, tier {finding.tier.value})",
+        f"**{finding.title}** ({finding.severity.value})",
         "",
-        f"Tier: {finding.tier_reason}",
+        tier_text(finding.tier, finding.tier_reason) + ".",
     ]
     if finding.fix:
         body += ["", f"**Fix.** {finding.fix.strip()}"]

@@ -536,13 +536,9 @@ def _property(st: _State, name: str, toks: Sequence[Token], condition: str | Non
     parts = split_top(toks[2:-1])
     if not parts:
         return
-    pname = st.string(parts[0])
-    if pname is None:
-        if macro.startswith("DEFINE_PROP"):
-            st.unknowns.append(
-                Unknown(toks[0].line, f"{name}: property name {text(parts[0])} not resolved")
-            )
-        return
+    # A name from a header macro stays as written: both sides of a change
+    # spell it the same way, and compat entries usually use the string.
+    pname = st.string(parts[0]) or text(parts[0])
     default_idx = _PROP_DEFAULT_ARG.get(macro, len(parts) - 1 if len(parts) > 3 else None)
     default = (
         text(parts[default_idx]) if default_idx is not None and default_idx < len(parts) else None

@@ -22,6 +22,7 @@ from bot.service.keys import (
     DB_POOL,
     ENGINE,
     FORGES,
+    INTAKE_POOL,
     METRICS,
     REVIEW_FN,
     SETTINGS,
@@ -39,8 +40,9 @@ WORKER = web.AppKey("worker", Worker)
 
 
 def lower_priority() -> None:
-    """Run review threads at a lower CPU priority than the event loop (Linux:
-    niceness is per thread), so deliveries are acknowledged fast under load."""
+    """Run review threads at a lower CPU priority than the event loop and the
+    database (Linux: niceness is per thread), so deliveries are acknowledged
+    fast while reviews run."""
     with contextlib.suppress(AttributeError, OSError):
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
 
@@ -80,6 +82,8 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     db_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="migbot-db")
     app[DB_POOL] = db_pool
+    intake_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="migbot-intake")
+    app[INTAKE_POOL] = intake_pool
     owns_engine = ENGINE not in app
     if owns_engine:
         app[ENGINE] = make_engine(
@@ -95,6 +99,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     with contextlib.suppress(asyncio.CancelledError):
         await learner
     db_pool.shutdown(wait=True)
+    intake_pool.shutdown(wait=True)
     for forge in app[FORGES].values():
         close = getattr(forge, "close", None)
         if close is not None:

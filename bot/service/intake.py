@@ -10,7 +10,7 @@ from aiohttp import web
 
 from bot.forges import github_events, gitlab_events
 from bot.forges.events import DeliveryError, ForgeEvent
-from bot.service.keys import BOT_USERS, DB_POOL, ENGINE, METRICS, SETTINGS, WAKE
+from bot.service.keys import BOT_USERS, ENGINE, INTAKE_POOL, METRICS, SETTINGS, WAKE
 from bot.service.logs import get_logger
 from bot.store import jobs
 
@@ -35,7 +35,7 @@ async def _accept(
     loop = asyncio.get_running_loop()
     try:
         accepted = await loop.run_in_executor(
-            app[DB_POOL],
+            app[INTAKE_POOL],
             lambda: jobs.accept(app[ENGINE], event, max_attempts=settings.max_attempts),
         )
     except Exception as exc:

@@ -22,6 +22,8 @@ SETTINGS = web.AppKey("settings", Settings)
 ENGINE = web.AppKey("engine", Engine)
 METRICS = web.AppKey("metrics", Metrics)
 DB_POOL = web.AppKey("db_pool", ThreadPoolExecutor)
+INTAKE_POOL = web.AppKey("intake_pool", ThreadPoolExecutor)
+"""Threads that store deliveries, apart from the worker's database calls."""
 FORGES: web.AppKey[Mapping[str, Forge]] = web.AppKey("forges")
 BOT_USERS: web.AppKey[dict[str, frozenset[str]]] = web.AppKey("bot_users")
 WAKE = web.AppKey("wake", asyncio.Event)

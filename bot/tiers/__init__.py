@@ -14,6 +14,7 @@ from bot.tiers.resolve import (
     TreeTiers,
     default_decision,
     load_or_build,
+    open_tiers,
     path_default_resolver,
     tree_resolver,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "load_or_build",
     "load_tier_rules",
     "machine_tier",
+    "open_tiers",
     "parse_tier_rules",
     "path_default_resolver",
     "tree_from_git",

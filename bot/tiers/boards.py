@@ -38,11 +38,31 @@ _TYPE_DEFINE = re.compile(
 _NAME_FIELD = re.compile(r"\.name\s*=\s*(?:MACHINE_TYPE_NAME\(\s*\"([^\"]+)\"\s*\)|(TYPE_\w+))")
 _DEFINE_NAMED = re.compile(r"\bDEFINE_\w*MACHINE\w*\(\s*(?:\w+\s*,\s*)?\"([^\"]+)\"")
 _FAMILY = re.compile(
-    r"MACHINE_VER_TYPE_NAME\(\s*\"([^\"]+)\"|DEFINE_PC_VER_MACHINE\(\s*\w+\s*,\s*\"([^\"]+)\""
+    # MACHINE_VER_TYPE_NAME("virt", ...), DEFINE_PC_VER_MACHINE(sym, "pc-q35", ...)
+    # and, before QEMU 9.1, MACHINE_TYPE_NAME("pseries-" verstr) in the macro body
+    r"MACHINE_VER_TYPE_NAME\(\s*\"([^\"]+)\""
+    r"|DEFINE_PC_VER_MACHINE\(\s*\w+\s*,\s*\"([^\"]+)\""
+    r"|MACHINE_TYPE_NAME\(\s*\"([^\"]+)-\"\s*[#\w]"
 )
+_VERSION = r"(\d+\.\d+(?:\.\d+)?)"
+# DEFINE_Q35_MACHINE(10, 2), DEFINE_VIRT_MACHINE(6, 2, false), ..._BUGFIX(6, 1, 1)
 _VERSIONED_USE = re.compile(
     r"^[ \t]*DEFINE_\w*MACHINE\w*\(\s*(\d+)\s*,\s*(\d+)\s*(?:,\s*(\w+)\s*)?\)", re.M
 )
+# before 9.1: DEFINE_SPAPR_MACHINE(6_2, "6.2", false)
+_VERSION_STRING_USE = re.compile(
+    r"^[ \t]*DEFINE_\w*MACHINE\w*\(\s*\w+\s*,\s*\"" + _VERSION + r"\"", re.M
+)
+# before 9.1: DEFINE_I440FX_MACHINE(v6_2, "pc-i440fx-6.2", NULL, ...)
+_VERSIONED_NAME_USE = re.compile(
+    r"^[ \t]*DEFINE_\w*MACHINE\w*\(\s*\w+\s*,\s*\"([A-Za-z][\w.-]*?)-" + _VERSION + r"\"",
+    re.M,
+)
+_MIN_NAMED_VERSIONS = 3
+"""A family named with its version in each string counts as versioned from three
+versions on: xenfv-3.1 and xenfv-4.2 are two machines, not a versioned family."""
+_ONLY_VERSION = re.compile(r"^\d+(\.\d+)*(-\w+)?$")
+"""``6.2``, or a tagged version such as pseries ``2.12-sxxm``."""
 _ABSTRACT = re.compile(r"\.abstract\s*=\s*true")
 _LINE_COMMENT = re.compile(r"//[^\n]*")
 _BLOCK_COMMENT = re.compile(r"/\*.*?\*/", re.S)
@@ -117,12 +137,31 @@ def scan_machines(text: str, type_macros: Mapping[str, str]) -> tuple[Machine, .
         for m in _VERSIONED_USE.finditer(text)
         if not _in_define(text, m.start())
     ]
-    families = {a or b for a, b in _FAMILY.findall(text)}
+    versions += [
+        m.group(1) for m in _VERSION_STRING_USE.finditer(text) if not _in_define(text, m.start())
+    ]
+    families = {next(g for g in groups if g) for groups in _FAMILY.findall(text)}
     if versions and families:
         latest = max(versions, key=_version_key)
         out |= {Machine(f, versioned=True, latest=latest) for f in families}
-    for m in _DEFINE_NAMED.finditer(text):
+    named: dict[str, set[str]] = {}
+    for m in _VERSIONED_NAME_USE.finditer(text):
         if not _in_define(text, m.start()):
+            named.setdefault(m.group(1), set()).add(m.group(2))
+    for family, vs in named.items():
+        if len(vs) >= _MIN_NAMED_VERSIONS:
+            families.add(family)
+            out.add(Machine(family, versioned=True, latest=max(vs, key=_version_key)))
+
+    def is_version_of_family(name: str) -> bool:
+        if _ONLY_VERSION.match(name):  # "6.2" in DEFINE_SPAPR_MACHINE(6_2, "6.2", false)
+            return True
+        return any(
+            name.startswith(f + "-") and _ONLY_VERSION.match(name[len(f) + 1 :]) for f in families
+        )
+
+    for m in _DEFINE_NAMED.finditer(text):
+        if not _in_define(text, m.start()) and not is_version_of_family(m.group(1)):
             out.add(Machine(m.group(1)))
     for m in _NAME_FIELD.finditer(text):
         if _in_define(text, m.start()):

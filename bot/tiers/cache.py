@@ -1,11 +1,13 @@
 """The tier map on disk: one JSON file per tree id (and rules version).
 
 A tree id names content, so a cached map never goes stale; the rules digest and
-the schema number are in the file name because both change the result.
+a digest of this package's code are in the file name because both change the result.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import os
 import tempfile
@@ -23,9 +25,18 @@ def default_cache_dir() -> Path:
     return (Path(base) if base else Path.home() / ".cache" / "migbot") / "tiers"
 
 
+@functools.cache
+def code_digest() -> str:
+    """Hash of this package's source: a map computed by other code is another map."""
+    h = hashlib.sha256()
+    for path in sorted(Path(__file__).resolve().parent.glob("*.py")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:12]
+
+
 def cache_path(cache_dir: Path, tree_id: str, rules_digest: str) -> Path:
     safe = "".join(c for c in tree_id if c.isalnum() or c in "-_.")
-    return cache_dir / f"v{SCHEMA}-{safe}-{rules_digest}.json"
+    return cache_dir / f"v{SCHEMA}-{safe}-{rules_digest}-{code_digest()}.json"
 
 
 def _entry_json(e: FileEntry) -> dict[str, Any]:

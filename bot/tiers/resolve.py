@@ -95,6 +95,8 @@ class TreeTiers:
         d = self._memo.get(path)
         if d is None:
             self._greps = 0
+            # A header found nowhere last time may have run out of grep budget.
+            self._found = {k: v for k, v in self._found.items() if v is not None}
             d = self._memo[path] = self._decide(path)
         return d
 
@@ -256,13 +258,17 @@ def tree_resolver(
     def resolve(path: str) -> TierDecision:
         got = state.get("tiers")
         if got is None:
-            try:
-                got = TreeTiers(tree, load_or_build(tree, r, directory), r)
-            except Exception as e:  # an odd or hostile tree must not stop a review
-                got = f"the tree could not be read ({type(e).__name__}: {e})"
-            state["tiers"] = got
+            got = state["tiers"] = open_tiers(tree, r, directory)
         if isinstance(got, str):
             return default_decision(path, r, got)
         return got.decide(path)
 
     return resolve
+
+
+def open_tiers(tree: Tree, rules: TierRules, cache_dir: Path | None) -> TreeTiers | str:
+    """The tree's decisions, or why the tree could not be read (then: path rules)."""
+    try:
+        return TreeTiers(tree, load_or_build(tree, rules, cache_dir), rules)
+    except Exception as e:  # an old, odd or hostile tree must not stop a review
+        return f"the tree could not be read ({type(e).__name__}: {e})"

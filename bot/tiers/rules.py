@@ -6,6 +6,7 @@ import hashlib
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,10 @@ class FallbackRule:
 @dataclass(frozen=True, slots=True)
 class TierRules:
     versioned_families: tuple[str, ...]
+    ignored_machines: frozenset[str]
     kvm_fallback: frozenset[str]
+    kvm_boards: Mapping[str, frozenset[str]]
+    """target -> the only board symbols that may count as KVM-capable there."""
     known_targets: tuple[str, ...]
     profiles: tuple[HostProfile, ...]
     layout: MesonLayout
@@ -98,6 +102,7 @@ def parse_tier_rules(text: str) -> TierRules:
     if data.get("schema") != 1:
         raise TierRulesError("tiers.toml: schema must be 1")
     targets = data.get("targets", {})
+    machines = data.get("machines", {})
     meson = data.get("meson", {})
     profiles = tuple(
         HostProfile(
@@ -128,8 +133,13 @@ def parse_tier_rules(text: str) -> TierRules:
         for i, r in enumerate(fb.get("rule", []))
     )
     return TierRules(
-        versioned_families=_strs(data, "versioned_families", "tiers"),
+        versioned_families=_strs(machines, "versioned_families", "machines"),
+        ignored_machines=frozenset(_strs(machines, "ignore", "machines")),
         kvm_fallback=frozenset(_strs(targets, "kvm_fallback", "targets")),
+        kvm_boards={
+            str(t): frozenset(_strs(targets.get("kvm_boards", {}), t, "targets.kvm_boards"))
+            for t in targets.get("kvm_boards", {})
+        },
         known_targets=_strs(targets, "known", "targets"),
         profiles=profiles,
         layout=MesonLayout(

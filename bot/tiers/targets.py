@@ -12,7 +12,10 @@ from bot.tiers.meson import read_accelerator_targets
 from bot.tiers.rules import TierRules
 
 _MAK_LINE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
-_TARGET_PATH = re.compile(r"^configs/targets/([A-Za-z0-9_]+-softmmu)\.mak$")
+_TARGET_DIRS = ("configs/targets", "default-configs/targets")
+"""Where target .mak files are: configs/ since QEMU 6.1, default-configs/ before."""
+_TARGET_PATH = re.compile(r"^(?:default-)?configs/targets/([A-Za-z0-9_]+-softmmu)\.mak$")
+_DEVICE_CONFIGS = ("configs/devices/{t}/default.mak", "default-configs/devices/{t}.mak")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,14 +64,21 @@ def parse_mak(text: str) -> dict[str, str]:
 def target_names(tree: Tree, rules: TierRules) -> list[str]:
     """The system targets of the tree (the grep finds them; the rules list is a fallback)."""
     if tree.grep is not None:
-        found = sorted(
-            m.group(1)
-            for p in tree.grep("TARGET_ARCH=", "configs/targets")
-            if (m := _TARGET_PATH.match(p))
-        )
-        if found:
-            return found
-    return [t for t in rules.known_targets if tree.read(f"configs/targets/{t}.mak") is not None]
+        for d in _TARGET_DIRS:
+            found = sorted(
+                m.group(1) for p in tree.grep("TARGET_ARCH=", d) if (m := _TARGET_PATH.match(p))
+            )
+            if found:
+                return found
+    return [t for t in rules.known_targets if _target_mak(tree, t) is not None]
+
+
+def _target_mak(tree: Tree, name: str) -> str | None:
+    for d in _TARGET_DIRS:
+        text = tree.read(f"{d}/{name}.mak")
+        if text is not None:
+            return text
+    return None
 
 
 def read_targets(tree: Tree, rules: TierRules) -> tuple[tuple[Target, ...], list[str]]:
@@ -83,13 +93,13 @@ def read_targets(tree: Tree, rules: TierRules) -> tuple[tuple[Target, ...], list
         accel["CONFIG_KVM"] = rules.kvm_fallback
     out: list[Target] = []
     for name in target_names(tree, rules):
-        text = tree.read(f"configs/targets/{name}.mak")
+        text = _target_mak(tree, name)
         if text is None:
             continue
         mak = parse_mak(text)
         arch = mak.get("TARGET_ARCH")
         if not arch:
-            notes.append(f"configs/targets/{name}.mak: no TARGET_ARCH")
+            notes.append(f"{name}.mak: no TARGET_ARCH")
             continue
         base = mak.get("TARGET_BASE_ARCH", arch)
         # CONFIG_TCG: every system target is built with TCG by default.
@@ -107,11 +117,13 @@ def read_targets(tree: Tree, rules: TierRules) -> tuple[tuple[Target, ...], list
         )
         keys.setdefault("TARGET_BIG_ENDIAN", "n")
         devices: dict[str, bool] = {}
-        dev_path = f"configs/devices/{name}/default.mak"
-        if tree.read(dev_path) is not None:
-            try:
-                devices = parse_assignments(tree.read, dev_path)
-            except KconfigError as e:
-                notes.append(f"{dev_path}: not understood ({e})")
+        for pattern in _DEVICE_CONFIGS:
+            dev_path = pattern.format(t=name)
+            if tree.read(dev_path) is not None:
+                try:
+                    devices = parse_assignments(tree.read, dev_path)
+                except KconfigError as e:
+                    notes.append(f"{dev_path}: not understood ({e})")
+                break
         out.append(Target(name, arch, base, accels, keys, devices))
     return tuple(out), notes

@@ -10,9 +10,14 @@ How a file gets its boards:
    ignored): what is on then is what the board pulls in through select, imply
    and ``default y if``.
 3. A file belongs to a board when its meson condition holds in that board's
-   configuration; a pluggable device (PCI, virtio, USB) built into a target
-   also belongs to every board of the target with that bus; a file the target
-   builds without any single board asking for it is assumed in all its boards.
+   configuration BECAUSE of the board: a chain of select / imply / default links
+   leads from the board's symbols to the file's (what the architecture symbol
+   selects for every board, like ARM's ARM_V7M, does not count).
+4. A pluggable device (PCI, virtio, USB; rules/tiers.toml) built into a target
+   also belongs to every board of the target whose Kconfig brings that bus.
+5. A file built only when symbols of two boards meet goes with the boards of its
+   most specific symbol; a file the target builds without any board asking for
+   it (an accelerator's, a ``default y`` device) goes with all its boards.
 
 All configurations are evaluated together: a symbol's value is an int with one
 bit per configuration, so the whole tree costs a few thousand big-int operations.
@@ -44,8 +49,6 @@ from bot.tiers.targets import Target, read_targets
 SCHEMA = 1
 _C_SOURCE = re.compile(r"\.(c|cc|m)$")
 _DEFINES_TYPE = re.compile(r"\.parent\s*=")
-IGNORED_MACHINES = frozenset({"none"})
-"""The empty machine runs no guest: it does not make a file migration-relevant."""
 
 
 def machine_tier(versioned: bool, kvm: bool) -> Tier:
@@ -133,11 +136,10 @@ class TierMap:
     _tier_memo: dict[int, Tier | None] = field(default_factory=dict, compare=False, repr=False)
 
     def tier_of(self, mask: int) -> Tier | None:
-        t = self._tier_memo.get(mask, Tier.BEST_EFFORT)
+        """The strictest tier among the boards of ``mask`` (None for no board)."""
         if mask not in self._tier_memo:
-            t = strictest(self.boards[b].tier for b in _bits(mask))
-            self._tier_memo[mask] = t
-        return t
+            self._tier_memo[mask] = strictest(self.boards[b].tier for b in _bits(mask))
+        return self._tier_memo[mask]
 
     def machines_of(self, mask: int) -> tuple[str, ...]:
         """Machine names (versioned families as ``pc-q35-*``), strictest first."""
@@ -239,6 +241,8 @@ class _Plug:
 
 
 class _Builder:
+    """Everything read from the tree, and masks of configurations computed from it."""
+
     def __init__(self, tree: Tree, rules: TierRules) -> None:
         self.tree = tree
         self.rules = rules
@@ -289,7 +293,9 @@ class _Builder:
                 out[acc[len("CONFIG_") :]] = acc == "CONFIG_KVM"
         return out
 
-    def is_board_symbol(self, key: str) -> bool:
+    def is_chosen(self, key: str) -> bool:
+        """A meson key naming a Kconfig symbol that boards choose: not the
+        architecture, an accelerator or a host feature, which every board has."""
         sym = key[len("CONFIG_") :]
         return (
             key.startswith("CONFIG_")
@@ -347,7 +353,7 @@ class _Builder:
             for k in term.neg:
                 m &= ~self.key_mask(batch, k)
             if batch.require_reach:
-                chosen = [k[len("CONFIG_") :] for k in term.pos if self.is_board_symbol(k)]
+                chosen = [k[len("CONFIG_") :] for k in term.pos if self.is_chosen(k)]
                 if chosen:
                     reached = 0
                     for sym in chosen:
@@ -385,7 +391,8 @@ class _Builder:
         for path, text in self.texts.items():
             if "MACHINE" not in text:
                 continue
-            ms = tuple(m for m in scan_machines(text, macros) if m.name not in IGNORED_MACHINES)
+            ignored = self.rules.ignored_machines
+            ms = tuple(m for m in scan_machines(text, macros) if m.name not in ignored)
             if ms:
                 out[path] = ms
         return out
@@ -400,9 +407,7 @@ class _Builder:
                 if r.scope.kind == "user" or r.stub:
                     continue
                 for term in r.cond.terms:
-                    key = tuple(
-                        sorted(k[len("CONFIG_") :] for k in term.pos if self.is_board_symbol(k))
-                    )
+                    key = tuple(sorted(k[len("CONFIG_") :] for k in term.pos if self.is_chosen(k)))
                     for i in _bits(self.term_mask(batch, term, r.scope)):
                         alive.setdefault((i, key), set()).update(machines)
         return alive
@@ -517,7 +522,7 @@ class _Mapper:
                     continue
                 if r.stub:
                     return f"is a stub, built when {term}", False
-                syms = [k[len("CONFIG_") :] for k in sorted(term.pos) if self.b.is_board_symbol(k)]
+                syms = [k[len("CONFIG_") :] for k in sorted(term.pos) if self.b.is_chosen(k)]
                 if not syms:
                     where = (
                         "every system emulator"
@@ -555,7 +560,7 @@ class _Mapper:
             for term in sorted(r.cond.terms):
                 if not (self.b.term_mask(self.full, term, r.scope) >> i) & 1:
                     continue
-                syms = [k[len("CONFIG_") :] for k in sorted(term.pos) if self.b.is_board_symbol(k)]
+                syms = [k[len("CONFIG_") :] for k in sorted(term.pos) if self.b.is_chosen(k)]
                 if r.stub or not syms:
                     return f"is built when {term}"
                 sym = min(syms, key=lambda x: (self.full.valuation.mask(x).bit_count(), x))
@@ -662,7 +667,7 @@ class _Mapper:
         for r in rules:
             for term in sorted(r.cond.terms):
                 tm = self.b.term_mask(self.full, term, r.scope) & fmask
-                syms = [k[len("CONFIG_") :] for k in term.pos if self.b.is_board_symbol(k)]
+                syms = [k[len("CONFIG_") :] for k in term.pos if self.b.is_chosen(k)]
                 if not tm or not syms or r.stub:
                     continue
                 sym = min(syms, key=lambda x: (on.mask(x).bit_count(), x))
@@ -699,9 +704,22 @@ class _Mapper:
         return FileEntry(d, "dir", tier, bmask, targets, reason)
 
 
+class TreeNotUnderstood(ValueError):
+    """The tree lacks what the map is computed from (an older QEMU layout, or not QEMU)."""
+
+
 def build_tier_map(tree: Tree, rules: TierRules) -> TierMap:
-    """Compute the tier map of a tree (pure: reads the tree, runs nothing from it)."""
+    """Compute the tier map of a tree (pure: reads the tree, runs nothing from it).
+
+    Raises `TreeNotUnderstood` (or `bot.tiers.kconfig.KconfigError`) when the
+    tree is not a meson-era QEMU tree: before 5.2 the build was Makefile.objs
+    and default-configs/, which this reader does not cover.
+    """
     b = _Builder(tree, rules)
+    if not b.targets:
+        raise TreeNotUnderstood("no configs/targets/*-softmmu.mak (QEMU before 5.2?)")
+    if not b.meson.rules:
+        raise TreeNotUnderstood("no meson.build source sets (QEMU before 5.2?)")
     kc = b.kc
     nprof = len(rules.profiles)
 
@@ -749,10 +767,24 @@ def build_tier_map(tree: Tree, rules: TierRules) -> TierMap:
         metas[bi][2].update(machines)
         alone_board.append(bi)
     alone = _Batch(evaluate(kc, alone_inputs), alone_targets, require_reach=True)
+
+    def runs_kvm(t: Target, key: tuple[str, ...]) -> bool:
+        listed = rules.kvm_boards.get(t.name)
+        return (
+            t.kvm and (t.name, key) in kvm_capable and (listed is None or bool(listed & set(key)))
+        )
+
     boards = tuple(
-        Board(t.name, t.short, key, tuple(sorted(ms)), t.kvm and (t.name, key) in kvm_capable)
-        for t, key, ms in metas
+        Board(t.name, t.short, key, tuple(sorted(ms)), runs_kvm(t, key)) for t, key, ms in metas
     )
+
+    found = {m.name for board in boards for m in board.machines if m.versioned}
+    for family in rules.versioned_families:
+        if family not in found:
+            b.notes.append(
+                f"rules/tiers.toml lists the versioned family {family!r} but no board of "
+                "this tree defines it: machine detection may have missed it"
+            )
 
     # 4. every file meson names, and every meson directory for files it does not name
     mapper = _Mapper(b, full, full_inputs, alone, boards, alone_board, alone_of_full, machine_files)

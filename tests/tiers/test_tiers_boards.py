@@ -74,3 +74,41 @@ static const TypeInfo e1000_info = {
 };
 """
     assert scan_machines(text, {}) == ()
+
+
+def test_families_in_the_older_styles() -> None:
+    # Before QEMU 9.1 the version was in a string, and the family in the macro body.
+    spapr = """
+#define DEFINE_SPAPR_MACHINE(suffix, verstr, latest)                 \\
+    static const TypeInfo spapr_machine_##suffix##_info = {          \\
+        .name = MACHINE_TYPE_NAME("pseries-" verstr),                \\
+    };
+DEFINE_SPAPR_MACHINE(7_0, "7.0", true);
+DEFINE_SPAPR_MACHINE(6_2, "6.2", false);
+DEFINE_SPAPR_MACHINE(2_12_sxxm, "2.12-sxxm", false);
+"""
+    assert scan_machines(spapr, {}) == (Machine("pseries", versioned=True, latest="7.0"),)
+    virt = """
+#define DEFINE_VIRT_MACHINE(major, minor, latest) \\
+    static const TypeInfo machvirt_##major##_##minor##_info = { \\
+        .name = MACHINE_TYPE_NAME("virt-" # major "." # minor), \\
+    };
+DEFINE_VIRT_MACHINE(7, 0, true)
+DEFINE_VIRT_MACHINE(6, 2, false)
+"""
+    assert scan_machines(virt, {}) == (Machine("virt", versioned=True, latest="7.0"),)
+    piix = """
+DEFINE_I440FX_MACHINE(v7_0, "pc-i440fx-7.0", NULL, pc_i440fx_7_0_machine_options);
+DEFINE_I440FX_MACHINE(v6_2, "pc-i440fx-6.2", NULL, pc_i440fx_6_2_machine_options);
+DEFINE_I440FX_MACHINE(v1_4, "pc-i440fx-1.4", NULL, pc_i440fx_1_4_machine_options);
+DEFINE_PC_MACHINE(isapc, "isapc", pc_init_isa, isapc_machine_options);
+DEFINE_PC_MACHINE(xenfv_4_2, "xenfv-4.2", pc_xen_hvm_init, xenfv_4_2_machine_options);
+DEFINE_PC_MACHINE(xenfv_3_1, "xenfv-3.1", pc_xen_hvm_init, xenfv_3_1_machine_options);
+"""
+    # Two xenfv versions are two machines; a family needs three.
+    assert [m.display for m in scan_machines(piix, {})] == [
+        "isapc",
+        "pc-i440fx-*",
+        "xenfv-3.1",
+        "xenfv-4.2",
+    ]

@@ -86,3 +86,14 @@ def test_bad_revision(repo: Path) -> None:
     code, out = run("--repo", str(repo), "--rev", "nope", "x.c")
     assert code == 2
     assert "unknown revision" in out
+
+
+def test_a_tree_it_cannot_read_falls_back_to_path_rules(tmp_path: Path) -> None:
+    content = {p: t for p, t in files().items() if not p.startswith("configs/")}
+    old = git_repo(tmp_path, content)
+    code, out = run("--repo", str(old), "--rev", "master", "--no-cache", "hw/riscv/virt.c")
+    assert code == 0, out
+    assert "hw/riscv/virt.c: forward (default)" in out
+    assert "no configs/targets/*-softmmu.mak" in out
+    code, out = run("--repo", str(old), "--rev", "master", "--no-cache", "--all")
+    assert code == 2

@@ -174,3 +174,40 @@ def test_without_grep_machine_macros_in_headers_are_missed_not_fatal(rules: Tier
     # and the target list falls back to rules/tiers.toml.
     assert "hw/i386/microvm.c" in tmap.files
     assert {t.name for t in tmap.targets} >= {"x86_64-softmmu", "aarch64-softmmu"}
+
+
+def test_a_versioned_family_missing_from_the_tree_is_noted(tmap: TierMap, rules: TierRules) -> None:
+    assert tmap.notes == ()
+    content = files()
+    del content["hw/ppc/spapr.c"]
+    other = build_tier_map(dict_tree(content, "no-spapr"), rules)
+    assert any("'pseries'" in n and "may have missed it" in n for n in other.notes)
+
+
+def test_kvm_board_list_for_trees_that_do_not_say(rules: TierRules) -> None:
+    # An older tree: musicpal without "depends on TCG" survives a KVM-only build,
+    # yet rules/tiers.toml says only ARM_VIRT runs under KVM on aarch64.
+    content = files()
+    content["hw/arm/Kconfig"] = content["hw/arm/Kconfig"].replace(
+        "depends on TCG && ARM", "depends on ARM"
+    )
+    tmap = build_tier_map(dict_tree(content, "older"), rules)
+    kvm = {(b.short, b.symbols): b.kvm for b in tmap.boards}
+    assert kvm[("aarch64", ("MUSICPAL",))] is False
+    assert kvm[("aarch64", ("ARM_VIRT",))] is True
+    assert tmap.files["hw/arm/musicpal.c"].tier is Tier.BEST_EFFORT
+
+
+def test_default_configs_layout_of_qemu_6_0(rules: TierRules) -> None:
+    content: dict[str, str] = {}
+    for path, text in files().items():
+        if path.startswith("configs/targets/"):
+            path = "default-" + path
+        elif path.startswith("configs/devices/"):
+            path = "default-configs/devices/" + path.split("/")[2] + ".mak"
+        content[path] = text.replace(
+            "include ../arm-softmmu/default.mak", "include arm-softmmu.mak"
+        )
+    tmap = build_tier_map(dict_tree(content, "qemu-6.0"), rules)
+    assert len(tmap.boards) == 12
+    assert tmap.files["hw/ppc/spapr.c"].tier is Tier.BIDIRECTIONAL

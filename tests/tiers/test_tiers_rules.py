@@ -40,3 +40,10 @@ def test_digest_follows_the_text() -> None:
 def test_mistakes_are_named(text: str, message: str) -> None:
     with pytest.raises(TierRulesError, match=message):
         parse_tier_rules(text)
+
+
+def test_kvm_boards_are_loaded() -> None:
+    rules = load_tier_rules()
+    assert rules.kvm_boards["aarch64-softmmu"] == {"ARM_VIRT"}
+    with pytest.raises(TierRulesError, match=r"targets\.kvm_boards\.x"):
+        parse_tier_rules("schema = 1\n[targets.kvm_boards]\nx = 'ARM_VIRT'\n")

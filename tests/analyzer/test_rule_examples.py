@@ -1,0 +1,96 @@
+"""Every rule's examples (rules/examples/<slug>.toml) through the real pipeline.
+
+Each case is committed over the mini QEMU tree in a real git repository, read
+back with `change_from_range` and reviewed at the case's tier. The rule ids
+reported must be exactly the expected ones, at the catalogue's severity for
+that tier; a good case reports no warning or error at all.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.catalogue import Catalogue, load_catalogue
+from bot.findings import Severity, Side
+from tests.analyzer.examples import EXAMPLES_DIR, Case, load_examples, run_case, side_text
+from tests.analyzer.minirepo import MiniRepo, clone
+
+EXAMPLES = load_examples()
+CASES = [case for _rule, cases in EXAMPLES.values() for case in cases]
+
+
+def _param(case: Case) -> object:
+    marks = [pytest.mark.xfail(reason=case.xfail, strict=True)] if case.xfail else []
+    return pytest.param(case, id=case.id, marks=marks)
+
+
+@pytest.fixture(scope="module")
+def catalogue() -> Catalogue:
+    return load_catalogue()
+
+
+@pytest.mark.parametrize("case", [_param(c) for c in CASES])
+def test_example(
+    case: Case, catalogue: Catalogue, mini_template: MiniRepo, tmp_path: Path
+) -> None:
+    report = run_case(case, clone(mini_template, tmp_path))
+    got = sorted({f.rule_id for f in report.findings})
+    shown = [f"{f.rule_id} {f.severity.value} {f.path}:{f.line} {f.message}" for f in report.findings]
+    assert got == sorted(case.expect), "\n".join(shown)
+    for f in report.findings:
+        assert f.tier is case.tier, f"{f.rule_id}: judged at {f.tier}, not {case.tier}"
+        assert f.severity is catalogue.get(f.rule_id).severity(case.tier), (
+            f"{f.rule_id} reported as {f.severity.value}"
+        )
+    if case.kind == "good":
+        loud = [f for f in report.findings if f.severity.at_least(Severity.WARNING)]
+        assert loud == [], "\n".join(shown)
+    for rule_id, needle in case.at.items():
+        lines = []
+        for f in (f for f in report.findings if f.rule_id == rule_id):
+            text = side_text(case, f.path, new_side=f.side is not Side.OLD) or ""
+            assert f.line is not None, f"{rule_id} has no line"
+            lines.append(text.split("\n")[f.line - 1])
+        assert any(needle in line for line in lines), f"{rule_id} placed on {lines}"
+
+
+def test_every_rule_has_a_bad_and_a_good_example(catalogue: Catalogue) -> None:
+    for rule in catalogue:
+        assert rule.slug in EXAMPLES, f"no rules/examples/{rule.slug}.toml for {rule.id}"
+        rule_id, cases = EXAMPLES[rule.slug]
+        assert rule_id == rule.id, f"{rule.slug}.toml is about {rule_id}, not {rule.id}"
+        kinds = {c.kind for c in cases}
+        assert kinds == {"bad", "good"}, f"{rule.id} has only {sorted(kinds)} examples"
+
+
+def test_every_rule_is_reported_by_one_of_its_examples(catalogue: Catalogue) -> None:
+    for rule in catalogue:
+        _rule_id, cases = EXAMPLES[rule.slug]
+        assert any(rule.id in c.expect and not c.xfail for c in cases), (
+            f"no passing example of {rule.slug}.toml reports {rule.id}"
+        )
+
+
+def test_bad_examples_show_a_problem(catalogue: Catalogue) -> None:
+    """A bad case expects its own rule, or a warning or error (the near miss of an info rule)."""
+    for case in CASES:
+        if case.kind != "bad":
+            continue
+        loud = {
+            r for r in case.expect if catalogue.get(r).severity(case.tier).at_least(Severity.WARNING)
+        }
+        assert case.rule in case.expect or loud, case.id
+
+
+def test_examples_name_only_catalogue_rules(catalogue: Catalogue) -> None:
+    for case in CASES:
+        for rule_id in case.expect:
+            assert rule_id in catalogue, f"{case.id}: unknown rule {rule_id}"
+
+
+def test_example_files_are_the_catalogue_rules(catalogue: Catalogue) -> None:
+    slugs = {r.slug for r in catalogue}
+    files = {p.stem for p in EXAMPLES_DIR.glob("*.toml")}
+    assert files <= slugs, f"examples of no rule: {sorted(files - slugs)}"
