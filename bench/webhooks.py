@@ -186,12 +186,29 @@ async def run_backend(name: str, db_url: str, args: argparse.Namespace) -> Resul
     }
     log = open(Path(tempfile.gettempdir()) / f"migbot-bench-{name}.log", "wb")  # noqa: SIM115
     server = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli_service", "serve", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "bot.cli_service",
+            "serve",
+            "--port",
+            str(port),
+            *(["--no-worker"] if args.split_worker else []),
+        ],
         cwd=ROOT,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+    worker = None
+    if args.split_worker:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli_service", "worker"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
     hook = base + "/webhooks/gitlab"
     engine = make_engine(db_url)
@@ -260,6 +277,13 @@ async def run_backend(name: str, db_url: str, args: argparse.Namespace) -> Resul
             done = conn.execute(text("SELECT count(*) FROM jobs WHERE state = 'done'")).scalar_one()
             reviews = conn.execute(text("SELECT count(*) FROM reviews")).scalar_one()
     finally:
+        for proc in (server, worker):
+            if proc is not None and proc is not server:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
         server.send_signal(signal.SIGTERM)
         try:
             server.wait(timeout=30)
@@ -327,6 +351,11 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=16, help="connections in the burst")
     parser.add_argument("--mrs", type=int, default=20, help="merge requests the load spreads over")
     parser.add_argument("--drain", type=float, default=120.0, help="max seconds to drain jobs")
+    parser.add_argument(
+        "--split-worker",
+        action="store_true",
+        help="run `migbot serve --no-worker` and a separate `migbot worker` process",
+    )
     parser.add_argument("--json", type=Path, help="write the results as JSON here")
     args = parser.parse_args()
     if not 0 < args.rate <= 2000 or not 0 < args.seconds <= 120 or not 0 < args.burst <= 50000:

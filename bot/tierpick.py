@@ -1,18 +1,30 @@
-"""Which tier resolver a change gets: computed from its tree, else path defaults."""
+"""Which tier resolver a change gets: computed from its trees, else path defaults."""
 
 from __future__ import annotations
 
-from bot.change import Change
-from bot.findings import Tier, TierDecision
+from bot.change import Change, FileStatus
+from bot.findings import TierDecision
 from bot.pipeline import TierResolver
+from bot.tiers import path_default_resolver, tree_resolver
 
 
 def pick_resolver(change: Change) -> TierResolver:
-    try:  # TEMPORARY until bot.tiers lands
-        from bot.tiers import path_default_resolver, tree_resolver
-    except ImportError:
-        return lambda path: TierDecision(Tier.BIDIRECTIONAL, f"tier bidirectional: {path}")
-    tree = change.base_tree
-    if tree is not None and tree.grep is not None:
-        return tree_resolver(tree, None)
-    return path_default_resolver()
+    """Base-tree tiers; files the change adds are placed in the head tree."""
+    base = change.base_tree
+    if base is None or base.grep is None:
+        return path_default_resolver()
+    at_base = tree_resolver(base, None)
+    added = {f.path for f in change.files if f.status is FileStatus.ADDED}
+    head = change.head_tree
+    if not added or head is None or head.grep is None:
+        return at_base
+    at_head: list[TierResolver] = []
+
+    def decide(path: str) -> TierDecision:
+        if path not in added:
+            return at_base(path)
+        if not at_head:
+            at_head.append(tree_resolver(head, None))
+        return at_head[0](path)
+
+    return decide

@@ -381,7 +381,8 @@ def _vmsd(
         )
     hooks = tuple((h, identifier(d[h]) or text(d[h])) for h in _HOOKS if h in d)
     unmig = "unmigratable" in d and text(d["unmigratable"]) not in ("0", "false")
-    needed = identifier(d["needed"]) if "needed" in d else None
+    # `.needed = &fn` is as common as `.needed = fn` (virtio, virtio-pci).
+    needed = (address_of(d["needed"]) or text(d["needed"])) if "needed" in d else None
     st.vmsds.append(
         VmsdModel(
             ident=ident,

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import threading
 from collections.abc import AsyncIterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 
@@ -37,14 +35,6 @@ from bot.store.db import make_engine, migrate
 
 log = get_logger("migbot.service")
 WORKER = web.AppKey("worker", Worker)
-
-
-def lower_priority() -> None:
-    """Run review threads at a lower CPU priority than the event loop and the
-    database (Linux: niceness is per thread), so deliveries are acknowledged
-    fast while reviews run."""
-    with contextlib.suppress(AttributeError, OSError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
 
 
 def default_review() -> ReviewFn:
@@ -82,7 +72,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     db_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="migbot-db")
     app[DB_POOL] = db_pool
-    intake_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="migbot-intake")
+    intake_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="migbot-intake")
     app[INTAKE_POOL] = intake_pool
     owns_engine = ENGINE not in app
     if owns_engine:
@@ -110,9 +100,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
 
 async def _worker(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    job_pool = ThreadPoolExecutor(
-        settings.forge_threads, thread_name_prefix="migbot-job", initializer=lower_priority
-    )
+    job_pool = ThreadPoolExecutor(settings.forge_threads, thread_name_prefix="migbot-job")
     context = JobContext.build(settings, app[ENGINE], app[FORGES], app[REVIEW_FN])
     worker = Worker(
         settings=settings,

@@ -47,12 +47,19 @@ class MiniRepo:
         self.home = home
         self.env = git_env(home)
 
-    def git(self, *args: str) -> str:
+    def git_bytes(self, *args: str) -> bytes:
         proc = subprocess.run(
             ["git", *args], cwd=self.path, env=self.env, capture_output=True, check=False
         )
         assert proc.returncode == 0, proc.stderr.decode(errors="replace")
-        return proc.stdout.decode()
+        return proc.stdout
+
+    def git(self, *args: str) -> str:
+        return self.git_bytes(*args).decode()
+
+    def format_patch(self, rev: str = "HEAD", *options: str) -> bytes:
+        """``git format-patch`` mail of one commit, as bytes (sources may not be UTF-8)."""
+        return self.git_bytes("format-patch", "-1", "--stdout", *options, rev)
 
     def read(self, path: str) -> str:
         """A file of the work tree (the last commit's content)."""

@@ -1,0 +1,18 @@
+"""Session-wide test setup shared by every test package."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Keep tier maps and other caches out of the user's ~/.cache."""
+    cache = tmp_path_factory.mktemp("migbot-cache")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("MIGBOT_CACHE_DIR", str(cache))
+    yield cache
+    mp.undo()
