@@ -325,6 +325,8 @@ LATIN1_DEVICE = (
     b"    .minimum_version_id = 1,\n"
     b"    .fields = (const VMStateField[]) {\n"
     b"        VMSTATE_UINT32(bar_mask, AcmePassthroughState), /* \xb5s */\n"
+    b"        VMSTATE_UINT32(bar_size, AcmePassthroughState),\n"
+    b"        VMSTATE_UINT32(rom_size, AcmePassthroughState),\n"
     b"        VMSTATE_END_OF_LIST()\n"
     b"    }\n"
     b"};\n"
