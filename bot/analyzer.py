@@ -152,8 +152,8 @@ def _unresolved_names(pair: FileModels) -> list[tuple[str, VmsdModel]]:
 def _rust_state_paths(files: Sequence[FileChange]) -> list[str]:
     out = []
     for fc in files:
-        if not fc.path.endswith(".rs"):
-            continue
+        if not fc.path.endswith(".rs") or not fc.path.startswith("rust/hw/"):
+            continue  # bindings and the VMState builder itself are not device state
         if any(
             word in ln.text
             for h in fc.hunks

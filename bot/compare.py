@@ -550,12 +550,19 @@ def _compat_facts(fm: FileModels, files: Sequence[FileModels]) -> Iterable[F.Fac
         )
     for (_key, aname), e in added.items():
         arr = new_arrays[aname]
+        newest = _newest_name(fm.new, new_arrays.values(), arr)
+        if newest is not None and newest not in old_arrays and newest in new_arrays:
+            # The change itself opens a new release ("hw: add compat machines"):
+            # entries made before that point in the range belong one array down.
+            previous = _newest_name(fm.old, old_arrays.values(), arr)
+            if previous == aname:
+                newest = aname
         yield F.CompatEntryAdded(
             path=fm.path,
             line=e.line,
             subject=_entry_subject(e),
             entry=e,
-            newest=_newest_name(fm.new, new_arrays.values(), arr),
+            newest=newest,
             array_is_new=aname not in old_arrays,
         )
     for (_key, aname), e in removed.items():
@@ -674,6 +681,8 @@ def _wrong_driver(
     Compat entries match by QOM cast: naming a subclass misses the siblings
     that inherit the property; naming a parent reaches subclasses that lack it.
     """
+    defined: dict[str, set[str]] = {}
+    unresolved: set[str] = set()
     for fm in files:
         if fm.new is None:
             continue
@@ -681,21 +690,25 @@ def _wrong_driver(
         for p in fm.new.properties:
             if (p.array, p.name) in old or p.name not in compat_added:
                 continue
-            names = [resolve(t.name) or t.name for t in fm.new.types_with_props(p.array)]
-            types = tuple(n for n in names if not n.startswith("TYPE_"))
-            if not types or len(types) != len(names):
-                continue  # a type name that cannot be resolved: say nothing
-            for e in compat_added[p.name]:
-                driver = e.driver or resolve(e.driver_expr)
-                if driver is None or driver in types:
-                    continue
-                yield F.CompatEntryWrongDriver(
-                    path=_path_of(files, e),
-                    line=e.line,
-                    subject=f"{e.driver}.{e.prop}",
-                    entry=e,
-                    types=types,
-                )
+            for t in fm.new.types_with_props(p.array):
+                name = resolve(t.name) or t.name
+                if name.startswith("TYPE_"):
+                    unresolved.add(p.name)
+                defined.setdefault(p.name, set()).add(name)
+    for prop, types in defined.items():
+        if prop in unresolved:
+            continue  # a type name that cannot be resolved: say nothing
+        for e in compat_added[prop]:
+            driver = e.driver or resolve(e.driver_expr)
+            if driver is None or driver in types:
+                continue
+            yield F.CompatEntryWrongDriver(
+                path=_path_of(files, e),
+                line=e.line,
+                subject=f"{driver}.{e.prop}",
+                entry=e,
+                types=tuple(sorted(types)),
+            )
 
 
 def _path_of(files: Sequence[FileModels], e: CompatEntry) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 
 from bot import facts as F
 from bot.catalogue import Catalogue
@@ -12,10 +13,48 @@ from bot.model import FieldModel
 TierOf = Callable[[str], TierDecision]
 
 
+_GROUP_ABOVE = 3
+"""More unversioned fields than this added to one VMSD make one finding, not one each."""
+
+
+def _grouped(facts: Sequence[F.Fact]) -> list[F.Fact]:
+    """One finding for a VMSD that gains many unversioned fields at once (a rewrite)."""
+    groups: dict[tuple[str, str | None], list[F.FieldAdded]] = {}
+    for fact in facts:
+        if isinstance(fact, F.FieldAdded) and not fact.in_new_vmsd_version and not fact.field.test:
+            groups.setdefault((fact.path, fact.vmsd), []).append(fact)
+    big = {key: group for key, group in groups.items() if len(group) > _GROUP_ABOVE}
+    if not big:
+        return list(facts)
+    out: list[F.Fact] = []
+    for fact in facts:
+        key = (fact.path, fact.vmsd)
+        if isinstance(fact, F.FieldAdded) and key in big and fact in big[key]:
+            group = big.pop(key, None)
+            if group is None:
+                continue
+            names = [g.field.name for g in group]
+            label = ", ".join(names[:4]) + f" and {len(names) - 4} more fields"
+            out.append(
+                replace(
+                    group[0],
+                    subject="fields",
+                    field=replace(group[0].field, name=label),
+                    at_end=all(g.at_end for g in group),
+                )
+            )
+        elif not (
+            isinstance(fact, F.FieldAdded)
+            and any(fact in g for g in groups.values() if len(g) > _GROUP_ABOVE)
+        ):
+            out.append(fact)
+    return out
+
+
 def judge(facts: Sequence[F.Fact], tier_of: TierOf, catalogue: Catalogue) -> list[Finding]:
     out: list[Finding] = []
     seen: set[str] = set()
-    for fact in facts:
+    for fact in _grouped(facts):
         for rule_id, values in _rules_for(fact):
             decision = tier_of(fact.path)
             rule = catalogue.get(rule_id)

@@ -63,6 +63,9 @@ def _defines(path: str, text: str) -> tuple[Define, ...]:
     return hit
 
 
+_NAME_PARTS = re.compile(r'"[^"]*"|[A-Za-z_][A-Za-z0-9_]*')
+
+
 class TreeLookups:
     """Name resolution and nested-VMSD users in one tree, memoised."""
 
@@ -74,6 +77,14 @@ class TreeLookups:
         self._users: dict[str, tuple[str, ...]] = {}
 
     def resolve(self, name: str) -> str | None:
+        """A name expression: a macro, a string, or adjacent ones (``TYPE_X "-lan"``)."""
+        parts = _NAME_PARTS.findall(name)
+        if len(parts) > 1 and "".join(parts).replace(" ", "") == name.replace(" ", ""):
+            pieces = [p[1:-1] if p.startswith('"') else self._resolve_one(p) for p in parts]
+            return None if any(p is None for p in pieces) else "".join(p or "" for p in pieces)
+        return self._resolve_one(name)
+
+    def _resolve_one(self, name: str) -> str | None:
         if name in self._names:
             return self._names[name]
         value = self.table.strings.get(name)

@@ -59,6 +59,9 @@ def interpret(
         args = tuple(text(a) for a in split_top(toks[2:-1]))
     if head.text == "{":
         inits = [toks]
+    elif len(toks) == 1 and head.text in table.objects:
+        # An object-like field macro (``VMSTATE_VIRTIO_DEVICE``) stands for its body.
+        inits = split_top(list(table.objects[head.text]))
     else:
         if head.kind != Kind.IDENT or head.text not in table.functions:
             return [], f"{macro} is not a VMSTATE macro defined in the tree"
