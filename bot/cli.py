@@ -132,6 +132,7 @@ def _register_optional() -> None:
     for module, names in (
         ("bot.cli_tiers", ("tiers",)),
         ("bot.cli_service", ("serve", "worker", "jobs")),
+        ("bot.cli_digest", ("digest",)),
     ):
         try:
             mod = importlib.import_module(module)

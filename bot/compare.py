@@ -10,7 +10,7 @@ import collections
 import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot import facts as F
 from bot.findings import Side
@@ -78,6 +78,7 @@ def compare(files: Sequence[FileModels], ctx: Context) -> list[F.Fact]:
     for fm in files:
         out.extend(_compat_not_applied(fm))
         out.extend(_renamed_types(fm, files, ctx))
+    out = _nested_bumps_refused_cleanly(out)
     out.extend(_compat_done_right(out))
     out.extend(_wrong_driver(files, compat_added, ctx.resolve))
     return out
@@ -649,6 +650,26 @@ def _property_facts(
             )
 
 
+def _nested_bumps_refused_cleanly(facts: list[F.Fact]) -> list[F.Fact]:
+    """A nested bump is clean when every parent also refuses the old streams.
+
+    Nested versions are not on the wire, but a parent whose minimum version
+    rises above its old version refuses old streams (and an older QEMU refuses
+    the new one) with a clear error: plain versioning, judged by tier.
+    """
+    refusing = {
+        f.vmsd
+        for f in facts
+        if isinstance(f, F.MinimumVersionRaised) and f.new > int(f.subject or 0)
+    }
+    out: list[F.Fact] = []
+    for f in facts:
+        if isinstance(f, F.VersionBumped) and f.nested_in and set(f.nested_in) <= refusing:
+            f = replace(f, nested_in=())
+        out.append(f)
+    return out
+
+
 def _compat_done_right(facts: Sequence[F.Fact]) -> Iterable[F.Fact]:
     gates = [f for f in facts if isinstance(f, F.SubsectionAdded) and f.gate]
     tests = [f for f in facts if isinstance(f, F.FieldAdded) and f.field.test]
@@ -698,6 +719,20 @@ def _wrong_driver(
     for prop, types in defined.items():
         if prop in unresolved:
             continue  # a type name that cannot be resolved: say nothing
+        drivers = {e.driver or resolve(e.driver_expr) for e in compat_added[prop]}
+        uncovered = sorted(types - {d for d in drivers if d})
+        if len(types) > 1 and uncovered and drivers & types:
+            # The property went to several types and the entries name some of them:
+            # the others get the new behaviour on old machine types.
+            first = compat_added[prop][0]
+            yield F.CompatEntryWrongDriver(
+                path=_path_of(files, first),
+                line=first.line,
+                subject=f"uncovered.{prop}",
+                entry=replace(first, driver=", ".join(sorted(d for d in drivers if d))),
+                types=tuple(uncovered),
+            )
+            continue
         for e in compat_added[prop]:
             driver = e.driver or resolve(e.driver_expr)
             if driver is None or driver in types:

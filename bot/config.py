@@ -10,6 +10,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,29 @@ class Settings:
     log_format: str = "json"
     log_level: str = "info"
 
+    digest_schedule: str = "mon 08:00"
+    """When ``migbot serve`` posts the digest itself, UTC (``mon,thu 07:30``, ``daily 06:00``);
+    ``off`` when a CronJob or systemd timer runs ``migbot digest --post`` instead."""
+    digest_period: str = "7d"
+    """How far back a scheduled digest looks from its slot."""
+    digest_weeks: int = 8
+    """Weeks shown in the per-week counts and chart."""
+    digest_forge: str | None = None
+    """``gitlab`` or ``github``: where the digest issue goes (the only forge configured
+    when unset)."""
+    digest_project: str | None = None
+    """Project (``group/name``) the digest issue is opened in; no issue when unset."""
+    digest_labels: str = "migration,digest"
+    """Comma-separated labels for the digest issue."""
+    digest_html_dir: str | None = None
+    """Directory the HTML page is written to (``index.html`` and one page per period)."""
+    digest_branch: str = "master"
+    """Branch whose first-parent history ``migbot digest --repo`` walks."""
+    digest_commit_url: str | None = "https://gitlab.com/qemu-project/qemu/-/commit/{sha}"
+    """Link for a commit in a digest made from git (``{sha}``); empty for none."""
+    digest_series_url: str | None = "https://lore.kernel.org/qemu-devel/{name}/"
+    """Link for a series ref named by its Message-ID (``{name}``); empty for none."""
+
     def __post_init__(self) -> None:
         if self.worker_concurrency < 1:
             raise ConfigError("worker_concurrency must be at least 1")
@@ -91,6 +115,21 @@ class Settings:
             raise ConfigError("max_attempts must be at least 1")
         if self.sqlite_synchronous.upper() not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
             raise ConfigError("sqlite_synchronous must be NORMAL, FULL or EXTRA")
+        self._check_digest()
+
+    def _check_digest(self) -> None:
+        from bot.digest.period import PeriodError, parse_moment, parse_schedule
+
+        try:
+            parse_schedule(self.digest_schedule)
+            # Any moment will do: only the form of the value is checked.
+            parse_moment(self.digest_period, datetime(2000, 1, 1, tzinfo=UTC))
+        except PeriodError as exc:
+            raise ConfigError(str(exc)) from None
+        if self.digest_forge not in (None, "gitlab", "github"):
+            raise ConfigError("digest_forge must be gitlab or github")
+        if self.digest_weeks < 1:
+            raise ConfigError("digest_weeks must be at least 1")
 
     @property
     def gitlab_enabled(self) -> bool:

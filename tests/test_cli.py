@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -60,10 +59,10 @@ def repo(template: MiniRepo, tmp_path: Path) -> MiniRepo:
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     out = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "MIGBOT_"))}
     out["MIGBOT_CACHE_DIR"] = str(tmp_path_factory.mktemp("cli-cache"))
-    yield out
+    return out
 
 
 def migbot(
@@ -117,10 +116,10 @@ def test_error_finding_exits_1(repo: MiniRepo, env: dict[str, str]) -> None:
     assert proc.stderr == ""
 
 
-@pytest.mark.parametrize(
-    ("fail_on", "code"), [("error", 1), ("warning", 1), ("never", 0)]
-)
-def test_fail_on_with_an_error(repo: MiniRepo, env: dict[str, str], fail_on: str, code: int) -> None:
+@pytest.mark.parametrize(("fail_on", "code"), [("error", 1), ("warning", 1), ("never", 0)])
+def test_fail_on_with_an_error(
+    repo: MiniRepo, env: dict[str, str], fail_on: str, code: int
+) -> None:
     rng = commit(repo, UART, ADD_FCR)
     proc = migbot(env, "--repo", str(repo.path), rng, "--fail-on", fail_on)
     assert proc.returncode == code, proc.stderr
@@ -143,7 +142,10 @@ def test_clean_change_exits_0(repo: MiniRepo, env: dict[str, str]) -> None:
     rng = commit(
         repo,
         UART,
-        ("        VMSTATE_UINT8(lcr, AcmeUARTState),\n", "        VMSTATE_UINT8(lcr,  AcmeUARTState),\n"),
+        (
+            "        VMSTATE_UINT8(lcr, AcmeUARTState),\n",
+            "        VMSTATE_UINT8(lcr,  AcmeUARTState),\n",
+        ),
     )
     proc = migbot(env, "--repo", str(repo.path), rng, "--fail-on", "warning", "--format", "json")
     assert proc.returncode == 0, proc.stderr
@@ -236,7 +238,10 @@ def test_markdown_has_the_summary_marker(repo: MiniRepo, env: dict[str, str]) ->
 # --- tiers and labels -------------------------------------------------------------
 
 MIN_RAISED = (
-    ("    .version_id = 1,\n    .minimum_version_id = 1,\n", "    .version_id = 2,\n    .minimum_version_id = 2,\n"),
+    (
+        "    .version_id = 1,\n    .minimum_version_id = 1,\n",
+        "    .version_id = 2,\n    .minimum_version_id = 2,\n",
+    ),
     FCR_V2,
 )
 
@@ -247,8 +252,12 @@ def _severities(data: dict[str, Any]) -> dict[str, str]:
 
 def test_tier_option_changes_severity_and_exit_code(repo: MiniRepo, env: dict[str, str]) -> None:
     rng = commit(repo, UART, *MIN_RAISED)
-    strict = migbot(env, "--repo", str(repo.path), rng, "--tier", "bidirectional", "--format", "json")
-    lenient = migbot(env, "--repo", str(repo.path), rng, "--tier", "best-effort", "--format", "json")
+    strict = migbot(
+        env, "--repo", str(repo.path), rng, "--tier", "bidirectional", "--format", "json"
+    )
+    lenient = migbot(
+        env, "--repo", str(repo.path), rng, "--tier", "best-effort", "--format", "json"
+    )
     assert strict.returncode == 1
     assert lenient.returncode == 0
     assert _severities(as_json(strict)) == {"MIG008": "warning", "MIG009": "error"}
@@ -260,7 +269,9 @@ def test_ack_label_lowers_errors_but_keeps_them_visible(
     repo: MiniRepo, env: dict[str, str]
 ) -> None:
     rng = commit(repo, UART, ADD_FCR)
-    proc = migbot(env, "--repo", str(repo.path), rng, "--label", "migration::ack", "--format", "json")
+    proc = migbot(
+        env, "--repo", str(repo.path), rng, "--label", "migration::ack", "--format", "json"
+    )
     assert proc.returncode == 0, proc.stdout
     data = as_json(proc)
     [finding] = data["findings"]
@@ -298,7 +309,9 @@ def test_forward_label_changes_the_tier_and_its_reason(repo: MiniRepo, env: dict
 # --- stability and odd input --------------------------------------------------------
 
 
-def test_fingerprints_survive_moved_lines(template: MiniRepo, env: dict[str, str], tmp_path: Path) -> None:
+def test_fingerprints_survive_moved_lines(
+    template: MiniRepo, env: dict[str, str], tmp_path: Path
+) -> None:
     first = clone(template, tmp_path / "a")
     second = clone(template, tmp_path / "b")
     rng_a = commit(first, UART, ADD_FCR)

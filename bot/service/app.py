@@ -12,9 +12,10 @@ from aiohttp import web
 from sqlalchemy import Engine
 
 from bot.config import Settings
+from bot.digest.schedule import scheduler_context
 from bot.forges import build_forges
 from bot.forges.base import Forge
-from bot.service import health, intake
+from bot.service import digest, health, intake
 from bot.service.keys import (
     BOT_USERS,
     DB_POOL,
@@ -141,6 +142,8 @@ def create_app(
     app.cleanup_ctx.append(_resources)
     if settings.run_worker if run_worker is None else run_worker:
         app.cleanup_ctx.append(_worker)
+    app.cleanup_ctx.append(scheduler_context)
     app.add_routes(intake.routes)
     app.add_routes(health.routes)
+    app.add_routes(digest.routes)
     return app

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import tomllib
 from collections.abc import Mapping
@@ -12,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.findings import Tier
+from bot.rulesdir import rules_dir
 from bot.tiers.meson import MesonLayout
 
 
@@ -63,10 +63,8 @@ class TierRules:
 
 
 def default_rules_path() -> Path:
-    """``$MIGBOT_RULES_DIR/tiers.toml``, else ``rules/tiers.toml`` of this checkout."""
-    env = os.environ.get("MIGBOT_RULES_DIR")
-    base = Path(env) if env else Path(__file__).resolve().parents[2] / "rules"
-    return base / "tiers.toml"
+    """``$MIGBOT_RULES_DIR/tiers.toml``, else the shipped rules/ (see bot.rulesdir)."""
+    return rules_dir() / "tiers.toml"
 
 
 def _strs(d: dict[str, Any], key: str, where: str) -> tuple[str, ...]:

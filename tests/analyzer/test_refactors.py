@@ -103,7 +103,8 @@ def test_vmsd_moved_unchanged_to_another_file(mini_repo: MiniRepo) -> None:
             TIMER_H,
             (
                 "} AcmeTimerChannel;\n",
-                "} AcmeTimerChannel;\n\nextern const VMStateDescription vmstate_acme_timer_channel;\n",
+                "} AcmeTimerChannel;\n\n"
+                "extern const VMStateDescription vmstate_acme_timer_channel;\n",
             ),
         ),
     }
@@ -221,12 +222,20 @@ def _without_machine_10_0(repo: MiniRepo) -> dict[str, str | bytes | None]:
         BOARDS_H: edit(
             repo,
             BOARDS_H,
-            ("extern GlobalProperty hw_compat_10_0[];\nextern const size_t hw_compat_10_0_len;\n\n", ""),
+            (
+                "extern GlobalProperty hw_compat_10_0[];\n"
+                "extern const size_t hw_compat_10_0_len;\n\n",
+                "",
+            ),
         ),
         PC_H: edit(
             repo,
             PC_H,
-            ("extern GlobalProperty pc_compat_10_0[];\nextern const size_t pc_compat_10_0_len;\n\n", ""),
+            (
+                "extern GlobalProperty pc_compat_10_0[];\n"
+                "extern const size_t pc_compat_10_0_len;\n\n",
+                "",
+            ),
         ),
         Q35: edit(
             repo,
@@ -267,9 +276,7 @@ def test_compat_property_and_its_gate_removed_after_the_machine(mini_repo: MiniR
         ("    .needed = acme_nic_coalesce_needed,\n", ""),
         ('    DEFINE_PROP_BOOL("x-rx-coalesce", AcmeNICState, migrate_coalesce, true),\n', ""),
     )
-    header = edit(
-        mini_repo, "include/hw/net/acme_nic.h", ("    bool migrate_coalesce;\n", "")
-    )
+    header = edit(mini_repo, "include/hw/net/acme_nic.h", ("    bool migrate_coalesce;\n", ""))
     assert_silent(change_of(mini_repo, {NIC: nic, "include/hw/net/acme_nic.h": header}))
 
 
@@ -290,3 +297,24 @@ def test_compat_property_cleanup_in_the_same_commit_as_the_machine(mini_repo: Mi
         ),
     )
     assert_silent(change_of(mini_repo, files))
+
+
+def test_a_moved_vmsd_that_also_changed_is_still_judged(mini_repo: MiniRepo) -> None:
+    """The control for the move above: moving does not hide a change made on the way."""
+    channel = mini_repo.read(TIMER)
+    start = channel.index("static const VMStateDescription vmstate_acme_timer_channel = {\n")
+    end = channel.index("};\n", start) + 3
+    vmsd = channel[start:end]
+    moved = vmsd.replace(
+        "        VMSTATE_UINT32(compare, AcmeTimerChannel),\n",
+        "        VMSTATE_UINT32(compare, AcmeTimerChannel),\n"
+        "        VMSTATE_UINT32(capture, AcmeTimerChannel),\n",
+    )
+    files = {
+        TIMER: channel[:start] + channel[end + 1 :],
+        "hw/timer/acme_timer_channel.c": '#include "qemu/osdep.h"\n\n' + moved,
+    }
+    report = review(change_of(mini_repo, files), ReviewOptions(tier=Tier.BIDIRECTIONAL))
+    assert [(f.rule_id, f.path, f.subject) for f in report.findings] == [
+        ("MIG001", "hw/timer/acme_timer_channel.c", "capture")
+    ]

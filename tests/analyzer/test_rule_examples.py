@@ -32,12 +32,12 @@ def catalogue() -> Catalogue:
 
 
 @pytest.mark.parametrize("case", [_param(c) for c in CASES])
-def test_example(
-    case: Case, catalogue: Catalogue, mini_template: MiniRepo, tmp_path: Path
-) -> None:
+def test_example(case: Case, catalogue: Catalogue, mini_template: MiniRepo, tmp_path: Path) -> None:
     report = run_case(case, clone(mini_template, tmp_path))
     got = sorted({f.rule_id for f in report.findings})
-    shown = [f"{f.rule_id} {f.severity.value} {f.path}:{f.line} {f.message}" for f in report.findings]
+    shown = [
+        f"{f.rule_id} {f.severity.value} {f.path}:{f.line} {f.message}" for f in report.findings
+    ]
     assert got == sorted(case.expect), "\n".join(shown)
     for f in report.findings:
         assert f.tier is case.tier, f"{f.rule_id}: judged at {f.tier}, not {case.tier}"
@@ -57,20 +57,28 @@ def test_example(
 
 
 def test_every_rule_has_a_bad_and_a_good_example(catalogue: Catalogue) -> None:
+    missing = []
     for rule in catalogue:
-        assert rule.slug in EXAMPLES, f"no rules/examples/{rule.slug}.toml for {rule.id}"
+        if rule.slug not in EXAMPLES:
+            missing.append(f"{rule.id}: no rules/examples/{rule.slug}.toml")
+            continue
         rule_id, cases = EXAMPLES[rule.slug]
-        assert rule_id == rule.id, f"{rule.slug}.toml is about {rule_id}, not {rule.id}"
         kinds = {c.kind for c in cases}
-        assert kinds == {"bad", "good"}, f"{rule.id} has only {sorted(kinds)} examples"
+        if rule_id != rule.id:
+            missing.append(f"{rule.slug}.toml is about {rule_id}, not {rule.id}")
+        elif kinds != {"bad", "good"}:
+            missing.append(f"{rule.id}: only {sorted(kinds)} examples in {rule.slug}.toml")
+    assert missing == [], "\n".join(missing)
 
 
 def test_every_rule_is_reported_by_one_of_its_examples(catalogue: Catalogue) -> None:
-    for rule in catalogue:
-        _rule_id, cases = EXAMPLES[rule.slug]
-        assert any(rule.id in c.expect and not c.xfail for c in cases), (
-            f"no passing example of {rule.slug}.toml reports {rule.id}"
-        )
+    silent = [
+        rule.id
+        for rule in catalogue
+        if rule.slug in EXAMPLES
+        and not any(rule.id in c.expect and not c.xfail for c in EXAMPLES[rule.slug][1])
+    ]
+    assert silent == [], f"no passing example reports {silent}"
 
 
 def test_bad_examples_show_a_problem(catalogue: Catalogue) -> None:
@@ -79,7 +87,9 @@ def test_bad_examples_show_a_problem(catalogue: Catalogue) -> None:
         if case.kind != "bad":
             continue
         loud = {
-            r for r in case.expect if catalogue.get(r).severity(case.tier).at_least(Severity.WARNING)
+            r
+            for r in case.expect
+            if catalogue.get(r).severity(case.tier).at_least(Severity.WARNING)
         }
         assert case.rule in case.expect or loud, case.id
 

@@ -233,7 +233,8 @@ static const VMStateDescription vmstate_acme_led = {
 # Meanwhile on master: a correct, versioned field in another device.
 LED_ADVANCED = LED_BASE.replace(".version_id = 1,", ".version_id = 2,").replace(
     "        VMSTATE_UINT32(on, AcmeLedState),\n",
-    "        VMSTATE_UINT32(on, AcmeLedState),\n        VMSTATE_UINT32_V(level, AcmeLedState, 2),\n",
+    "        VMSTATE_UINT32(on, AcmeLedState),\n"
+    "        VMSTATE_UINT32_V(level, AcmeLedState, 2),\n",
 )
 
 MESON = """\

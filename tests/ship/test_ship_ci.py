@@ -54,9 +54,10 @@ def clean_pr(tmp_path: Path, installed: Installed) -> PullRequest:
 def test_the_trap_both_integrations_avoid(findings_pr: PullRequest, installed: Installed) -> None:
     """Comparing the base branch's tip with the pull request's head blames the pull
     request for what master did since (here: a field 'removed' from acme_led.c)."""
+    origin = str(findings_pr.origin.path)
+    naive = f"{findings_pr.base}..{findings_pr.head}"
     proc = run(
-        [installed.migbot, "check", "--repo", str(findings_pr.origin.path), "--format", "json"]
-        + [f"{findings_pr.base}..{findings_pr.head}"],
+        [installed.migbot, "check", "--repo", origin, "--format", "json", naive],
         env=installed.env(),
     )
     paths = {f["path"] for f in json.loads(proc.stdout)["findings"]}
@@ -103,7 +104,11 @@ def run_gitlab_job(pr: PullRequest, installed: Installed, tmp_path: Path) -> tup
         CI_PROJECT_DIR=str(clone.path),
     )
     proc = run(["bash", "-eo", "pipefail", "-c", "\n".join(job["script"])], cwd=clone.path, env=env)
-    return proc.returncode, proc.stdout + proc.stderr, clone.path / job["variables"]["MIGBOT_REPORT"]
+    return (
+        proc.returncode,
+        proc.stdout + proc.stderr,
+        clone.path / job["variables"]["MIGBOT_REPORT"],
+    )
 
 
 def test_gitlab_template_is_valid_ci_yaml() -> None:

@@ -1,0 +1,52 @@
+"""Problems of the tree to findings: the tier of each file, texts from the catalogue."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from bot.audit.checks import Problem
+from bot.catalogue import Catalogue
+from bot.findings import Finding, Severity, Side, TierDecision
+
+TierOf = Callable[[str], TierDecision]
+
+
+def on_versioned_machine(decision: TierDecision) -> bool:
+    """Whether the decision names a versioned machine family (``pc-q35-*``)."""
+    return any(m.endswith("-*") for m in decision.machines)
+
+
+def judge_problems(
+    problems: Iterable[Problem], tier_of: TierOf, catalogue: Catalogue
+) -> list[Finding]:
+    out: list[Finding] = []
+    for p in problems:
+        decision = tier_of(p.path)
+        if p.tiers is not None and decision.tier not in p.tiers:
+            continue
+        if p.versioned_only and not on_versioned_machine(decision):
+            continue
+        rule = catalogue.get(p.rule_id)
+        severity = rule.severity(decision.tier)
+        if not p.certain and severity.at_least(Severity.WARNING):
+            severity = Severity.NOTICE  # a suspicion is never more than a notice
+        out.append(
+            Finding(
+                rule_id=rule.id,
+                slug=rule.slug,
+                title=rule.title,
+                severity=severity,
+                tier=decision.tier,
+                tier_reason=decision.reason,
+                path=p.path,
+                line=p.line,
+                side=Side.NEW,
+                message=catalogue.render_message(rule, decision.tier, **dict(p.values)),
+                fix=rule.fix,
+                doc_url=rule.doc_url,
+                vmsd=p.vmsd,
+                subject=p.subject,
+            )
+        )
+    out.sort(key=lambda f: (f.path, f.line or 0, -f.severity.rank, f.rule_id))
+    return out

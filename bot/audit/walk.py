@@ -1,0 +1,255 @@
+"""Every migration-relevant C file of one revision, scanned in parallel.
+
+The door of the audit onto git: list the candidate files with one ``git grep``,
+read them through the repository's ``cat-file`` process, prune the bodies the
+scanner does not need (`bot.audit.prune`) and scan them in worker processes.
+Worker processes get the macro table and the header string defines once, at
+start; each task is one file's text, each result its `FileModel`.
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+
+from bot.audit.prune import prune
+from bot.model import FileModel
+from bot.scanner.macros import MacroTable
+from bot.scanner.scan import scan
+from bot.sources.gitrepo import GitRepo
+from bot.treeinfo import macro_table
+
+CANDIDATE = r"VMState|GlobalProperty|Property|_MACHINE|vmsd|vmstate_register|TypeInfo"
+"""Files without any of these words hold nothing the audit reads (the scanner's
+own prefilter, applied by ``git grep`` before any file is read)."""
+
+EXCLUDED = ("tests/", "scripts/", "contrib/", "docs/", "roms/", "subprojects/")
+"""Test VMSDs are wrong on purpose; the others are not QEMU's devices."""
+
+_BLOCKER = re.compile(r"\bmigrate_add_blocker\w*\s*\(")
+_NOT_CREATABLE = re.compile(r"\buser_creatable\s*=\s*false\b")
+_SAVEVM = re.compile(r"\b(?:register_savevm_live|vmstate_register\w*)\s*\(")
+_BLOCKER_H = re.compile(r'^\s*#\s*include\s+"migration/blocker\.h"', re.M)
+_RESET = re.compile(
+    r"\b(?:device_class_set_legacy_reset|device_class_set_parent_reset)\s*\("
+    r"|->phases\.(?:enter|hold|exit)\s*=|\bdc->reset\s*=|->handle_reset\s*="
+)
+_STRING_DEFINE = re.compile(
+    r"^\s*#\s*define\s+(?P<name>[A-Za-z_]\w*)[ \t]+(?P<body>[^\n]*\"[^\n]*)$", re.M
+)
+_COMMENT = re.compile(r"/\*.*?\*/|//.*$")
+_BODY_TOKEN = re.compile(r'"(?P<lit>(?:\\.|[^"\\])*)"|(?P<ident>[A-Za-z_]\w*)|(?P<other>\S)')
+
+
+@dataclass(frozen=True, slots=True)
+class TextFacts:
+    """What the audit reads off a file's raw text with plain patterns."""
+
+    blocker_lines: tuple[int, ...] = ()
+    """Lines calling ``migrate_add_blocker*()``."""
+    not_user_creatable_lines: tuple[int, ...] = ()
+    """Lines setting ``user_creatable = false``."""
+    savevm_lines: tuple[int, ...] = ()
+    """Lines registering state by hand (``vmstate_register*()``, ``register_savevm_live()``)."""
+    reset_lines: tuple[int, ...] = ()
+    """Lines installing a reset handler: the device has state to reset."""
+    includes_blocker_h: bool = False
+    """``#include "migration/blocker.h"``: the file decides about migration itself."""
+
+
+@dataclass(frozen=True, slots=True)
+class ScannedFile:
+    model: FileModel
+    facts: TextFacts
+
+
+@dataclass(frozen=True, slots=True)
+class TreeScan:
+    """The scanned files of one revision, and what resolving names needs."""
+
+    commit: str
+    tree_id: str
+    files: tuple[ScannedFile, ...]
+    strings: Mapping[str, str] = field(default_factory=dict)
+    """``#define NAME "string"`` of the tree's headers (ambiguous names left out)."""
+    candidates: int = 0
+    seconds: float = 0.0
+    jobs: int = 1
+
+    @property
+    def models(self) -> tuple[FileModel, ...]:
+        return tuple(f.model for f in self.files)
+
+
+def text_facts(text: str) -> TextFacts:
+    """The `TextFacts` of one file's text."""
+    starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def lines(rx: re.Pattern[str]) -> tuple[int, ...]:
+        return tuple(bisect.bisect_right(starts, m.start()) for m in rx.finditer(text))
+
+    return TextFacts(
+        blocker_lines=lines(_BLOCKER),
+        not_user_creatable_lines=lines(_NOT_CREATABLE),
+        savevm_lines=lines(_SAVEVM),
+        reset_lines=lines(_RESET),
+        includes_blocker_h=_BLOCKER_H.search(text) is not None,
+    )
+
+
+def header_strings(defines: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Resolve ``#define`` bodies made of string literals and other such names.
+
+    ``defines`` are (name, body) pairs; a name defined twice with different
+    bodies (per-target headers) is ambiguous and left out rather than guessed.
+    """
+    bodies: dict[str, set[str]] = {}
+    for name, body in defines:
+        bodies.setdefault(name, set()).add(_COMMENT.sub("", body).strip())
+    out: dict[str, str] = {}
+    busy: set[str] = set()
+
+    def value(name: str) -> str | None:
+        if name in out:
+            return out[name]
+        found = bodies.get(name)
+        if found is None or len(found) != 1 or name in busy:
+            return None
+        busy.add(name)
+        parts: list[str] = []
+        body = next(iter(found))
+        while body.startswith("(") and body.endswith(")"):
+            body = body[1:-1].strip()  # `#define TYPE_X86_IOMMU_DEVICE ("x86-iommu")`
+        for m in _BODY_TOKEN.finditer(body):
+            if m.group("lit") is not None:
+                parts.append(m.group("lit"))
+            elif m.group("ident"):
+                sub = value(m.group("ident"))
+                if sub is None:
+                    busy.discard(name)
+                    return None
+                parts.append(sub)
+            else:
+                busy.discard(name)
+                return None  # an operator or a comment: not a plain string
+        busy.discard(name)
+        out[name] = "".join(parts)
+        return out[name]
+
+    for name in bodies:
+        value(name)
+    return out
+
+
+def candidate_paths(repo: GitRepo, tree_id: str) -> list[str]:
+    """The ``.c`` files that may hold migration state, outside tests and scripts."""
+    raw = repo.run(
+        ["grep", "-l", "-z", "-I", "-E", "--no-color", "-e", CANDIDATE, tree_id, "--", "*.c"],
+        ok=(0, 1),
+    )
+    prefix = f"{tree_id}:"
+    paths = [p.decode("utf-8", "surrogateescape") for p in raw.split(b"\0") if p]
+    paths = [p[len(prefix) :] if p.startswith(prefix) else p for p in paths]
+    return sorted(p for p in paths if not p.startswith(EXCLUDED))
+
+
+def tree_strings(repo: GitRepo, tree_id: str) -> dict[str, str]:
+    """`header_strings` of every header of the tree, from one ``git grep``."""
+    pattern = r"^\s*#\s*define\s+\w+[ \t].*\""
+    raw = repo.run(
+        ["grep", "-h", "-I", "-E", "--no-color", "-e", pattern, tree_id, "--", "*.h"], ok=(0, 1)
+    ).decode("utf-8", "surrogateescape")
+    return header_strings((m.group("name"), m.group("body")) for m in _STRING_DEFINE.finditer(raw))
+
+
+# --- scanning ------------------------------------------------------------------
+
+_worker_table: MacroTable | None = None
+_worker_strings: Mapping[str, str] = {}
+
+
+def _init_worker(table: MacroTable, strings: Mapping[str, str]) -> None:
+    global _worker_table, _worker_strings
+    _worker_table = table
+    _worker_strings = strings
+
+
+def _scan_one(item: tuple[str, str]) -> ScannedFile:
+    path, text = item
+    assert _worker_table is not None
+    model = scan(prune(text), path, _worker_table, resolve=_worker_strings.get)
+    return ScannedFile(model, text_facts(text))
+
+
+def scan_texts(
+    texts: Sequence[tuple[str, str]],
+    table: MacroTable,
+    strings: Mapping[str, str],
+    jobs: int = 1,
+) -> list[ScannedFile]:
+    """Scan (path, text) pairs; ``jobs`` > 1 uses that many worker processes.
+
+    Results come back in the order of ``texts`` whatever the parallelism.
+    """
+    if jobs <= 1 or len(texts) < 2 * jobs:
+        _init_worker(table, strings)
+        return [_scan_one(t) for t in texts]
+    # Biggest files first, so no worker is left with a large file at the end.
+    order = sorted(range(len(texts)), key=lambda k: -len(texts[k][1]))
+    with ProcessPoolExecutor(
+        max_workers=jobs,
+        mp_context=get_context("spawn"),
+        initializer=_init_worker,
+        initargs=(table, dict(strings)),
+    ) as pool:
+        done = list(pool.map(_scan_one, [texts[k] for k in order], chunksize=4))
+    out: list[ScannedFile | None] = [None] * len(texts)
+    for k, result in zip(order, done, strict=True):
+        out[k] = result
+    return [r for r in out if r is not None]
+
+
+def default_jobs() -> int:
+    """One worker per CPU this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def scan_tree(
+    repo: GitRepo,
+    rev: str,
+    *,
+    jobs: int | None = None,
+    paths: Callable[[str], bool] | None = None,
+) -> TreeScan:
+    """Scan the migration-relevant files of ``rev``; ``paths`` narrows the set."""
+    start = time.perf_counter()
+    commit = repo.commit(rev)
+    tree = repo.tree(commit.tree)
+    table = macro_table(tree)
+    strings = tree_strings(repo, commit.tree)
+    candidates = [p for p in candidate_paths(repo, commit.tree) if paths is None or paths(p)]
+    texts: list[tuple[str, str]] = []
+    for path in candidates:
+        text = tree.read(path)
+        if text is not None:
+            texts.append((path, text))
+    n = jobs if jobs is not None else default_jobs()
+    files = scan_texts(texts, table, strings, n)
+    return TreeScan(
+        commit=commit.oid,
+        tree_id=commit.tree,
+        files=tuple(files),
+        strings=strings,
+        candidates=len(candidates),
+        seconds=time.perf_counter() - start,
+        jobs=n,
+    )

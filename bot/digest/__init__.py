@@ -1,0 +1,1 @@
+"""The weekly digest of migration-affecting changes: build, render, publish, schedule."""
