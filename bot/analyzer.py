@@ -8,6 +8,7 @@ from dataclasses import replace
 from bot.catalogue import Catalogue, load_catalogue
 from bot.change import Change, FileChange, FileStatus
 from bot.compare import Context, FileModels, compare
+from bot.facts import CompatEntryAdded, Fact, PropertyDefaultChanged
 from bot.findings import Finding, NotUnderstood, Override, Report, TierDecision
 from bot.hunkmode import hunk_facts
 from bot.judge import judge
@@ -54,8 +55,12 @@ def analyze(
         new_table,
         [p.new for p in pairs if p.new is not None] + [p.old for p in pairs if p.old is not None],
     )
+    old_lookups = TreeLookups(
+        change.base_tree, old_table, [p.old for p in pairs if p.old is not None]
+    )
     ctx = Context(
         resolve=lookups.resolve,
+        resolve_old=old_lookups.resolve,
         nested_users=lookups.nested_users,
         vmsds_named=lookups.vmsds_named,
         twins=policy.twins,
@@ -78,6 +83,7 @@ def analyze(
         not_understood.extend(unknown)
         scanned += 1
 
+    facts = _with_compat_of_blind_files(facts)
     tier_of, overrides = _tiers(options, policy, change)
     findings = judge(facts, tier_of, catalogue)
     findings, ack = _acknowledge(findings, options, policy)
@@ -88,8 +94,9 @@ def analyze(
         notes.append(
             "Judged from the diff alone (no repository): "
             + ", ".join(fc.path for fc in blind)
-            + ". Field lists, versions and subsections outside the hunks were not seen; "
-            "run with --repo for a full check."
+            + ". Field lists, versions, subsections, property defaults and which compat "
+            "array is the newest were not seen outside the hunks; run with --repo for a "
+            "full check."
         )
     return Report(
         change_title=change.title,
@@ -137,6 +144,17 @@ def _unknowns_in_change(pair: FileModels) -> list[NotUnderstood]:
         if u.line in pair.changed_new or any(v.line <= u.line <= v.end_line for v in touched):
             out.append(NotUnderstood(pair.path, u.line, u.what))
     return out
+
+
+def _with_compat_of_blind_files(facts: list[Fact]) -> list[Fact]:
+    """Hunk mode sees one file at a time: a default change whose compat entry
+    another file of the change adds is pinned, not a finding."""
+    pinned = {f.entry.prop for f in facts if isinstance(f, CompatEntryAdded)}
+    return [
+        f
+        for f in facts
+        if not (isinstance(f, PropertyDefaultChanged) and not f.compat and f.new.name in pinned)
+    ]
 
 
 def _unresolved_names(pair: FileModels) -> list[tuple[str, VmsdModel]]:

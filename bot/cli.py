@@ -132,6 +132,7 @@ def _register_optional() -> None:
     for module, names in (
         ("bot.cli_tiers", ("tiers",)),
         ("bot.cli_service", ("serve", "worker", "jobs")),
+        ("bot.cli_audit", ("audit", "dump", "compare")),
         ("bot.cli_digest", ("digest",)),
     ):
         try:

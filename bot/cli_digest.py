@@ -49,10 +49,7 @@ def _from_git(
     from bot.sources.errors import SourceError
     from bot.sources.gitrepo import GitRepo
 
-    start = min(
-        period.since,
-        datetime.combine(weeks_before(period.until, weeks)[0], datetime.min.time(), UTC),
-    )
+    start = min(period.since, weeks_before(period.until, weeks)[0])
     links = LinkTemplates(settings.digest_commit_url or None, settings.digest_series_url or None)
     try:
         with GitRepo(repo) as git:
@@ -151,7 +148,7 @@ def digest(
     engine = None
     if repo is not None:
         # Only the weeks the period touches: each week more is analysed too.
-        n_weeks = weeks or len(period.weeks())
+        n_weeks = weeks or period.week_count
         result = _from_git(
             settings,
             repo,

@@ -44,6 +44,8 @@ class Context:
     """What compare may look up beyond the touched files."""
 
     resolve: NameResolver = lambda _name: None
+    resolve_old: NameResolver = lambda _name: None
+    """Resolution in the base tree, for names read from the old side."""
     vmsds_named: Callable[[str], Sequence[str]] = lambda _expr: ()
     """Paths of tree files with a VMSD whose ``.name`` is the macro ``expr``."""
     nested_users: Callable[[str], Sequence[str]] = lambda _ident: ()
@@ -54,14 +56,17 @@ class Context:
     """Rust files whose diff touches migration state."""
     _cache: dict[str, str | None] = field(default_factory=dict)
 
-    def name_of(self, v: VmsdModel, model: FileModel) -> str:
+    def name_of(self, v: VmsdModel, model: FileModel, *, old: bool = False) -> str:
+        """The section name, resolved in the tree of the side ``model`` comes from."""
         if v.name is not None:
             return v.name
         expr = v.name_expr or v.ident
-        if expr not in self._cache:
+        key = ("old:" if old else "new:") + expr
+        if key not in self._cache:
             local = dict(model.string_defines)
-            self._cache[expr] = local.get(expr) or self.resolve(expr)
-        return self._cache[expr] or expr
+            resolve = self.resolve_old if old else self.resolve
+            self._cache[key] = local.get(expr) or resolve(expr)
+        return self._cache[key] or expr
 
 
 def compare(files: Sequence[FileModels], ctx: Context) -> list[F.Fact]:
@@ -79,8 +84,8 @@ def compare(files: Sequence[FileModels], ctx: Context) -> list[F.Fact]:
         out.extend(_compat_not_applied(fm))
         out.extend(_renamed_types(fm, files, ctx))
     out = _nested_bumps_refused_cleanly(out)
-    out.extend(_compat_done_right(out))
     out.extend(_wrong_driver(files, compat_added, ctx.resolve))
+    out.extend(_compat_done_right(out))
     return out
 
 
@@ -105,7 +110,10 @@ def _vmsd_facts(
     for v in new.vmsds:
         o = old_by_ident.get(v.ident)
         name = ctx.name_of(v, new)
-        touched = _touched(v, fm.changed_new)
+        touched = _touched(v, fm.changed_new) or any(
+            sub is not None and _touched(sub, fm.changed_new)
+            for sub in (new.vmsd(i) for i in v.subsections)
+        )
         if o is None:
             if _moved_from_elsewhere(v, name, files, ctx):
                 continue
@@ -172,7 +180,11 @@ def _consistency(
                 yield F.TestComparesVersionEq(
                     path=path, line=f.line, vmsd=name, subject=f.name, field=f, function=f.test
                 )
-    if old is None or v.subsections != old.subsections:
+    subs_touched = any(
+        sub is not None and _touched(sub, fm.changed_new)
+        for sub in (model.vmsd(i) for i in v.subsections)
+    )
+    if old is None or v.subsections != old.subsections or subs_touched:
         yield from _subsection_names(fm, v, name, ctx, model)
 
 
@@ -189,7 +201,7 @@ def _subsection_names(
         if not sub_name.startswith(name) and sub_name != (sub.name_expr or ""):
             yield F.SubsectionNameInvalid(
                 path=fm.path,
-                line=sub.line,
+                line=sub.name_line or sub.line,
                 vmsd=name,
                 subject=sub_name,
                 parent_name=name,
@@ -222,13 +234,15 @@ def _compare_vmsd(
     path = fm.path
     if o.unmigratable:
         return  # nothing was ever sent: any layout is a first one
-    old_name = ctx.name_of(o, fm.old)
+    old_name = ctx.name_of(o, fm.old, old=True)
     if old_name != name:
         yield F.VmsdRenamed(
             path=path, line=v.line, vmsd=name, subject=old_name, old_name=old_name, new_name=name
         )
-    if not o.unmigratable and v.unmigratable:
+    if v.unmigratable:
+        # Nothing of it is sent any more: the layout no longer matters.
         yield F.UnmigratableAdded(path=path, line=v.line, vmsd=name)
+        return
     ov, nv = o.effective_version, v.effective_version
     if o.version_id is not None and v.version_id is not None and nv != ov:
         if nv > ov:
@@ -289,17 +303,20 @@ def _field_facts(
         return  # every old stream is refused, cleanly: judged as the minimum version raise
     old = list(o.wire_fields)
     new = list(v.wire_fields)
-    if [f.wire_key() for f in old] == [f.wire_key() for f in new]:
-        return  # renamed members or reformatting: the wire is unchanged
     if any(not f.understood for f in old + new):
         return  # reported as not understood instead of guessed
+    if [f.wire_key() for f in old] == [f.wire_key() for f in new]:
+        # Same bytes in the same order: renamed members are harmless, but the
+        # same fields in another order swap values.
+        yield from _swapped(path, name, old, new)
+        return
     ov = o.effective_version
     matcher = difflib.SequenceMatcher(
         a=[(f.name, f.wire_key()) for f in old],
         b=[(f.name, f.wire_key()) for f in new],
         autojunk=False,
     )
-    removed: list[FieldModel] = []
+    removed: list[tuple[FieldModel, FieldModel | None]] = []
     added: list[tuple[FieldModel, bool]] = []
     changed: list[tuple[FieldModel, FieldModel]] = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
@@ -309,6 +326,7 @@ def _field_facts(
         at_end = i1 == len(old)
         by_name = {f.name: f for f in news}
         used: set[int] = set()
+        gone: list[FieldModel] = []
         for of in olds:
             nf = by_name.get(of.name)
             if nf is not None and id(nf) not in used:
@@ -321,16 +339,23 @@ def _field_facts(
             if same is not None:
                 used.add(id(same))  # renamed member, same bytes
                 continue
-            removed.append(of)
+            gone.append(of)
+        # Padding replaces a removed field only in the same place of the list.
+        padding = [n for n in news if id(n) not in used and n.is_unused]
+        for of in gone:
+            repl = padding.pop(0) if padding else None
+            if repl is not None:
+                used.add(id(repl))
+            removed.append((of, repl))
         for nf in news:
             if id(nf) not in used:
                 added.append((nf, at_end))
     # A field removed here and added there, unchanged, was moved.
-    moved = {f.name for f in removed} & {f.name for f, _ in added}
+    moved = {f.name for f, _ in removed} & {f.name for f, _ in added}
     moved = {
         n
         for n in moved
-        if next(f for f in removed if f.name == n).wire_key()
+        if next(f for f, _ in removed if f.name == n).wire_key()
         == next(f for f, _ in added if f.name == n).wire_key()
     }
     if moved:
@@ -342,13 +367,16 @@ def _field_facts(
             subject=",".join(sorted(moved)),
             names=tuple(sorted(moved)),
         )
-    # A field only sent when a configuration test said so (a compat property)
-    # goes away with that configuration: cleanup, not a layout change.
-    removed = [f for f in removed if f.name not in moved and not (f.test and config_gated(f.test))]
-    added = [(f, e) for f, e in added if f.name not in moved]
-    unused = [f for f, _ in added if f.is_unused]
-    for of in removed:
-        repl = unused.pop(0) if unused else None
+    nv = v.effective_version
+    for of, repl in removed:
+        if of.name in moved:
+            continue
+        if of.test and config_gated(of.test):
+            # Only sent when a configuration test said so (a compat property):
+            # it goes away with that configuration, cleanup rather than layout.
+            continue
+        if of.version is not None and of.version > nv:
+            continue  # only streams newer than this VMSD carried it: they are refused
         yield F.FieldRemoved(
             path=path,
             line=(repl.line if repl else of.line),
@@ -358,20 +386,20 @@ def _field_facts(
             field=of,
             replacement=repl,
         )
-        if repl is not None:
-            added = [(f, e) for f, e in added if f is not repl]
+    minimum = v.minimum_version_id or 0
     for of, nf in changed:
         what = _what_changed(of, nf)
         if what is None:
             continue
-        if what == "gate":
-            continue  # a version or test moved on an existing field: judged as versioning
+        if what == "gate" and not _gate_breaks_old_streams(of, nf, minimum, ov):
+            continue  # a version or test moved without changing what old streams hold
         yield F.FieldChanged(
             path=path, line=nf.line, vmsd=name, subject=nf.name, old=of, new=nf, what=what
         )
+    misplaced_padding = any(repl is None for _, repl in removed)
     for nf, at_end in added:
-        if nf.is_unused and nf.version is None:
-            continue  # padding with nothing removed: a placeholder, reported if sizes differ
+        if nf.name in moved or (nf.is_unused and misplaced_padding):
+            continue  # padding meant for a removed field: reported with that removal
         yield F.FieldAdded(
             path=path,
             line=nf.line,
@@ -380,9 +408,34 @@ def _field_facts(
             field=nf,
             at_end=at_end,
             vmsd_version_old=ov,
-            vmsd_version_new=v.effective_version,
-            in_new_vmsd_version=(nf.version is not None and nf.version > ov) or refuses_old_streams,
+            vmsd_version_new=nv,
+            in_new_vmsd_version=nf.version is not None and nf.version > ov,
         )
+
+
+def _swapped(
+    path: str, name: str, old: Sequence[FieldModel], new: Sequence[FieldModel]
+) -> Iterable[F.Fact]:
+    index = {f.name: k for k, f in enumerate(old)}
+    moved = sorted(f.name for k, f in enumerate(new) if f.name in index and index[f.name] != k)
+    if moved:
+        first = min((f for f in new if f.name in moved), key=lambda f: f.line)
+        yield F.FieldsReordered(
+            path=path, line=first.line, vmsd=name, subject=",".join(moved), names=tuple(moved)
+        )
+
+
+def _gate_breaks_old_streams(o: FieldModel, n: FieldModel, minimum: int, current: int) -> bool:
+    """Whether some stream version still accepted now holds the field but is not read so.
+
+    Old QEMUs send versions up to ``current``; the new one accepts from ``minimum``.
+    """
+    for version in range(max(minimum, 0), current + 1):
+        held = version >= (o.version or 0)
+        expected = version >= (n.version or 0)
+        if held != expected:
+            return True
+    return False
 
 
 def _what_changed(o: FieldModel, n: FieldModel) -> str | None:
@@ -410,7 +463,7 @@ def _subsection_facts(
     props: Mapping[str, PropertyModel],
 ) -> Iterable[F.Fact]:
     assert fm.old is not None and fm.new is not None
-    old_names = {ctx.name_of(s, fm.old): s for s in _subs(o, fm.old)}
+    old_names = {ctx.name_of(s, fm.old, old=True): s for s in _subs(o, fm.old)}
     new_subs = _subs(v, fm.new)
     new_names = {ctx.name_of(s, fm.new): s for s in new_subs}
     for sname, sub in new_names.items():
@@ -532,14 +585,11 @@ def _compat_facts(fm: FileModels, files: Sequence[FileModels]) -> Iterable[F.Fac
         src = next(((k, a) for (k, a) in removed if k == key), None)
         if src is None:
             continue
-        old_arr, new_arr = old_arrays[src[1]], new_arrays[aname]
+        new_arr = new_arrays[aname]
         del removed[src]
         del added[(key, aname)]
-        narrowed = (
-            old_arr.version is not None
-            and new_arr.version is not None
-            and new_arr.version < old_arr.version
-        )
+        # Moving a misplaced entry into the newest array is the fix of MIG019.
+        narrowed = aname != _newest_name(fm.new, new_arrays.values(), new_arr)
         yield F.CompatEntryMoved(
             path=fm.path,
             line=e.line,
@@ -671,6 +721,8 @@ def _nested_bumps_refused_cleanly(facts: list[F.Fact]) -> list[F.Fact]:
 
 
 def _compat_done_right(facts: Sequence[F.Fact]) -> Iterable[F.Fact]:
+    wrong = {f.entry.prop for f in facts if isinstance(f, F.CompatEntryWrongDriver)}
+    facts = [f for f in facts if not (isinstance(f, F.PropertyAdded) and f.prop.name in wrong)]
     gates = [f for f in facts if isinstance(f, F.SubsectionAdded) and f.gate]
     tests = [f for f in facts if isinstance(f, F.FieldAdded) and f.field.test]
     newest_entries = [
@@ -791,7 +843,13 @@ def _compat_not_applied(fm: FileModels) -> Iterable[F.Fact]:
         if m is None:
             continue
         version = (int(m.group("major")), int(m.group("minor")))
-        if version >= latest or not any(fn.line <= ln <= fn.end_line for ln in fm.changed_new):
+        before = fm.old.function(fn.name)
+        deleted = before is not None and any(
+            before.line <= ln <= before.end_line for ln in fm.changed_old
+        )
+        if version >= latest or not (
+            deleted or any(fn.line <= ln <= fn.end_line for ln in fm.changed_new)
+        ):
             continue
         array = f"hw_compat_{version[0]}_{version[1]}"
         if array in fn.identifiers:
@@ -834,9 +892,15 @@ def _struct_mismatch(fm: FileModels, v: VmsdModel, name: str) -> Iterable[F.Fact
 
 
 def _registration_facts(fm: FileModels, files: Sequence[FileModels]) -> Iterable[F.Fact]:
+    """A VMSD that becomes a section twice: embedded by a registered parent, or
+    registered by hand as well as through ``dc->vmsd``.
+
+    Sibling classes sharing one VMSD through ``dc->vmsd`` are fine: each
+    instance is one section.
+    """
     if fm.new is None or fm.old is None:
         return
-    old = {(r.vmsd, r.function) for r in fm.old.registrations}
+    old = {(r.kind, r.vmsd, r.function) for r in fm.old.registrations}
     nested_anywhere = {
         f.vmsd: v.ident
         for other in files
@@ -846,12 +910,17 @@ def _registration_facts(fm: FileModels, files: Sequence[FileModels]) -> Iterable
         if f.vmsd
     }
     for r in fm.new.registrations:
-        if (r.vmsd, r.function) in old or r.kind != "dc->vmsd":
+        if (r.kind, r.vmsd, r.function) in old:
             continue
-        # Sibling classes sharing one VMSD are fine (each instance is one section);
-        # a VMSD that a registered parent also embeds is sent twice.
-        if r.vmsd in nested_anywhere:
-            others = [f"embedded in {nested_anywhere[r.vmsd]}"]
+        others: list[str] = []
+        if r.kind == "dc->vmsd" and r.vmsd in nested_anywhere:
+            others.append(f"embedded in {nested_anywhere[r.vmsd]}")
+        others.extend(
+            f"{o.kind} in {o.function or '?'}"
+            for o in fm.new.registrations
+            if o.vmsd == r.vmsd and o.kind != r.kind
+        )
+        if others:
             yield F.SecondRegistration(
                 path=fm.path,
                 line=r.line,

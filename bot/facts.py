@@ -30,7 +30,8 @@ class FieldAdded(Fact):
     field: FieldModel
     at_end: bool
     vmsd_version_old: int
-    vmsd_version_new: int
+    vmsd_version_new: int | None
+    """None when it could not be seen (a patch judged from its hunks)."""
     in_new_vmsd_version: bool
     """The field is ``_V`` gated at a version the VMSD gained in this change."""
 

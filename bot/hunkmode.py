@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from bot import facts as F
 from bot.change import FileChange, Hunk, HunkLine
 from bot.compare import _field_facts
 from bot.findings import NotUnderstood, Side
-from bot.model import FieldModel, VmsdModel
+from bot.model import FieldModel, PropertyModel, VmsdModel
 from bot.scanner.fields import interpret
 from bot.scanner.lexer import LexError, tokenize
 from bot.scanner.macros import MacroTable
@@ -119,12 +120,22 @@ def _hunk(
         if ln.kind == "+"
     )
     if old_fields != new_fields and not in_new_vmsd:
-        ov = versions_old.get("version_id", 0)
+        seen_version = "version_id" in versions_old or "version_id" in versions_new
+        ov = versions_old.get("version_id", versions_new.get("version_id", 0))
         nv = versions_new.get("version_id", ov)
         om = versions_new.get("minimum_version_id", 0)
         o = VmsdModel(ident=name, line=0, end_line=0, version_id=ov, fields=tuple(old_fields))
-        n = VmsdModel(ident=name, line=0, end_line=0, version_id=nv, fields=tuple(new_fields))
-        out.extend(_field_facts(path, o, n, name, om > ov))
+        n = VmsdModel(
+            ident=name,
+            line=0,
+            end_line=0,
+            version_id=nv,
+            minimum_version_id=om,
+            fields=tuple(new_fields),
+        )
+        # Old streams are known to be refused only when the hunk shows both numbers.
+        got = _field_facts(path, o, n, name, seen_version and om > ov)
+        out.extend(got if seen_version else (_unknown_version(f) for f in got))
     for key in ("version_id", "minimum_version_id"):
         a, b = versions_old.get(key), versions_new.get(key)
         if a is not None and b is not None and b > a:
@@ -154,6 +165,7 @@ def _hunk(
                     )
                 )
     out.extend(_compat(path, h))
+    out.extend(_property_defaults(path, h, table))
     for v in added_vmsds.values():
         if v.needed is None and any(
             f"&{v.ident}" in ln.text.replace(" ", "") for ln in h.lines if ln.kind == "+"
@@ -172,6 +184,42 @@ def _hunk(
             )
     del changed_lines
     return out, why_o + why_n
+
+
+def _unknown_version(fact: F.Fact) -> F.Fact:
+    """The VMSD version was not in the hunk: say so rather than print a guess."""
+    if isinstance(fact, F.FieldAdded):
+        return replace(fact, vmsd_version_new=None)
+    return fact
+
+
+def _props(lines: Sequence[HunkLine], kind: str, table: MacroTable) -> list[PropertyModel]:
+    """Properties of the ``kind`` lines, read by the scanner as a property array."""
+    picked = [ln for ln in lines if ln.kind == kind and "DEFINE_PROP" in ln.text]
+    if not picked:
+        return []
+    body = "\n".join(ln.text.rstrip("\n") for ln in picked)
+    try:
+        model = scan(f"static const Property hunk[] = {{\n{body}\n}};\n", "hunk.c", table)
+    except (LexError, ValueError, IndexError):
+        return []
+    numbers = [(ln.new_line if kind == "+" else ln.old_line) or 0 for ln in picked]
+    return [replace(p, line=numbers[min(p.line - 2, len(numbers) - 1)]) for p in model.properties]
+
+
+def _property_defaults(path: str, h: Hunk, table: MacroTable) -> list[F.Fact]:
+    """A DEFINE_PROP line whose default changed, both values visible."""
+    before = {p.name: p for p in _props(h.lines, "-", table)}
+    out: list[F.Fact] = []
+    for p in _props(h.lines, "+", table):
+        o = before.get(p.name)
+        if o is not None and o.member == p.member and o.default != p.default:
+            out.append(
+                F.PropertyDefaultChanged(
+                    path=path, line=p.line, subject=p.name, old=o, new=p, compat=()
+                )
+            )
+    return out
 
 
 def _vmsd_name(h: Hunk) -> str:
@@ -203,11 +251,39 @@ def _line_of(h: Hunk, key: str) -> int | None:
     return None
 
 
+_ARRAY_NAME = re.compile(r"(?P<family>[a-z0-9]+)_compat_(?P<major>\d+)_(?P<minor>\d+)$")
+
+
+def _visible_newest(h: Hunk) -> dict[str, tuple[tuple[int, int], str]]:
+    """Per family, the newest compat array whose header the hunk shows."""
+    newest: dict[str, tuple[tuple[int, int], str]] = {}
+    for text in [h.section, *(ln.text for ln in h.lines if ln.kind != "-")]:
+        for head in _ARRAY_HEAD.finditer(text):
+            m = _ARRAY_NAME.match(head.group("a"))
+            if m is None:
+                continue
+            version = (int(m.group("major")), int(m.group("minor")))
+            family = m.group("family")
+            if family not in newest or newest[family][0] < version:
+                newest[family] = (version, head.group("a"))
+    return newest
+
+
+def _newer_visible(array: str, visible: dict[str, tuple[tuple[int, int], str]]) -> str | None:
+    """A newer array of the same family the hunk shows; None when none is seen."""
+    m = _ARRAY_NAME.match(array)
+    if m is None or m.group("family") not in visible:
+        return None
+    version, name = visible[m.group("family")]
+    return name if version > (int(m.group("major")), int(m.group("minor"))) else None
+
+
 def _compat(path: str, h: Hunk) -> list[F.Fact]:
     array = None
     m = _ARRAY_HEAD.search(h.section)
     if m:
         array = m.group("a")
+    visible = _visible_newest(h)
     out: list[F.Fact] = []
     for ln in h.lines:
         head = _ARRAY_HEAD.search(ln.text)
@@ -236,7 +312,7 @@ def _compat(path: str, h: Hunk) -> list[F.Fact]:
                     line=ln.new_line,
                     subject=subject,
                     entry=entry,
-                    newest=None,
+                    newest=_newer_visible(array, visible),
                     array_is_new=False,
                 )
             )

@@ -85,7 +85,9 @@ def judge(facts: Sequence[F.Fact], tier_of: TierOf, catalogue: Catalogue) -> lis
 
 def _size(f: FieldModel) -> str:
     n = f.wire_bytes()
-    return f"{n} bytes" if n is not None else "an unknown size"
+    if n is None:
+        return "an unknown size"
+    return "1 byte" if n == 1 else f"{n} bytes"
 
 
 def _rules_for(fact: F.Fact) -> Iterable[tuple[str, dict[str, object]]]:
@@ -99,7 +101,9 @@ def _rules_for(fact: F.Fact) -> Iterable[tuple[str, dict[str, object]]]:
                     "vmsd": vmsd,
                     "field": f.name,
                     "position": "at the end" if fact.at_end else "in the middle",
-                    "version": fact.vmsd_version_new,
+                    "version": (
+                        fact.vmsd_version_new if fact.vmsd_version_new is not None else "not shown"
+                    ),
                 },
             )
         case F.FieldRemoved(field=f, replacement=None):
@@ -278,6 +282,11 @@ def _describe_change(what: str, o: FieldModel, n: FieldModel) -> str:
         return f"element count from {o.count or 1} to {n.count or 1}"
     if what == "nested":
         return f"nested description from {o.vmsd} to {n.vmsd}"
+    if what == "gate":
+        return (
+            f"stream versions from {o.version or 0} to {n.version or 0}: "
+            "streams that hold it are no longer read with it, or the other way round"
+        )
     return f"layout ({o.macro} to {n.macro})"
 
 

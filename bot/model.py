@@ -106,6 +106,8 @@ class VmsdModel:
     subsections_line: int | None = None
     generated_by: str | None = None
     """Macro that produced this VMSD, for VMSDs written through a generator macro."""
+    name_line: int | None = None
+    """Line of ``.name``, where a finding about the name belongs."""
 
     @property
     def wire_fields(self) -> tuple[FieldModel, ...]:

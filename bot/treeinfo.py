@@ -123,6 +123,22 @@ class TreeLookups:
                 out.append(path)
         return out
 
+    def _wrappers(self, ident: str) -> list[str]:
+        """Macros that expand, directly or through each other, to ``ident``."""
+        found: list[str] = []
+        frontier = {ident}
+        for _depth in range(4):
+            nxt = {
+                name
+                for name, d in self.table.functions.items()
+                if name not in found and any(t.text in frontier for t in d.body)
+            }
+            if not nxt:
+                break
+            found.extend(sorted(nxt))
+            frontier = nxt
+        return found
+
     def nested_users(self, ident: str) -> Sequence[str]:
         """Names of VMSDs that embed ``ident`` through VMSTATE_STRUCT* (not VSTRUCT)."""
         if ident in self._users:
@@ -130,11 +146,18 @@ class TreeLookups:
         users: list[str] = []
         models = list(self._extra)
         seen = {m.path for m in models}
-        if self.tree is not None and self.tree.grep is not None:
-            for path in self.tree.grep(ident, "*.c")[:24]:
+        # Devices often embed a common VMSD through a macro (VMSTATE_CLOCK,
+        # VMSTATE_PCI_DEVICE): search for the macro names too.
+        needles = [ident, *self._wrappers(ident)]
+        tree = self.tree
+        if tree is not None and tree.grep is not None:
+            paths: list[str] = []
+            for needle in needles[:8]:
+                paths.extend(p for p in tree.grep(needle, "*.c") if p not in paths)
+            for path in paths[:24]:
                 if path in seen:
                     continue
-                text = self.tree.read(path)
+                text = tree.read(path)
                 if text is not None:
                     models.append(scan(text, path, self.table))
         for m in models:

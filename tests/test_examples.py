@@ -128,13 +128,6 @@ def test_compat_done_right_patch_against_its_tree(env: dict[str, str], mini: Min
     assert "MIG027" in text.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="without a repository the report of compat-done-right.patch, which adds a "
-    "subsection, a property and a compat entry, says 'No migration-relevant changes found': "
-    "hunk mode only says what it could not see in a note, and the headline claims there "
-    "was nothing to see",
-)
 def test_hunk_mode_does_not_call_a_new_subsection_irrelevant(env: dict[str, str]) -> None:
     proc = migbot(env, "--patch", str(DONE_RIGHT), "--no-color")
     assert "No migration-relevant changes found" not in proc.stdout

@@ -221,7 +221,10 @@ def struct_mismatch(index: TreeIndex) -> Iterator[Problem]:
                     vmsd=_label(index, loc),
                     field=f.name,
                     state=_struct(f.state),
-                    expected=" or ".join(expected),
+                    # The catalogue's wording is about the other fields; say where
+                    # the expectation comes from when it is the type, not them.
+                    expected=f"{' or '.join(expected)} (it is the dc->vmsd of "
+                    f"{', '.join(sorted(e.name for e in entries))})",
                 ),
                 vmsd=_label(index, loc),
                 subject=f.name,

@@ -120,6 +120,8 @@ class DumpIssue:
     dst: Any = None
     what: str | None = None
     """Extra context: the entry name, or how a field mismatch reads (``added``...)."""
+    size: int | None = None
+    """Bytes of the source field concerned, when the dump says."""
     upstream: bool = True
     """Also reported by scripts/vmstate-static-checker.py."""
 
@@ -209,14 +211,11 @@ class _Walk:
         # Upstream counts the minimum only within a description; the section level
         # repeats the description's values in every real dump.
         if desc is not None and isinstance(sv, int) and isinstance(dmin, int) and sv < dmin:
-            self.add(
-                "minimum-version",
-                sec,
-                description=desc,
-                src=sv,
-                dst=dmin,
-                what=str(s.get("minimum_version_id", 0)),
-            )
+            smin = s.get("minimum_version_id")
+            # The message says from which minimum it was raised: the source's own,
+            # or, when a hand-edited dump has it above, the version it sends.
+            old = smin if isinstance(smin, int) and smin < dmin else sv
+            self.add("minimum-version", sec, description=desc, src=sv, dst=dmin, what=str(old))
 
     def descriptions(self, s: Mapping[str, Any], d: Mapping[str, Any], sec: str) -> None:
         name = str(s.get("name"))
@@ -238,6 +237,11 @@ class _Walk:
                 self.fields(s[entry], d[entry], name, sec, s.get("version_id"))
             elif entry == "Subsections":
                 self.subsections(s[entry], d[entry], name, sec)
+        # What only the destination has (the upstream walk looks at the source only).
+        if "Subsections" in d and "Subsections" not in s:
+            self.subsections([], d["Subsections"], name, sec)
+        if "Fields" in d and "Fields" not in s:
+            self._extra_fields(d["Fields"], (), name, sec, s.get("version_id"))
 
     def subsections(
         self,
@@ -300,7 +304,7 @@ class _Walk:
                             sec,
                             description=desc,
                             field=str(s_item.get("field")),
-                            src=_size(s_item),
+                            size=_size(s_item),
                         )
                         return
                     d_list, d_pos = d_stack.pop()
@@ -351,6 +355,7 @@ class _Walk:
                     advance_src = False
                     unused = s_size - d_size
                     continue
+                how = _mismatch(s_list[s_pos:], d_list[d_pos:], s_item, d_item, stream_version)
                 self.add(
                     "field-mismatch",
                     sec,
@@ -358,9 +363,11 @@ class _Walk:
                     field=s_name,
                     src=s_name,
                     dst=d_name,
-                    what=_mismatch(s_list[s_pos:], d_list[d_pos:], s_item, d_item, stream_version),
+                    size=_size(s_item),
+                    what=how,
                 )
-                return
+                if how != "renamed":
+                    return  # upstream skips the rest of the list; a rename is safe to pass
             self.version(s_item, d_item, sec, desc, s_name)
             if "Description" not in s_item:
                 ss, ds = s_item.get("size"), d_item.get("size")
@@ -415,7 +422,7 @@ def _mismatch(
     stream_version: object,
 ) -> str:
     """How a name mismatch reads, looking ahead: ``removed``, ``added``,
-    ``added-gated``, ``reordered`` or ``replaced``."""
+    ``added-gated``, ``reordered``, ``renamed`` or ``replaced``."""
     s_later = {str(x.get("field")) for x in s_rest}
     d_later = {str(x.get("field")) for x in d_rest}
     s_name, d_name = str(s_item.get("field")), str(d_item.get("field"))
@@ -425,6 +432,11 @@ def _mismatch(
         return "removed"
     if s_name in d_later:
         return "added" if _sent_in(d_item, stream_version) else "added-gated"
+    same_size = _size(s_item) is not None and _size(s_item) == _size(d_item)
+    if same_size and s_name.split("[")[0] == d_name.split("[")[0]:
+        # `regs[1]` vs `regs[REG_UPPER]`: an index spelled differently (QEMU's
+        # stringify expands macros, a dump from source cannot).
+        return "renamed"
     return "replaced"
 
 
@@ -500,103 +512,93 @@ def _bytes(n: object) -> str:
     return f"{n} bytes" if isinstance(n, int) else "an unknown size"
 
 
-def _finding_values(i: DumpIssue) -> list[tuple[str, dict[str, object], str | None]]:
+_Rows = list[tuple[str, dict[str, object], str | None]]
+
+
+def _one(rule_id: str, subject: str | None, **values: object) -> _Rows:
+    return [(rule_id, values, subject)]
+
+
+def _finding_values(i: DumpIssue) -> _Rows:
     """(rule, message values, subject) for one issue; empty for harmless ones."""
     where = i.description or i.section
     match i.kind:
         case "section-missing":
-            reason = (
-                "the destination has no device type of that name (removed, renamed or not built)"
-            )
-            return [("MIG035", {"section": i.section, "reason": reason}, None)]
+            why = "the destination has no device type of that name (removed, renamed or not built)"
+            return _one("MIG035", None, section=i.section, reason=why)
         case "section-entry-missing":
-            reason = f"its section there has no {i.what}"
-            return [("MIG035", {"section": i.section, "reason": reason}, i.what)]
+            return _one("MIG035", i.what, section=i.section, reason=f"it has no {i.what} there")
         case "version" if i.field is not None:
             what = f"version from _V({i.src}) to _V({i.dst})"
-            values = {"vmsd": where, "field": i.field, "what": what, "old": i.src, "new": i.dst}
-            return [("MIG004", values, i.field)]
+            return _one(
+                "MIG004", i.field, vmsd=where, field=i.field, what=what, old=i.src, new=i.dst
+            )
         case "version":
-            return [("MIG028", {"vmsd": where, "old": i.src, "new": i.dst}, None)]
+            return _one("MIG028", None, vmsd=where, old=i.src, new=i.dst)
         case "minimum-version":
-            return [("MIG009", {"vmsd": where, "old": i.what, "new": i.dst}, None)]
+            return _one("MIG009", None, vmsd=where, old=i.what, new=i.dst)
         case "description-mismatch":
             what = f"nested description from '{i.src}' to '{i.dst}'"
-            values = {"vmsd": i.section, "field": i.src, "what": what, "old": i.src, "new": i.dst}
-            return [("MIG004", values, str(i.src))]
+            return _one(
+                "MIG004", str(i.src), vmsd=i.section, field=i.src, what=what, old=i.src, new=i.dst
+            )
         case "description-entry-missing" if i.what == "Subsections":
             subs = i.src if isinstance(i.src, list) else []
-            return [
-                ("MIG015", {"vmsd": where, "subsection": s.get("name")}, str(s.get("name")))
-                for s in subs
-            ]
+            out: _Rows = []
+            for sub in subs:
+                out += _one("MIG015", str(sub.get("name")), vmsd=where, subsection=sub.get("name"))
+            return out
         case "description-entry-missing" if i.what == "Fields":
             fields = i.src if isinstance(i.src, list) else []
-            names = ", ".join(str(f.get("field")) for f in fields[:3]) + (
-                ", ..." if len(fields) > 3 else ""
-            )
+            names = ", ".join(str(f.get("field")) for f in fields[:3])
+            names += ", ..." if len(fields) > 3 else ""
             sizes = [_size(f) for f in fields]
-            total = sum(s for s in sizes if s is not None) if None not in sizes else None
-            return [("MIG002", {"vmsd": where, "field": names, "size": _bytes(total)}, "Fields")]
+            total = None if None in sizes else sum(x for x in sizes if x is not None)
+            return _one("MIG002", "Fields", vmsd=where, field=names, size=_bytes(total))
         case "description-entry-missing":
-            reason = f"description '{where}' there has no {i.what}"
-            return [("MIG035", {"section": i.section, "reason": reason}, f"{where}/{i.what}")]
+            why = f"description '{where}' has no {i.what} there"
+            return _one("MIG035", f"{where}/{i.what}", section=i.section, reason=why)
         case "field-mismatch":
             return _mismatch_values(i, where)
         case "fields-exhausted":
-            return [("MIG002", {"vmsd": where, "field": i.field, "size": _bytes(i.src)}, i.field)]
+            return _one("MIG002", i.field, vmsd=where, field=i.field, size=_bytes(i.size))
         case "unused-size":
-            values = {
-                "vmsd": where,
-                "field": i.field,
-                "size": "a different size",
-                "unused_size": "?",
-            }
-            return [("MIG003", values, i.field)]
+            return _one(
+                "MIG003", i.field, vmsd=where, field=i.field, size="other sizes", unused_size="?"
+            )
         case "field-missing-description":
             what = "from a nested VMSD to a plain field"
-            values = {
-                "vmsd": where,
-                "field": i.field,
-                "what": what,
-                "old": "struct",
-                "new": "scalar",
-            }
-            return [("MIG004", values, i.field)]
+            return _one(
+                "MIG004", i.field, vmsd=where, field=i.field, what=what, old="struct", new="scalar"
+            )
         case "size":
-            what = f"size from {_bytes(i.src)} to {_bytes(i.dst)}"
-            values = {
-                "vmsd": where,
-                "field": i.field,
-                "what": what,
-                "old": _bytes(i.src),
-                "new": _bytes(i.dst),
-            }
-            return [("MIG004", values, i.field)]
+            old, new = _bytes(i.src), _bytes(i.dst)
+            what = f"size from {old} to {new}"
+            return _one("MIG004", i.field, vmsd=where, field=i.field, what=what, old=old, new=new)
         case "subsection-missing":
-            return [("MIG015", {"vmsd": where, "subsection": i.field}, i.field)]
+            return _one("MIG015", i.field, vmsd=where, subsection=i.field)
         case "subsection-added":
-            return [("MIG036", {"vmsd": where, "subsection": i.field}, i.field)]
+            return _one("MIG036", i.field, vmsd=where, subsection=i.field)
         case "field-added":
-            values = {"vmsd": where, "field": i.field, "position": "at the end", "version": i.src}
-            return [("MIG001", values, i.field)]
+            return _one(
+                "MIG001", i.field, vmsd=where, field=i.field, position="at the end", version=i.src
+            )
     return []
 
 
-def _mismatch_values(i: DumpIssue, where: str) -> list[tuple[str, dict[str, object], str | None]]:
+def _mismatch_values(i: DumpIssue, where: str) -> _Rows:
     s, d = str(i.src), str(i.dst)
     match i.what:
         case "removed":
-            return [("MIG002", {"vmsd": where, "field": s, "size": "its bytes"}, s)]
+            return _one("MIG002", s, vmsd=where, field=s, size=_bytes(i.size))
         case "added":
-            values = {"vmsd": where, "field": d, "position": "in the middle", "version": "?"}
-            return [("MIG001", values, d)]
-        case "added-gated":
-            return []  # a _V or _TEST field put in the middle: versioning, not a break
+            return _one("MIG001", d, vmsd=where, field=d, position="in the middle", version="?")
+        case "added-gated" | "renamed":
+            return []  # versioning (a _V or _TEST field in the middle), or a mere rename
         case "reordered":
-            return [("MIG005", {"vmsd": where, "fields": f"{s}, {d}"}, f"{s},{d}")]
+            return _one("MIG005", f"{s},{d}", vmsd=where, fields=f"{s}, {d}")
     what = f"name from '{s}' to '{d}' (harmless only if the field was merely renamed)"
-    return [("MIG004", {"vmsd": where, "field": s, "what": what, "old": s, "new": d}, s)]
+    return _one("MIG004", s, vmsd=where, field=s, what=what, old=s, new=d)
 
 
 def issues_to_report(

@@ -17,6 +17,7 @@ What differs from a real dump is listed in docs/audit.md and in the notes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,13 @@ from bot.model import FieldModel
 MAX_DEPTH = 16
 """Nested descriptions deeper than this are cut (a VMSD cannot contain itself)."""
 
+HOST_SIZES = {"QEMUTimer": 48, "hwaddr": 8, "ram_addr_t": 8, "size_t": 8, "vaddr": 8}
+"""``sizeof`` of host types on a 64-bit host, as a real dump prints them (the
+``size`` of a dump is the C member's, not the bytes on the wire: 48 for a
+``VMSTATE_TIMER``, which sends 8)."""
+
+_SIZEOF = re.compile(r"^\(?\s*sizeof\s*\(\s*(?P<type>[^()]*?)\s*\)\s*\)?$")
+
 
 @dataclass(frozen=True, slots=True)
 class Dump:
@@ -35,8 +43,24 @@ class Dump:
     notes: tuple[str, ...] = ()
 
 
+def dump_size(f: FieldModel, target_bits: int | None = None) -> int | None:
+    """``VMStateField.size`` as QEMU prints it, when the source tells it."""
+    if f.size_expr is None:
+        return f.size
+    m = _SIZEOF.match(f.size_expr)
+    if m is None:
+        return None
+    typ = m.group("type").removeprefix("struct ").strip()
+    if typ.endswith("*"):
+        return 8
+    if typ == "target_ulong" and target_bits is not None:
+        return target_bits // 8
+    return HOST_SIZES.get(typ)
+
+
 @dataclass(slots=True)
 class _Notes:
+    target_bits: int | None = None
     unknown_sizes: int = 0
     unknown_counts: int = 0
     not_understood: int = 0
@@ -72,9 +96,11 @@ def dump_vmstate(
     *,
     machine: str | None = None,
     include: Callable[[str], bool] | None = None,
+    target_bits: int | None = None,
 ) -> Dump:
-    """Every device type with a ``dc->vmsd`` (``include`` filters by the type's file)."""
-    notes = _Notes()
+    """Every device type with a ``dc->vmsd`` (``include`` filters by the type's file;
+    ``target_bits`` sizes ``target_ulong``)."""
+    notes = _Notes(target_bits)
     sections: dict[str, Any] = {}
     skipped_types = 0
     for entry in sorted(index.types(), key=lambda e: e.name):
@@ -143,8 +169,8 @@ def _field(
         out["num"] = _count(f)
         if out["num"] is None:
             notes.unknown_counts += 1
-    out["size"] = f.size
-    if f.size is None and f.understood and f.vmsd is None:
+    out["size"] = dump_size(f, notes.target_bits)
+    if out["size"] is None and f.understood and f.vmsd is None:
         notes.unknown_sizes += 1
     if f.vmsd is not None:
         nested = index.find_vmsd(f.vmsd, loc.model) if depth < MAX_DEPTH else None

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from bot.model import FileModel, PropertyModel, TypeModel, VmsdModel
 
 _UNRESOLVED = re.compile(r"[\s\"()#]")
+_PIECE = re.compile(r'"(?P<lit>(?:\\.|[^"\\])*)"|(?P<ident>[A-Za-z_]\w*)|(?P<other>\S)')
 """What an unresolved expression kept as text has and a QOM name never has."""
 
 
@@ -80,9 +81,28 @@ class TreeIndex:
                 return local
         if expr in self.strings:
             return self.strings[expr]
+        if '"' in expr:
+            return self._concatenation(expr, model)
         if _UNRESOLVED.search(expr) or expr.startswith("TYPE_"):
             return None  # a macro or an expression nobody defines as a plain string
         return expr
+
+    def _concatenation(self, expr: str, model: FileModel | None) -> str | None:
+        """``TYPE_SPAPR_XIVE "/eas"``: literals and names of strings, joined."""
+        parts: list[str] = []
+        for m in _PIECE.finditer(expr):
+            if m.group("lit") is not None:
+                parts.append(m.group("lit"))
+                continue
+            name = m.group("ident")
+            value = None
+            if name is not None:
+                local = dict(model.string_defines).get(name) if model is not None else None
+                value = local if local is not None else self.strings.get(name)
+            if value is None:
+                return None
+            parts.append(value)
+        return "".join(parts)
 
     def name_of(self, loc: Located) -> str | None:
         """The section (or subsection) name of a VMSD, when the source says it."""

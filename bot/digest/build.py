@@ -28,7 +28,7 @@ from bot.digest.model import (
     TierGroup,
     WeekCount,
 )
-from bot.digest.period import Period, week_label, week_start, weeks_before
+from bot.digest.period import WEEK, Period, label_of, weeks_before
 
 MAX_WHAT = 6
 """Phrases per line; the rest is counted ("+3 more"): a digest line stays a line."""
@@ -180,14 +180,15 @@ def _compat_phrases(change: ChangeInput) -> tuple[str, ...]:
 
 def _weeks(changes: Iterable[ChangeInput], until: datetime, count: int) -> tuple[WeekCount, ...]:
     starts = weeks_before(until, count)
-    tally: dict[object, Counter[str]] = {s: Counter() for s in starts}
+    tally: list[Counter[str]] = [Counter() for _ in starts]
     for c in changes:
         if c.when < until and c.affecting and c.state != "closed":
-            bucket = tally.get(week_start(c.when))
-            if bucket is not None:
-                bucket[tier_of(c)] += 1
+            back = int((until - c.when) // WEEK)
+            if back < count:
+                tally[count - 1 - back][tier_of(c)] += 1
     return tuple(
-        WeekCount(s, week_label(s), tuple((t, tally[s][t]) for t in TIER_ORDER)) for s in starts
+        WeekCount(s, label_of(s, s + WEEK), tuple((t, n[t]) for t in TIER_ORDER))
+        for s, n in zip(starts, tally, strict=True)
     )
 
 

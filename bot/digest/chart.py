@@ -77,7 +77,8 @@ def chart_svg(weeks: Sequence[WeekCount]) -> str:
             f'font-size="11" fill="#333">{escape(week.label[-3:])}</text>'
         )
     legend_x = float(_LEFT)
-    for tier in TIER_ORDER:
+    shown = [t for t in TIER_ORDER if t != "unknown" or any(w.count(t) for w in weeks)]
+    for tier in shown:
         out.append(
             f'<rect class="legend" x="{legend_x:.0f}" y="{HEIGHT - 18}" width="10" height="10" '
             f'fill="{TIER_COLOURS[tier]}"/>'

@@ -7,7 +7,7 @@ Written out by hand, type by type: the JSON is a published format (schema
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from bot.digest.model import (
@@ -170,7 +170,7 @@ def digest_from_json(data: Mapping[str, Any]) -> Digest:
         ),
         weeks=tuple(
             WeekCount(
-                date.fromisoformat(w["start"]),
+                datetime.fromisoformat(w["start"]),
                 str(w["label"]),
                 tuple((str(k), int(v)) for k, v in w["counts"].items()),
             )

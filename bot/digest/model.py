@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -250,10 +250,10 @@ class CompatArray:
 
 @dataclass(frozen=True, slots=True)
 class WeekCount:
-    start: date
-    """The Monday the ISO week starts on."""
+    start: datetime
+    """Where the seven-day bucket starts (it ends where the next one starts)."""
     label: str
-    """``2026-W06``."""
+    """``2026-W06``: the ISO week holding most of the bucket."""
     counts: tuple[tuple[str, int], ...]
     """Migration-affecting changes per tier, in `TIER_ORDER`."""
 

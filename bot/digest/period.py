@@ -31,6 +31,9 @@ def parse_moment(text: str, now: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
+WEEK = timedelta(days=7)
+
+
 def week_start(moment: datetime | date) -> date:
     """The Monday of the ISO week holding ``moment`` (UTC)."""
     day = moment.astimezone(UTC).date() if isinstance(moment, datetime) else moment
@@ -42,10 +45,18 @@ def week_label(day: date) -> str:
     return f"{year}-W{week:02d}"
 
 
-def weeks_before(until: datetime, count: int) -> list[date]:
-    """The Mondays of the ``count`` ISO weeks that end with the one holding ``until``'s eve."""
-    last = week_start(until - timedelta(microseconds=1))
-    return [last - timedelta(weeks=i) for i in range(count - 1, -1, -1)]
+def label_of(start: datetime, end: datetime) -> str:
+    """A span of up to a week is named by the ISO week holding most of it."""
+    return week_label((start + (end - start) / 2).date())
+
+
+def weeks_before(until: datetime, count: int) -> list[datetime]:
+    """Starts of the ``count`` seven-day buckets that end at ``until``.
+
+    Buckets end where the digest's period ends, not at ISO Mondays, so the
+    Monday 08:00 digest counts the same changes in its last bucket as in its
+    body; each bucket is labelled with the ISO week holding most of it."""
+    return [until - WEEK * i for i in range(count, 0, -1)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,11 +75,10 @@ class Period:
         end = parse_moment(until, now) if until else now
         return cls(parse_moment(since, end), end)
 
-    def weeks(self) -> list[date]:
-        """The Mondays of the ISO weeks the period touches."""
-        first = week_start(self.since)
-        last = week_start(self.until - timedelta(microseconds=1))
-        return [first + timedelta(weeks=i) for i in range((last - first).days // 7 + 1)]
+    @property
+    def week_count(self) -> int:
+        """How many seven-day buckets it takes to cover the period."""
+        return max(1, -(-(self.until - self.since) // WEEK))
 
     def holds(self, moment: datetime) -> bool:
         return self.since <= moment < self.until
@@ -77,8 +87,8 @@ class Period:
     def key(self) -> str:
         """A week-long (or shorter) period is named by the ISO week holding most of it,
         so two runs of ``--since 7d`` in the same week update the same issue."""
-        if self.until - self.since <= timedelta(days=7):
-            return week_label((self.since + (self.until - self.since) / 2).date())
+        if self.until - self.since <= WEEK:
+            return label_of(self.since, self.until)
         last = (self.until - timedelta(microseconds=1)).date()
         return f"{self.since.date().isoformat()}..{last.isoformat()}"
 

@@ -50,7 +50,7 @@ def safe_url(url: object) -> str | None:
 def _env() -> Environment:
     env = Environment(
         loader=PackageLoader("bot.digest", "templates"),
-        autoescape=select_autoescape(enabled_extensions=("html",), default=False),
+        autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default=False),
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,

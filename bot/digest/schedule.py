@@ -86,6 +86,7 @@ class DigestScheduler:
         pool: Executor | None = None,
         clock: Clock = utcnow,
         owner: str | None = None,
+        retry: timedelta = RETRY,
     ) -> None:
         schedule = parse_schedule(settings.digest_schedule)
         if schedule is None:
@@ -97,7 +98,9 @@ class DigestScheduler:
         self.pool = pool
         self.clock = clock
         self.owner = owner or owner_id()
+        self.retry = retry
         self.results: list[tuple[datetime, str]] = []
+        self._done: set[datetime] = set()
         self._stop = asyncio.Event()
 
     async def _attempt(self, due: datetime) -> str:
@@ -123,10 +126,12 @@ class DigestScheduler:
             now = self.clock()
             due = self.schedule.last_at_or_before(now)
             wake = self.schedule.next_after(now)
-            if now - due <= CATCH_UP:
+            if now - due <= CATCH_UP and due not in self._done:
                 result = await self._attempt(due)
                 if result in ("busy", "failed"):
-                    wake = min(wake, self.clock() + RETRY)
+                    wake = min(wake, self.clock() + self.retry)
+                else:
+                    self._done.add(due)
             delay = (wake - self.clock()).total_seconds()
             # Wake at least hourly: a suspended host's clock may have jumped.
             with contextlib.suppress(TimeoutError):

@@ -61,12 +61,7 @@ def change_from_history(history: History, until: datetime) -> ChangeInput:
 
 def changes_from_store(engine: Engine, period: Period, weeks: int) -> list[ChangeInput]:
     """Every merge request active in the period or in the ``weeks`` weeks the chart shows."""
-    start = min(
-        period.since,
-        datetime.combine(
-            weeks_before(period.until, weeks)[0], datetime.min.time(), period.since.tzinfo
-        ),
-    )
+    start = min(period.since, weeks_before(period.until, weeks)[0])
     histories = digest_history(engine, start, period.until)
     return [change_from_history(h, period.until) for h in histories]
 

@@ -95,6 +95,8 @@ def _summary(report: Report, paint: _Paint) -> str:
         scanned = plural(report.files_scanned, "file")
         if report.not_understood:
             return f"No findings in {scanned}, but some code was not understood (see below)."
+        if report.notes:
+            return f"No findings in what could be judged of {scanned}: see the notes below."
         return f"No migration-relevant changes found. {scanned} scanned."
     parts = []
     for severity, n in counts(report).items():

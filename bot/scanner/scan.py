@@ -46,6 +46,7 @@ StringResolver = Callable[[str], str | None]
 
 _INTERESTING = re.compile(
     rb"VMState|GlobalProperty|Property|_MACHINE|vmsd|vmstate_register|TypeInfo"
+    rb"|#\s*define\s+TYPE_"
 )
 _COMPAT_NAME = re.compile(r"^(?P<family>[a-z0-9]+)_compat_(?P<major>\d+)_(?P<minor>\d+)$")
 _COMPAT_MACRO = re.compile(r"^(?P<family>[A-Z0-9]+)_COMPAT_(?P<major>\d+)_(?P<minor>\d+)$")
@@ -405,6 +406,7 @@ def _vmsd(
             subsections=subsections,
             subsections_line=sub_line,
             generated_by=generated,
+            name_line=d["name"][0].line if d.get("name") else None,
         )
     )
 

@@ -14,6 +14,11 @@ A case names its files either with ``path``/``before``/``after`` or with
 * ``replace``: ``[[old, new], ...]`` applied to ``before`` (each ``old`` must
   occur exactly once, so a case cannot silently stop changing anything); or
 * ``delete = true``: the change removes the file.
+
+A file's top-level ``engine`` says what judges its cases: ``review`` (the
+default: the change, through `bot.pipeline.review`) or ``audit`` (the whole
+tree after the change, through `bot.audit.run.audit`, for rules only a
+whole-tree audit reports).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from tests.analyzer.minirepo import MINI_TREE, ROOT, MiniRepo, commit_change
 
 EXAMPLES_DIR = ROOT / "rules" / "examples"
 KINDS = ("bad", "good")
+ENGINES = ("review", "audit")
 
 
 class ExampleError(ValueError):
@@ -56,6 +62,7 @@ class Case:
     at: Mapping[str, str] = field(default_factory=dict)
     """Rule id -> text the line of its finding must contain."""
     xfail: str | None = None
+    engine: str = "review"
 
     @property
     def id(self) -> str:
@@ -109,7 +116,9 @@ def _file_spec(
     return FileSpec(path, before, after)
 
 
-def _case(source: str, rule: str, raw: Mapping[str, object], base: Mapping[str, str]) -> Case:
+def _case(
+    source: str, rule: str, raw: Mapping[str, object], base: Mapping[str, str], engine: str
+) -> Case:
     name = raw.get("name")
     if not isinstance(name, str) or not name:
         raise ExampleError(f"{source}: a case without a name")
@@ -154,6 +163,7 @@ def _case(source: str, rule: str, raw: Mapping[str, object], base: Mapping[str, 
         expect=frozenset(expect),
         at=dict(at),
         xfail=xfail,
+        engine=engine,
     )
 
 
@@ -169,7 +179,10 @@ def load_examples(directory: Path = EXAMPLES_DIR) -> dict[str, tuple[str, list[C
         base = data.get("base", {})
         if not isinstance(base, dict) or not all(isinstance(v, str) for v in base.values()):
             raise ExampleError(f"{path.name}: [base] maps paths to their text at the base")
-        cases = [_case(slug, rule, c, base) for c in data.get("case", [])]
+        engine = data.get("engine", "review")
+        if engine not in ENGINES:
+            raise ExampleError(f"{path.name}: engine must be one of {ENGINES}")
+        cases = [_case(slug, rule, c, base, engine) for c in data.get("case", [])]
         names = [c.name for c in cases]
         if len(names) != len(set(names)):
             raise ExampleError(f"{path.name}: case names are not unique")
@@ -185,6 +198,10 @@ def run_case(case: Case, repo: MiniRepo) -> Report:
         f"before: {case.id}",
     )
     after = commit_change(repo, {f.path: f.after for f in case.files}, f"{case.id}")
+    if case.engine == "audit":
+        from bot.audit.run import audit
+
+        return audit(repo.path, after, tier=case.tier, jobs=1).report
     change = change_from_range(repo.path, f"{before}..{after}")
     return review(change, ReviewOptions(tier=case.tier))
 

@@ -11,8 +11,6 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
 from bot.findings import Report, Severity, Tier
 from bot.pipeline import ReviewOptions, review
 from bot.sources import change_from_patch
@@ -67,24 +65,12 @@ def test_unversioned_field_in_the_middle_of_a_visible_list(mini_repo: MiniRepo) 
     assert finding.line == added_line + 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hunk mode fills in version 0 when the hunk does not show .version_id, and the "
-    "MIG001 message states it: \"added in the middle of 'vmstate_acme_uart' (version 0)\", "
-    "while the VMSD is at version 1",
-)
 def test_message_does_not_state_a_version_the_hunk_did_not_show(mini_repo: MiniRepo) -> None:
     patch = patch_of(mini_repo, FCR_IN_THE_MIDDLE, "hw/char/acme_uart: migrate FCR")
     [finding] = blind_review(patch).findings
     assert "version 0" not in finding.message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hunk mode takes an unseen .version_id as 0, so a visible, unchanged "
-    "'.minimum_version_id = 1' looks like a minimum above the version: the hunk is judged as "
-    "refusing every old stream and the unversioned field added next to it is not reported",
-)
 def test_field_added_near_a_visible_minimum_version(mini_repo: MiniRepo) -> None:
     edits = {
         UART: replace(
@@ -144,12 +130,6 @@ def test_compat_entry_under_the_newest_visible_array(mini_repo: MiniRepo) -> Non
     assert report.findings == ()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the hunk shows hw_compat_10_2 (in its @@ line and its context) above the entry "
-    "added to hw_compat_10_1, so the entry is visibly not in the newest array, but hunk mode "
-    "never knows the newest array (newest=None) and MIG019 is not reported",
-)
 def test_compat_entry_under_an_older_array_with_a_newer_one_visible(mini_repo: MiniRepo) -> None:
     edits = {
         MACHINE: replace(
@@ -175,11 +155,6 @@ def test_compat_entry_under_an_older_array_alone_is_not_guessed(mini_repo: MiniR
     assert report.findings == ()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the only note speaks of 'field lists, versions and subsections'; nothing says "
-    "that the entry added to hw_compat_10_1 could not be checked against the newest array",
-)
 def test_notes_say_the_compat_array_could_not_be_judged(mini_repo: MiniRepo) -> None:
     report = blind_review(patch_of(mini_repo, OLDER_ARRAY_ONLY, "hw/core: acme-uart compat"))
     assert any("compat" in n for n in report.notes), report.notes
@@ -223,12 +198,6 @@ def test_cli_diff_on_stdin(mini_repo: MiniRepo, tmp_path: Path) -> None:
     assert "--repo" in out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the module docstring lists property defaults among what hunk mode judges, but "
-    "hunk_facts has no property code: a default changed on a visible DEFINE_PROP line "
-    "(old and new value both in the hunk) is not reported as MIG022",
-)
 def test_property_default_changed_on_a_visible_line(mini_repo: MiniRepo) -> None:
     edits = {
         UART: replace(

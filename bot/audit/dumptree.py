@@ -1,0 +1,131 @@
+"""``migbot dump``: scan a revision and dump its VMSDs, for one machine's binary or all.
+
+A real dump lists the device classes of one QEMU binary. With a machine type,
+the binary is the target that has a board defining it (the 64-bit one when
+both have it: ``pc-q35`` is in qemu-system-x86_64 and -i386), and a type is
+kept when its file is built into that target, as bot.tiers' map says.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.audit.dump import Dump, dump_vmstate
+from bot.audit.index import TreeIndex
+from bot.audit.walk import scan_tree
+from bot.sources.gitrepo import GitRepo, open_repo
+
+_VERSION = re.compile(r"^\d+\.\d+(\.\d+)?$")
+
+
+class MachineNotFoundError(LookupError):
+    """No board of the tree defines the machine type."""
+
+
+_WIDE = ("s390x", "alpha", "hppa")
+"""Targets with a 64-bit ``target_ulong`` and no 64 in their name."""
+
+
+@dataclass(frozen=True, slots=True)
+class MachineFilter:
+    targets: tuple[str, ...]
+    include: Callable[[str], bool]
+
+    @property
+    def target_bits(self) -> int:
+        t = self.targets[0]
+        return 64 if "64" in t or t.split("-")[0] in _WIDE else 32
+
+
+def machine_matches(name: str, family: str, versioned: bool) -> bool:
+    """``pc-q35-7.2`` is a machine of the versioned family ``pc-q35``."""
+    if name == family:
+        return True
+    return (
+        versioned
+        and name.startswith(family + "-")
+        and bool(_VERSION.match(name[len(family) + 1 :]))
+    )
+
+
+def machine_filter(
+    git: GitRepo,
+    tree_id: str,
+    machine: str,
+    cache_dir: Path | None,
+    target: str | None = None,
+) -> MachineFilter:
+    """Which files the binary running ``machine`` is built from (``target``,
+    ``m68k`` or ``m68k-softmmu``, picks one when several define it)."""
+    try:
+        from bot.tiers import load_or_build, load_tier_rules
+        from bot.tiers.cache import default_cache_dir
+    except ImportError as exc:  # the tiers package is optional
+        raise MachineNotFoundError(f"--machine needs bot.tiers ({exc})") from None
+    tree = git.tree(tree_id)
+    try:
+        tmap = load_or_build(tree, load_tier_rules(), cache_dir or default_cache_dir())
+    except Exception as exc:  # an odd tree: say why, as bot.tiers does
+        raise MachineNotFoundError(
+            f"the boards of this tree could not be read ({type(exc).__name__}: {exc}), "
+            f"so no machine type {machine!r}"
+        ) from None
+    targets = sorted(
+        {
+            b.target
+            for b in tmap.boards
+            if any(machine_matches(machine, m.name, m.versioned) for m in b.machines)
+        }
+    )
+    if not targets:
+        raise MachineNotFoundError(f"no board of this tree defines the machine type {machine!r}")
+    if target is not None:
+        chosen = [t for t in targets if t in (target, f"{target}-softmmu")]
+        if not chosen:
+            raise MachineNotFoundError(
+                f"{machine!r} is defined for {', '.join(targets)}, not for {target!r}"
+            )
+    else:
+        wide = [t for t in targets if "64" in t]
+        chosen = (wide or targets)[:1]
+
+    def include(path: str) -> bool:
+        entry = tmap.files.get(path)
+        return entry is not None and any(t in entry.targets for t in chosen)
+
+    return MachineFilter(tuple(chosen), include)
+
+
+def dump_tree(
+    repo: Path | GitRepo,
+    rev: str,
+    *,
+    machine: str | None = None,
+    target: str | None = None,
+    jobs: int | None = None,
+    cache_dir: Path | None = None,
+) -> Dump:
+    git = open_repo(repo)
+    commit = git.commit(rev)
+    chosen = machine_filter(git, commit.tree, machine, cache_dir, target) if machine else None
+    scan = scan_tree(git, commit.oid, jobs=jobs)
+    index = TreeIndex.build(scan.models, scan.strings)
+    result = dump_vmstate(
+        index,
+        machine=machine,
+        include=chosen.include if chosen is not None else None,
+        target_bits=chosen.target_bits if chosen is not None else None,
+    )
+    notes = list(result.notes)
+    if chosen is not None:
+        notes.insert(0, f"device types built into {', '.join(chosen.targets)}")
+    else:
+        notes.insert(0, "every device type of the tree, all targets (no --machine)")
+    notes.append(
+        "types registered at run time (CPU models, virtio-pci variants) and Rust devices "
+        "are not in a dump from source"
+    )
+    return Dump(result.data, tuple(notes))
