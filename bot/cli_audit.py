@@ -220,7 +220,11 @@ def compare(
     a, b = _load(src), _load(dst)
     if reverse:
         (a, b), (src, dst) = (b, a), (dst, src)
-    issues = compare_dumps(a, b)
+    try:
+        issues = compare_dumps(a, b)
+    except (AttributeError, KeyError, TypeError) as exc:
+        # A hand-edited or truncated dump: the shape, not a finding.
+        raise _Usage(f"not a vmstate dump ({type(exc).__name__}: {exc})") from None
     catalogue = load_catalogue()
     report = issues_to_report(
         issues, src_name=str(src), dst_name=str(dst), tier=Tier(tier), catalogue=catalogue

@@ -42,8 +42,10 @@ def _from_git(
     series: tuple[str, ...],
     exclude: tuple[str, ...],
     jobs: int,
+    cache: bool,
     now: datetime,
 ) -> Digest:
+    from bot.digest.analysis import default_cache_dir
     from bot.digest.build import build
     from bot.digest.gitsource import LinkTemplates, changes_from_git
     from bot.sources.errors import SourceError
@@ -62,6 +64,7 @@ def _from_git(
                 series_exclude=exclude,
                 links=links,
                 jobs=jobs,
+                cache_dir=default_cache_dir() if cache else None,
                 progress=lambda msg: click.echo(f"migbot: {msg}", err=True),
             )
     except SourceError as exc:
@@ -86,7 +89,12 @@ def _from_git(
     show_default=True,
 )
 @click.option("--post", is_flag=True, help="Publish: the forge issue and/or the HTML directory.")
-@click.option("--weeks", type=int, default=None, help="Weeks in the per-week counts.")
+@click.option(
+    "--weeks",
+    type=click.IntRange(1, 104),
+    default=None,
+    help="Weeks in the per-week counts (default: digest_weeks; with --repo, the period's).",
+)
 @click.option(
     "--repo",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
@@ -105,12 +113,40 @@ def _from_git(
     multiple=True,
     help="Glob of refs to leave out (e.g. '*_ci'); repeatable.",
 )
-@click.option("--jobs", type=int, default=1, show_default=True, help="Analyzer processes (--repo).")
-@click.option("--forge", type=click.Choice(["gitlab", "github"]), default=None)
-@click.option("--project", default=None, help="Project for the digest issue.")
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Analyzer processes (--repo).",
+)
+@click.option(
+    "--cache/--no-cache",
+    default=True,
+    show_default=True,
+    help="Keep each analysed range (by commit ids and migbot version) for the next run.",
+)
+@click.option(
+    "--forge",
+    type=click.Choice(["gitlab", "github"]),
+    default=None,
+    help="Forge of the digest issue (default: digest_forge).",
+)
+@click.option("--project", default=None, help="Project of the issue (default: digest_project).")
 @click.option("--label", "labels", multiple=True, help="Label for the issue; repeatable.")
-@click.option("--html-dir", type=click.Path(file_okay=False), default=None)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option(
+    "--html-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Directory for the HTML page (default: digest_html_dir).",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the digest here instead of standard output.",
+)
 def digest(
     config_file: Path | None,
     database_url: str | None,
@@ -124,6 +160,7 @@ def digest(
     series: tuple[str, ...],
     exclude: tuple[str, ...],
     jobs: int,
+    cache: bool,
     forge: str | None,
     project: str | None,
     labels: tuple[str, ...],
@@ -158,6 +195,7 @@ def digest(
             series,
             exclude,
             jobs,
+            cache,
             now,
         )
     else:

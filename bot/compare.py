@@ -185,18 +185,33 @@ def _consistency(
         for sub in (model.vmsd(i) for i in v.subsections)
     )
     if old is None or v.subsections != old.subsections or subs_touched:
-        yield from _subsection_names(fm, v, name, ctx, model)
+        known: set[tuple[str, str]] = set()
+        if old is not None and fm.old is not None:
+            # A problem the tree already had is the audit's business, not this change's.
+            known = {
+                (bad.problem, bad.sub_name)
+                for bad in _subsection_names(fm, old, name, ctx, fm.old, old_side=True)
+            }
+        for bad in _subsection_names(fm, v, name, ctx, model):
+            if (bad.problem, bad.sub_name) not in known:
+                yield bad
 
 
 def _subsection_names(
-    fm: FileModels, v: VmsdModel, name: str, ctx: Context, model: FileModel
-) -> Iterable[F.Fact]:
+    fm: FileModels,
+    v: VmsdModel,
+    name: str,
+    ctx: Context,
+    model: FileModel,
+    *,
+    old_side: bool = False,
+) -> Iterable[F.SubsectionNameInvalid]:
     seen: dict[str, str] = {}
     for ident in v.subsections:
         sub = model.vmsd(ident)
         if sub is None:
             continue
-        sub_name = ctx.name_of(sub, model)
+        sub_name = ctx.name_of(sub, model, old=old_side)
         line = v.subsections_line or v.line
         if not sub_name.startswith(name) and sub_name != (sub.name_expr or ""):
             yield F.SubsectionNameInvalid(
@@ -416,13 +431,21 @@ def _field_facts(
 def _swapped(
     path: str, name: str, old: Sequence[FieldModel], new: Sequence[FieldModel]
 ) -> Iterable[F.Fact]:
-    index = {f.name: k for k, f in enumerate(old)}
-    moved = sorted(f.name for k, f in enumerate(new) if f.name in index and index[f.name] != k)
-    if moved:
-        first = min((f for f in new if f.name in moved), key=lambda f: f.line)
-        yield F.FieldsReordered(
-            path=path, line=first.line, vmsd=name, subject=",".join(moved), names=tuple(moved)
-        )
+    """Same wire shapes, names permuted: the values trade places.
+
+    Renamed members also leave the shapes alone, so only a permutation of the
+    same distinct names counts.
+    """
+    differ = [k for k, (a, b) in enumerate(zip(old, new, strict=True)) if a.name != b.name]
+    before = [old[k].name for k in differ]
+    after = [new[k].name for k in differ]
+    if len(differ) < 2 or sorted(before) != sorted(after) or len(set(before)) != len(before):
+        return
+    moved = sorted(before)
+    first = min((new[k] for k in differ), key=lambda f: f.line)
+    yield F.FieldsReordered(
+        path=path, line=first.line, vmsd=name, subject=",".join(moved), names=tuple(moved)
+    )
 
 
 def _gate_breaks_old_streams(o: FieldModel, n: FieldModel, minimum: int, current: int) -> bool:
@@ -588,8 +611,14 @@ def _compat_facts(fm: FileModels, files: Sequence[FileModels]) -> Iterable[F.Fac
         new_arr = new_arrays[aname]
         del removed[src]
         del added[(key, aname)]
-        # Moving a misplaced entry into the newest array is the fix of MIG019.
-        narrowed = aname != _newest_name(fm.new, new_arrays.values(), new_arr)
+        # Moving a misplaced entry into the newest array is the fix of MIG019;
+        # an unversioned array (a machine's defaults) renamed is no move at all.
+        old_arr = old_arrays[src[1]]
+        narrowed = (
+            old_arr.version is not None
+            and new_arr.version is not None
+            and aname != _newest_name(fm.new, new_arrays.values(), new_arr)
+        )
         yield F.CompatEntryMoved(
             path=fm.path,
             line=e.line,

@@ -18,13 +18,15 @@ from dataclasses import dataclass
 from bot.audit.index import Located, TreeIndex, TypeEntry
 from bot.audit.walk import TextFacts
 from bot.findings import Tier
-from bot.model import CompatArray, CompatEntry, FileModel
+from bot.model import CompatArray, CompatEntry, FieldModel, FileModel
 
 Values = tuple[tuple[str, object], ...]
 
 
 @dataclass(frozen=True, slots=True)
 class Problem:
+    """A rule broken somewhere in the tree, with its message values; no tier yet."""
+
     rule_id: str
     path: str
     line: int | None
@@ -187,48 +189,63 @@ def struct_mismatch(index: TreeIndex) -> Iterator[Problem]:
     """
     users: dict[tuple[str, str], list[TypeEntry]] = {}
     for entry in index.types():
-        ident = index.own_vmsd(entry)
-        if ident is not None:
-            users.setdefault((entry.path, ident), []).append(entry)
+        found = index.own_vmsd(entry)
+        if found is not None:
+            users.setdefault((found.model.path, found.ident), []).append(entry)
     for (path, ident), entries in sorted(users.items()):
         model = index.model(path)
         loc = index.find_vmsd(ident, model) if model is not None else None
-        if loc is None or loc.path != path:
+        if loc is None:
             continue
-        allowed: set[str] = set()
-        decided = False
+        # Each user must accept the struct: the VMSD is applied to its instance.
+        wrong: dict[str, list[FieldModel]] = {}
+        wrong_for: dict[str, list[TypeEntry]] = {}
         for entry in entries:
-            instance = index.instance_struct(entry.name)
-            if instance is None:
-                continue
-            decided = True
-            for name in [entry.name, *index.descendants(entry.name)]:
-                chain = index.ancestors(name)
-                allowed.update(_struct(e.info.instance) for e in chain if e.info.instance)
-        if not decided:
-            continue
-        for f in loc.vmsd.wire_fields:
-            if f.state is None or _struct(f.state) in allowed:
-                continue
-            expected = sorted(
-                {_struct(s) for e in entries if (s := index.instance_struct(e.name)) is not None}
-            )
+            allowed = _accepted_structs(index, entry.name)
+            if not allowed:
+                continue  # no instance struct known: nothing to decide
+            for f in loc.vmsd.wire_fields:
+                if f.state is None or _struct(f.state) in allowed:
+                    continue
+                state = _struct(f.state)
+                if f not in wrong.setdefault(state, []):
+                    wrong[state].append(f)
+                if entry not in wrong_for.setdefault(state, []):
+                    wrong_for[state].append(entry)
+        for state, fields in wrong.items():
+            users_of = wrong_for[state]
+            expected = sorted({s for e in users_of if (s := index.instance_struct(e.name))})
+            # One finding per wrong struct: a whole VMSD applied to the wrong
+            # object is one mistake, however many fields it has.
+            more = f" (and {len(fields) - 1} more fields)" if len(fields) > 1 else ""
             yield Problem(
                 "MIG032",
-                path,
-                f.line,
+                loc.path,
+                fields[0].line,
                 _values(
                     vmsd=_label(index, loc),
-                    field=f.name,
-                    state=_struct(f.state),
+                    field=fields[0].name + more,
+                    state=state,
                     # The catalogue's wording is about the other fields; say where
                     # the expectation comes from when it is the type, not them.
-                    expected=f"{' or '.join(expected)} (it is the dc->vmsd of "
-                    f"{', '.join(sorted(e.name for e in entries))})",
+                    expected=f"{' or '.join(_struct(x) for x in expected)} (it is the "
+                    f"dc->vmsd of {', '.join(sorted(e.name for e in users_of))})",
                 ),
                 vmsd=_label(index, loc),
-                subject=f.name,
+                subject=state,
             )
+
+
+def _accepted_structs(index: TreeIndex, name: str) -> set[str]:
+    """Structs whose offsets are right in an instance of ``name``: its own and its
+    parents' (a parent is the first member), and its subclasses' (a VMSD set on an
+    abstract parent is applied to subclass instances). Empty when none is known."""
+    if index.instance_struct(name) is None:
+        return set()
+    out: set[str] = set()
+    for sub in [name, *index.descendants(name)]:
+        out.update(_struct(e.info.instance) for e in index.ancestors(sub) if e.info.instance)
+    return out
 
 
 # --- compat entries (MIG033) --------------------------------------------------------
@@ -269,8 +286,14 @@ def compat_strings(index: TreeIndex) -> set[str]:
     return out
 
 
-def unknown_compat_properties(index: TreeIndex, literals: LiteralHits) -> Iterator[Problem]:
+def unknown_compat_properties(
+    index: TreeIndex, literals: LiteralHits, oldest: tuple[int, int] | None = None
+) -> Iterator[Problem]:
     """MIG033: a compat entry that can match nothing the tree defines.
+
+    Arrays older than ``oldest`` (the oldest machine version still registered)
+    only serve machine types QEMU no longer registers: they are dead code that
+    goes with those machines, and are not looked at.
 
     Decided from spelling alone, which is certain: the property name, or the
     driver's type name, is a string nowhere in the tree's C, headers or Rust but
@@ -281,6 +304,8 @@ def unknown_compat_properties(index: TreeIndex, literals: LiteralHits) -> Iterat
     for path, arr, e in compat_entries(index.models):
         if e.optional:
             continue  # applied only where the property exists, by design
+        if oldest is not None and arr.version is not None and arr.version < oldest:
+            continue
         driver, prop = entry_driver(index, e), entry_property(index, e)
         if driver is None or prop is None:
             continue
@@ -392,15 +417,19 @@ def run_checks(
     facts: Mapping[str, TextFacts],
     literals: LiteralHits,
     baseline: Baseline | None,
+    oldest: tuple[int, int] | None = None,
 ) -> list[Problem]:
-    """Every check, in catalogue order; one problem per (rule, path, VMSD, subject)."""
+    """Every check, in catalogue order; one problem per (rule, path, VMSD, subject).
+
+    ``oldest`` is the oldest machine version still registered, when known.
+    """
     checks: Sequence[Callable[[], Iterable[Problem]]] = (
         lambda: field_versions(index),
         lambda: subsections_always_sent(index, baseline),
         lambda: subsection_names(index),
         lambda: end_of_list(index),
         lambda: struct_mismatch(index),
-        lambda: unknown_compat_properties(index, literals),
+        lambda: unknown_compat_properties(index, literals, oldest),
         lambda: devices_without_vmsd(index, facts),
     )
     out: list[Problem] = []

@@ -109,8 +109,8 @@ def dump_vmstate(
         found = index.class_vmsd(entry.name)
         if found is None:
             continue
-        owner, ident = found
-        loc = index.find_vmsd(ident, owner.model)
+        _, setter = found
+        loc = index.find_vmsd(setter.ident, setter.model)
         if loc is None:
             skipped_types += 1
             continue

@@ -10,7 +10,6 @@ Two questions, one ``git grep`` each:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from bot.audit.checks import Baseline
 from bot.audit.walk import EXCLUDED
@@ -53,12 +52,6 @@ def literal_hits(
         if key in out:
             out[key].append((path, int(line)))
     return out
-
-
-@dataclass(frozen=True, slots=True)
-class Release:
-    version: tuple[int, int]
-    commit: str
 
 
 def qemu_version(repo: GitRepo, tree_id: str) -> tuple[int, int, int] | None:
@@ -105,6 +98,14 @@ def release_commit(repo: GitRepo, head: str, version: tuple[int, int]) -> str | 
         if text is not None and text.strip() == wanted:
             return oid
     return None
+
+
+def oldest_in_tree(
+    repo: GitRepo, tree_id: str, machines: Iterable[MachineVersion]
+) -> tuple[int, int] | None:
+    """The oldest machine version the tree's QEMU still registers, when known."""
+    qemu = qemu_version(repo, tree_id)
+    return oldest_registered(machines, qemu) if qemu is not None else None
 
 
 def baseline(

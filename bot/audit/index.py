@@ -12,11 +12,11 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from bot.model import FileModel, PropertyModel, TypeModel, VmsdModel
+from bot.model import FileModel, TypeModel, VmsdModel
 
 _UNRESOLVED = re.compile(r"[\s\"()#]")
-_PIECE = re.compile(r'"(?P<lit>(?:\\.|[^"\\])*)"|(?P<ident>[A-Za-z_]\w*)|(?P<other>\S)')
 """What an unresolved expression kept as text has and a QOM name never has."""
+_PIECE = re.compile(r'"(?P<lit>(?:\\.|[^"\\])*)"|(?P<ident>[A-Za-z_]\w*)|(?P<other>\S)')
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,25 +39,38 @@ class TypeEntry:
     model: FileModel
 
 
+@dataclass(frozen=True, slots=True)
+class ClassVmsd:
+    """What a class stores in ``dc->vmsd``, and where that is written."""
+
+    ident: str
+    model: FileModel
+    """The file of the function that stores it: the VMSD is looked up from there."""
+    function: str
+
+
 @dataclass(slots=True)
 class TreeIndex:
+    """Built once per scan with `build`; then read only."""
+
     models: tuple[FileModel, ...]
     strings: Mapping[str, str]
     _by_path: dict[str, FileModel] = field(default_factory=dict)
     _global_vmsds: dict[str, list[Located]] = field(default_factory=dict)
     _types: dict[str, list[TypeEntry]] = field(default_factory=dict)
     _children: dict[str, list[str]] = field(default_factory=dict)
-    _subsection_idents: dict[str, set[str]] = field(default_factory=dict)
+    _vmsd_setters: dict[str, list[tuple[FileModel, str]]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, models: Iterable[FileModel], strings: Mapping[str, str]) -> TreeIndex:
         index = cls(tuple(models), strings)
         for m in index.models:
             index._by_path[m.path] = m
-            subs = index._subsection_idents.setdefault(m.path, set())
             for v in m.vmsds:
                 index._global_vmsds.setdefault(v.ident, []).append(Located(m.path, v, m))
-                subs.update(v.subsections)
+            for r in m.registrations:
+                if r.kind == "dc->vmsd" and r.function:
+                    index._vmsd_setters.setdefault(r.function, []).append((m, r.vmsd))
             for t in m.types:
                 name = index.resolve(t.name, m)
                 if name is None:
@@ -130,9 +143,6 @@ class TreeIndex:
         found = self._global_vmsds.get(ident, [])
         return found[0] if len(found) == 1 else None
 
-    def is_subsection(self, loc: Located) -> bool:
-        return loc.vmsd.ident in self._subsection_idents.get(loc.path, set())
-
     def subsections(self, loc: Located) -> list[Located]:
         out = []
         for ident in loc.vmsd.subsections:
@@ -191,22 +201,31 @@ class TreeIndex:
     def has_children(self, name: str) -> bool:
         return bool(self._children.get(name))
 
-    def own_vmsd(self, entry: TypeEntry) -> str | None:
-        """The VMSD ident the type's own ``class_init`` stores in ``dc->vmsd``."""
+    def own_vmsd(self, entry: TypeEntry) -> ClassVmsd | None:
+        """The VMSD the type's own ``class_init`` stores in ``dc->vmsd``, itself
+        or through a helper it calls (``sdhci_common_class_init``)."""
         init = entry.info.class_init
         if init is None:
             return None
         for r in entry.model.registrations:
             if r.kind == "dc->vmsd" and r.function == init:
-                return r.vmsd
+                return ClassVmsd(r.vmsd, entry.model, init)
+        fn = entry.model.function(init)
+        if fn is None:
+            return None
+        for callee in sorted(fn.identifiers):
+            setters = self._vmsd_setters.get(callee, [])
+            if len(setters) == 1 and callee != init:
+                model, ident = setters[0]
+                return ClassVmsd(ident, model, callee)
         return None
 
-    def class_vmsd(self, name: str) -> tuple[TypeEntry, str] | None:
+    def class_vmsd(self, name: str) -> tuple[TypeEntry, ClassVmsd] | None:
         """``dc->vmsd`` of ``name``, inherited from the nearest parent that sets it."""
         for entry in self.ancestors(name):
-            ident = self.own_vmsd(entry)
-            if ident is not None:
-                return entry, ident
+            found = self.own_vmsd(entry)
+            if found is not None:
+                return entry, found
         return None
 
     def instance_struct(self, name: str) -> str | None:
@@ -215,9 +234,3 @@ class TreeIndex:
             if entry.info.instance:
                 return entry.info.instance
         return None
-
-    def properties_of(self, entry: TypeEntry) -> list[PropertyModel]:
-        """qdev properties the type's own ``class_init`` installs."""
-        init = entry.info.class_init
-        arrays = {arr for fn, arr in entry.model.prop_bindings if fn == init}
-        return [p for p in entry.model.properties if p.array in arrays]

@@ -7,7 +7,7 @@ release; versioned machine types per family.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -184,9 +184,3 @@ def _machines(index: TreeIndex) -> tuple[MachineFamily, ...]:
         MachineFamily(family, path, len(set(vs)), _version(min(vs)), _version(max(vs)))
         for (family, path), vs in sorted(by.items())
     )
-
-
-def counts_table(rows: Mapping[str, Counts]) -> list[tuple[str, int, int, int, int, int]]:
-    return [
-        (k, c.files, c.vmsds, c.fields, c.subsections, c.compat_entries) for k, c in rows.items()
-    ]

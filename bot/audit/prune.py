@@ -32,12 +32,20 @@ machine's options function; ``compat``: ``compat_props_add()``;
 ``version_id``: ``_TEST`` predicates comparing versions."""
 
 _NOT_NEWLINE = re.compile(r"[^\n]")
+_CLASS_INIT = re.compile(r"\.class_init\s*=\s*(\w+)")
+_FUNCTION_NAME = re.compile(r"(\w+)\s*\([^()]*(?:\([^()]*\)[^()]*)*\)\s*$")
 
 
 def prune(text: str) -> str:
-    """``text`` with irrelevant function bodies blanked; the same number of lines."""
+    """``text`` with irrelevant function bodies blanked; the same number of lines.
+
+    A ``class_init`` is always kept: what it calls (a helper of another file
+    setting ``dc->vmsd``) is part of the type's class.
+    """
+    keep_names = set(_CLASS_INIT.findall(text))
     depth = 0
     start = -1
+    stmt = 0
     prev = ""
     directive_inside = False
     spans: list[tuple[int, int]] = []
@@ -47,21 +55,31 @@ def prune(text: str) -> str:
             continue  # transparent: `f(void) /* why */ {` is still a body
         if kind == "pp":
             directive_inside = directive_inside or depth > 0
+            if depth == 0:
+                stmt = m.end()
             continue
         if kind == "open":
             if depth == 0:
                 # A function body follows its parameter list; an initializer
                 # follows '=', a struct its tag: only bodies are candidates.
                 start = m.end() if prev == "paren" else -1
+                if start >= 0 and keep_names:
+                    name = _FUNCTION_NAME.search(_strip_comments(text[stmt : m.start()]))
+                    if name is not None and name.group(1) in keep_names:
+                        start = -1
                 directive_inside = False
             depth += 1
         elif kind == "close":
             depth -= 1
             if depth < 0:
                 return text
-            if depth == 0 and start >= 0 and not directive_inside:
-                spans.append((start, m.start()))
+            if depth == 0:
+                stmt = m.end()
+                if start >= 0 and not directive_inside:
+                    spans.append((start, m.start()))
         if depth == 0:
+            if kind == "other" and m.group().endswith(";"):
+                stmt = m.end()
             prev = kind or ""
     if depth != 0:
         return text
@@ -76,3 +94,10 @@ def prune(text: str) -> str:
         last = b
     out.append(text[last:])
     return "".join(out)
+
+
+_COMMENTS = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
+
+
+def _strip_comments(head: str) -> str:
+    return _COMMENTS.sub(" ", head)

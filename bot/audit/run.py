@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.audit.checks import Problem, compat_entries, compat_strings, run_checks
-from bot.audit.gitfacts import baseline, literal_hits
+from bot.audit.gitfacts import baseline, literal_hits, oldest_in_tree
 from bot.audit.index import TreeIndex
 from bot.audit.inventory import Inventory, take_inventory
 from bot.audit.judge import TierOf, judge_problems
@@ -76,14 +76,12 @@ def audit(
     facts = {f.model.path: f.facts for f in scan.files}
     entries = [(path, e.line) for path, _, e in compat_entries(index.models)]
     literals = literal_hits(git, scan.tree_id, compat_strings(index), entries)
+    machines = [mv for m in index.models for mv in m.machines]
     base, base_note = baseline(
-        git,
-        scan.commit,
-        scan.tree_id,
-        [mv for m in index.models for mv in m.machines],
-        _always_sent_candidates(index),
+        git, scan.commit, scan.tree_id, machines, _always_sent_candidates(index)
     )
-    problems = run_checks(index, facts, literals, base)
+    oldest = oldest_in_tree(git, scan.tree_id, machines)
+    problems = run_checks(index, facts, literals, base, oldest)
     if tier is not None:
         resolve = forced_resolver(tier)
     elif tier_of is not None:

@@ -178,14 +178,25 @@ def _compat_phrases(change: ChangeInput) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _bucket(when: datetime, until: datetime, count: int) -> int | None:
+    """Index of the seven-day bucket (of ``count`` ending at ``until``) holding ``when``."""
+    if when >= until:
+        return None
+    back = int((until - when) // WEEK)
+    return count - 1 - back if back < count else None
+
+
+def _charted(c: ChangeInput) -> bool:
+    return c.affecting and c.state != "closed"
+
+
 def _weeks(changes: Iterable[ChangeInput], until: datetime, count: int) -> tuple[WeekCount, ...]:
     starts = weeks_before(until, count)
     tally: list[Counter[str]] = [Counter() for _ in starts]
     for c in changes:
-        if c.when < until and c.affecting and c.state != "closed":
-            back = int((until - c.when) // WEEK)
-            if back < count:
-                tally[count - 1 - back][tier_of(c)] += 1
+        i = _bucket(c.when, until, count) if _charted(c) else None
+        if i is not None:
+            tally[i][tier_of(c)] += 1
     return tuple(
         WeekCount(s, label_of(s, s + WEEK), tuple((t, n[t]) for t in TIER_ORDER))
         for s, n in zip(starts, tally, strict=True)
@@ -198,13 +209,22 @@ def _paths(c: ChangeInput) -> set[str]:
     }
 
 
-def _subsystems(changes: Sequence[ChangeInput]) -> tuple[Count, ...]:
-    tally: Counter[str] = Counter()
+def _subsystems(changes: Sequence[ChangeInput], period: Period, count: int) -> tuple[Count, ...]:
+    """Changes per subsystem in the period, with the same counts per week of the chart."""
+    current: Counter[str] = Counter()
+    weekly: dict[str, list[int]] = defaultdict(lambda: [0] * count)
     for c in changes:
-        tally.update({subsystem(p) for p in _paths(c)})
-    return tuple(
-        Count(name, n) for name, n in sorted(tally.items(), key=lambda kv: (-kv[1], kv[0]))
-    )
+        if not _charted(c):
+            continue
+        names = {subsystem(p) for p in _paths(c)}
+        if period.holds(c.when):
+            current.update(names)
+        i = _bucket(c.when, period.until, count)
+        if i is not None:
+            for name in names:
+                weekly[name][i] += 1
+    ranked = sorted({*current, *weekly}, key=lambda n: (-current[n], -sum(weekly.get(n, ())), n))
+    return tuple(Count(n, current[n], weekly=tuple(weekly.get(n, [0] * count))) for n in ranked)
 
 
 def _rules(changes: Sequence[ChangeInput]) -> tuple[Count, ...]:
@@ -247,6 +267,6 @@ def build(
         groups=_groups(line_of(c) for c in affecting),
         compat=_compat(landed_or_open),
         weeks=_weeks(every, period.until, max(1, weeks)),
-        subsystems=_subsystems(landed_or_open),
+        subsystems=_subsystems(every, period, max(1, weeks)),
         rules=_rules(affecting),
     )

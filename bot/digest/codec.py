@@ -62,7 +62,13 @@ def _compat_from(e: Mapping[str, Any]) -> CompatLine:
 
 
 def _count(c: Count) -> dict[str, Any]:
-    return {"name": c.name, "changes": c.changes, "findings": c.findings, "title": c.title}
+    return {
+        "name": c.name,
+        "changes": c.changes,
+        "findings": c.findings,
+        "title": c.title,
+        "weekly": list(c.weekly),
+    }
 
 
 def digest_to_json(d: Digest) -> dict[str, Any]:
@@ -138,7 +144,13 @@ def _line_from(x: Mapping[str, Any]) -> DigestLine:
 
 
 def _count_from(c: Mapping[str, Any]) -> Count:
-    return Count(str(c["name"]), int(c["changes"]), int(c.get("findings", 0)), c.get("title", ""))
+    return Count(
+        str(c["name"]),
+        int(c["changes"]),
+        int(c.get("findings", 0)),
+        c.get("title", ""),
+        tuple(int(n) for n in c.get("weekly", ())),
+    )
 
 
 def digest_from_json(data: Mapping[str, Any]) -> Digest:

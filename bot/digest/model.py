@@ -269,8 +269,11 @@ class WeekCount:
 class Count:
     name: str
     changes: int
+    """Changes in the period."""
     findings: int = 0
     title: str = ""
+    weekly: tuple[int, ...] = ()
+    """Changes per bucket of `Digest.weeks` (subsystems only)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -540,6 +540,65 @@ static const TypeInfo acme_isa_regs_info = {
 };
 """
 
+# The class of a PCI variant gets its VMSD from a helper in the common file.
+ACME_SD_C = """\
+#include "qemu/osdep.h"
+#include "migration/vmstate.h"
+
+static const VMStateDescription vmstate_acme_sd = {
+    .name = "acme-sd",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(blksize, AcmeSdState),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+void acme_sd_common_class_init(ObjectClass *klass, const void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(klass);
+
+    dc->vmsd = &vmstate_acme_sd;
+}
+"""
+
+ACME_SD_PCI_C = """\
+#include "qemu/osdep.h"
+#include "hw/pci/pci_device.h"
+
+static void acme_sd_pci_class_init(ObjectClass *klass, const void *data)
+{
+    PCIDeviceClass *k = PCI_DEVICE_CLASS(klass);
+
+    k->vendor_id = 0x1b36;
+    acme_sd_common_class_init(klass, data);
+}
+
+static const TypeInfo acme_sd_pci_info = {
+    .name = "acme-sd-pci",
+    .parent = TYPE_PCI_DEVICE,
+    .instance_size = sizeof(AcmeSdState),
+    .class_init = acme_sd_pci_class_init,
+};
+
+/* MIG032 across files: the ISA variant embeds the state after its parent but
+ * sets the common VMSD, whose offsets are in AcmeSdState, as its own. */
+static void acme_sd_isa_class_init(ObjectClass *klass, const void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(klass);
+
+    dc->vmsd = &vmstate_acme_sd;
+}
+
+static const TypeInfo acme_sd_isa_info = {
+    .name = "acme-sd-isa",
+    .parent = TYPE_ISA_DEVICE,
+    .instance_size = sizeof(AcmeSdIsaState),
+    .class_init = acme_sd_isa_class_init,
+};
+"""
+
 ACME_INTERNAL_C = """\
 #include "qemu/osdep.h"
 #include "hw/pci/pci_device.h"
@@ -605,6 +664,12 @@ GlobalProperty hw_compat_9_0[] = {
     { .driver = "acme-card", .property = "x-maybe", .value = "on", .optional = true },
 };
 const size_t hw_compat_9_0_len = G_N_ELEMENTS(hw_compat_9_0);
+
+/* Only pc-q35-3.1 applies this, and QEMU 11.0 no longer registers it. */
+GlobalProperty hw_compat_3_1[] = {
+    { "acme-ancient", "x-old", "on" },
+};
+const size_t hw_compat_3_1_len = G_N_ELEMENTS(hw_compat_3_1);
 """
 
 PC_Q35_C = """\
@@ -681,6 +746,8 @@ HEAD_FILES: Mapping[str, str | None] = {
     "hw/misc/acme_plug.c": ACME_PLUG_C,
     "hw/misc/acme_internal.c": ACME_INTERNAL_C,
     "hw/misc/acme_blocked.c": ACME_BLOCKED_C,
+    "hw/sd/acme_sd.c": ACME_SD_C,
+    "hw/sd/acme_sd_pci.c": ACME_SD_PCI_C,
     "hw/core/machine.c": MACHINE_C,
     "hw/i386/pc_q35.c": PC_Q35_C,
 }

@@ -26,8 +26,8 @@ def test_every_latent_problem_of_the_tree_is_found_and_nothing_else(audited: Aud
         ("MIG013", "hw/misc/acme_card.c", "acmecard/extra"),
         ("MIG014", "hw/misc/acme_card.c", "acme-card/mode"),
         ("MIG026", "hw/misc/acme_list.c", None),
-        ("MIG032", "hw/net/acme_mii.c", "phycr"),
-        ("MIG032", "hw/net/acme_mii.c", "phydata"),
+        ("MIG032", "hw/net/acme_mii.c", "AcmeMacState"),
+        ("MIG032", "hw/sd/acme_sd.c", "AcmeSdState"),
         ("MIG033", "hw/core/machine.c", "acme-card.x-moed"),
         ("MIG033", "hw/core/machine.c", "acme-gone-device.x-mode"),
         ("MIG034", "hw/misc/acme_plug.c", "acme-pci"),
@@ -48,6 +48,13 @@ def test_findings_carry_the_catalogue_texts_tier_and_place(audited: AuditResult)
     assert by_rule["MIG034"].severity is Severity.NOTICE
     assert "backward" in by_rule["MIG011"].message
     assert by_rule["MIG013"].vmsd == "acme-card"
+    mii = next(f for f in audited.report.findings if f.path == "hw/net/acme_mii.c")
+    assert mii.message == (
+        "field 'phycr (and 1 more fields)' of 'acme-mii' is an offset in AcmeMacState, "
+        "while the other fields of this VMSD are in AcmeMiiState (it is the dc->vmsd of acme-mii)"
+    )
+    sd = next(f for f in audited.report.findings if f.path == "hw/sd/acme_sd.c")
+    assert "AcmeSdIsaState (it is the dc->vmsd of acme-sd-isa)" in sd.message
     messages = [f.message for f in audited.report.findings if f.rule_id == "MIG033"]
     assert any("no code of the tree defines a property 'x-moed'" in m for m in messages)
 
@@ -85,22 +92,23 @@ def test_without_history_mig011_is_not_checked_and_the_note_says_so(
 
 def test_inventory_counts_the_tree(audited: AuditResult) -> None:
     inv = audited.inventory
-    assert inv.total.vmsds == 14
-    assert inv.sections == 4  # acme-card, acme-mii, acme-bridge, acme-uart
+    assert inv.total.vmsds == 15
+    assert inv.sections == 5  # acme-card, acme-mii, acme-bridge, acme-uart, acme-sd
     assert inv.total.subsections == 6
-    assert inv.total.compat_entries == 4
-    assert dict(inv.by_tier)["bidirectional"].vmsds == 14
+    assert inv.total.compat_entries == 5
+    assert dict(inv.by_tier)["bidirectional"].vmsds == 15
     assert dict(inv.by_directory)["hw/misc"].vmsds == 5
     assert [(c.release, c.array, c.entries) for c in inv.compat_by_release] == [
         ("10.1", "hw_compat_10_1", 2),
         ("9.0", "hw_compat_9_0", 2),
+        ("3.1", "hw_compat_3_1", 1),
     ]
     (q35,) = inv.machines
     assert (q35.family, q35.versions, q35.oldest, q35.latest) == ("q35", 4, "3.1", "11.0")
 
 
 def test_tests_and_files_without_migration_words_are_not_scanned(audited: AuditResult) -> None:
-    assert audited.files == 13
+    assert audited.files == 15
     paths = {f.path for f in audited.report.findings}
     assert not any(p.startswith("tests/") for p in paths)
 
@@ -110,14 +118,14 @@ def test_json_is_a_valid_report_with_the_inventory(audited: AuditResult) -> None
     data = json.loads(text)
     jsonschema.validate(data, load_schema())
     assert data["schema"] == "migbot.report/1"
-    assert data["inventory"]["vmsds"] == 14
+    assert data["inventory"]["vmsds"] == 15
     assert data["inventory"]["by_tier"][0] == {
         "tier": "bidirectional",
-        "files": 8,
-        "vmsds": 14,
-        "fields": 23,
+        "files": 9,
+        "vmsds": 15,
+        "fields": 24,
         "subsections": 6,
-        "compat_entries": 4,
+        "compat_entries": 5,
     }
     assert len(data["findings"]) == 12
     broken = audit_to_dict(audited.report, audited.inventory)
@@ -128,8 +136,9 @@ def test_json_is_a_valid_report_with_the_inventory(audited: AuditResult) -> None
 def test_text_and_markdown_show_findings_and_inventory(audited: AuditResult) -> None:
     text = render_audit(audited.report, audited.inventory, "text")
     assert "MIG006 field-version-above-vmsd" in text
-    assert "Inventory: 14 VMSDs (4 sections, 6 subsections)" in text
+    assert "Inventory: 15 VMSDs (5 sections, 6 subsections)" in text
     assert "hw_compat_10_1 2" in text
+    assert "acme-ancient" not in text  # an array no registered machine applies
     md = render_audit(audited.report, audited.inventory, "markdown")
     assert "### Inventory" in md
     assert "| `hw/misc` | 2 | 5 | 6 | 3 | 0 |" in md
@@ -161,7 +170,7 @@ def test_cli_audit_formats_and_exit_codes(tree: Repo) -> None:
     assert as_json.exit_code == 1  # errors reach the default --fail-on
     data = json.loads(as_json.stdout)
     jsonschema.validate(data, load_schema())
-    assert data["summary"]["error"] >= 1 and data["inventory"]["vmsds"] == 14
+    assert data["summary"]["error"] >= 1 and data["inventory"]["vmsds"] == 15
     quiet = runner.invoke(main, [*base, "--fail-on", "never", "--no-color"])
     assert quiet.exit_code == 0
     assert "Inventory:" in quiet.stdout

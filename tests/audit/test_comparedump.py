@@ -259,3 +259,9 @@ def test_cli_exit_codes(dumps: tuple[Path, Path, Path]) -> None:
     assert data["findings"][0]["rule_id"] == "MIG035"
     never = runner.invoke(main, ["compare", str(same), str(other), "--fail-on", "never"])
     assert never.exit_code == 0
+    odd = same.with_name("odd.json")
+    broken_desc = {"name": "acme-kbd", "version_id": 1, "Fields": 3}
+    odd.write_text(json.dumps({"acme-kbd": {"version_id": 1, "Description": broken_desc}}))
+    shape = runner.invoke(main, ["compare", str(same), str(odd)])
+    assert shape.exit_code == 2
+    assert "not a vmstate dump" in shape.stderr

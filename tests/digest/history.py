@@ -12,7 +12,7 @@ series are merged with ``--no-ff`` as QEMU's staging merges are. The story
   unversioned; v2 (Feb 10) puts it in a subsection gated by a property with a
   ``hw_compat_10_2`` entry, and is merged on Feb 11: fixed before merge.
 * W07 (Feb 12): a series still on the list drops a NIC field (MIG002), plus its
-  ``_ci`` copy; and a docs commit lands.
+  ``_ci`` copy; its v2 (Feb 13) still does; and a docs commit lands.
 * An old series from January is outside every period asked.
 """
 
@@ -174,6 +174,7 @@ MACHINE_FIFO = MACHINE_BASE.replace(
 SERIES_V1 = "20260209100000.1111-1-bob@example.org"
 SERIES_V2 = "20260210090000.2222-1-bob@example.org"
 SERIES_OPEN = "20260212080000.3333-1-carol@example.org"
+SERIES_OPEN_V2 = "20260213080000.5555-1-carol@example.org"
 SERIES_OLD = "20260115120000.4444-1-dave@example.org"
 FIFO_SUBJECT = "hw/char/acme_uart: migrate the fifo level"
 
@@ -188,6 +189,7 @@ class Shas:
     uart_v2: str = ""
     uart_merge: str = ""
     open_series: str = ""
+    open_series_v2: str = ""
     docs: str = ""
 
 
@@ -299,6 +301,19 @@ def build_history(path: Path) -> Shas:
     )
     g.branch(SERIES_OPEN + "_ci")
     g.commit("ci", {".gitlab-ci.yml": "x: 1\n"}, date="2026-02-12T08:00:03+00:00", who="Bot")
+    g.branch(SERIES_OPEN_V2, s.uart_merge)
+    g.commit(
+        "hw/net/acme_nic: drop the status register",
+        {NIC: NIC_DROP_STATUS},
+        date="2026-02-13T08:00:00+00:00",
+        who="Carol Net",
+    )
+    s.open_series_v2 = g.commit(
+        "docs: the acme NIC has no status register",
+        {DOCS: "Docs, no status.\n"},
+        date="2026-02-13T08:00:01+00:00",
+        who="Carol Net",
+    )
     g.run("checkout", "-q", "master")
     s.docs = g.commit(
         "docs: fix a typo", {DOCS: "Docs.\n"}, date="2026-02-12T10:00:00+00:00", who="Ada"

@@ -206,3 +206,30 @@ def test_json_round_trip_and_the_quiet_week() -> None:
     assert "###" not in text  # no empty sections
     assert len(text.splitlines()) < 15
     assert 'id="quiet"' in render(quiet, "html")
+
+
+def test_series_versions_become_one_change_and_landed_series_fold_in() -> None:
+    from bot.digest.series import SeriesChange, fold_landed, merge_versions
+
+    def version(
+        name: str, day: int, verdict: str, findings: tuple[FindingNote, ...]
+    ) -> SeriesChange:
+        c = change(
+            key=f"series:{name}", ref=name, when=NOW - timedelta(days=day), verdicts=(verdict,),
+            findings=findings, author="bob",
+        )  # fmt: skip
+        return SeriesChange(c, frozenset({"hw/net/e1000: mit timer"}), "hw/net/e1000: mit timer")
+
+    v1, v2 = version("v1", 5, "fail", (ERROR,)), version("v2", 3, "pass", (NOTICE,))
+    [merged] = merge_versions([v2, v1])
+    assert merged.change.ref == "v2"
+    assert merged.change.verdicts == ("fail", "pass")
+    assert merged.change.earlier_findings == (ERROR,)
+    assert outcome_of(merged.change) is Outcome.OPEN
+    landing = change(key="git:abc", ref="abc", state="merged", verdicts=("pass",), findings=())
+    folded = fold_landed([landing], [merged], {"hw/net/e1000: mit timer": "git:abc"})
+    assert [c.key for c in folded] == ["git:abc"]
+    assert folded[0].verdicts == ("fail", "pass", "pass")
+    assert outcome_of(folded[0]) is Outcome.FIXED
+    # A series whose patches did not all land stays an open change of its own.
+    assert len(fold_landed([landing], [merged], {})) == 2

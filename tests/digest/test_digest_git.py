@@ -17,7 +17,7 @@ from bot.digest.period import Period
 from bot.sources.gitrepo import GitRepo
 from tests.digest.history import (
     FIFO_SUBJECT,
-    SERIES_OPEN,
+    SERIES_OPEN_V2,
     Shas,
     build_history,
 )
@@ -66,7 +66,7 @@ def test_week_digest_from_git_alone(history: tuple[Path, Shas]) -> None:
     # became an earlier review of the merge that brought v2.
     assert digest.reviewed == 5
     assert {ref: x.outcome for ref, x in lines.items()} == {
-        SERIES_OPEN: Outcome.OPEN_ERRORS,
+        SERIES_OPEN_V2: Outcome.OPEN_ERRORS,
         s.nic_merge[:12]: Outcome.MERGED_ERRORS,
         s.uart_merge[:12]: Outcome.FIXED,
         s.soc[:12]: Outcome.MERGED_CLEAN,
@@ -86,9 +86,12 @@ def test_week_digest_from_git_alone(history: tuple[Path, Shas]) -> None:
     assert [p.subject for p in uart.patches] == [FIFO_SUBJECT]
     soc = lines[s.soc[:12]]
     assert (soc.tier, soc.author, soc.errors) == ("best-effort", "Peter Arm", 0)
-    series = lines[SERIES_OPEN]
-    assert series.url == f"https://lists.example.org/{SERIES_OPEN}/"
+    # Two versions of one series (same author and first subject): one line, the newest.
+    series = lines[SERIES_OPEN_V2]
+    assert series.url == f"https://lists.example.org/{SERIES_OPEN_V2}/"
     assert (series.author, series.what) == ("Carol Net", ("acme-nic: field-removed (status)",))
+    assert series.title == "hw/net/acme_nic: drop the status register (+1)"
+    assert [p.url for p in series.patches] == [None, None]  # not upstream commits
     assert [(w.label, dict(w.counts)) for w in digest.weeks] == [
         ("2026-W06", {"bidirectional": 1, "forward": 0, "best-effort": 1, "unknown": 0}),
         ("2026-W07", {"bidirectional": 2, "forward": 0, "best-effort": 0, "unknown": 0}),
@@ -124,6 +127,11 @@ def test_cli_digest_from_a_repository(history: tuple[Path, Shas], tmp_path: Path
         ("merged-errors", 1),
         ("merged-clean", 1),
     ]
+    site = tmp_path / "site"
+    posted = CliRunner().invoke(main, [*args, "--post", "--html-dir", str(site)], env=env)
+    assert posted.exit_code == 0, posted.output
+    assert (site / "digest-2026-W06.html").read_text() == (site / "index.html").read_text()
+    assert "pull-net-20260203" in (site / "index.html").read_text()
     # A week with nothing migration-related: the short, friendly digest.
     quiet = CliRunner().invoke(
         main,
