@@ -20,11 +20,31 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.findings import Report, Severity  # noqa: E402
-from bot.pipeline import ReviewOptions, review  # noqa: E402
-from bot.sources.commits import change_from_range  # noqa: E402
-from bot.sources.errors import SourceError  # noqa: E402
-from bot.sources.gitrepo import open_repo  # noqa: E402
+from bot.findings import Report, Severity
+from bot.pipeline import ReviewOptions, review
+from bot.sources.commits import change_from_range
+from bot.sources.errors import SourceError
+from bot.sources.gitrepo import open_repo
+from bot.tierpick import pick_resolver
+
+_VERSIONED = ("pc-i440fx", "pc-q35", "virt-", "pseries", "s390-ccw")
+
+
+def expected_tier(entry: dict[str, object]) -> str | None:
+    """The tier the labeller's reading implies, where it implies one."""
+    label = entry.get("label")
+    if label == "forward-only-on-versioned":
+        return "bidirectional"
+    if label == "forward-only-ok":
+        return "not bidirectional"
+    machines = " ".join(str(m) for m in entry.get("machines", []) or [])  # type: ignore[union-attr]
+    if (
+        entry.get("set") == "break"
+        and "unversioned" not in machines
+        and any(v in machines for v in _VERSIONED)
+    ):
+        return "bidirectional"
+    return None
 
 
 @dataclass
@@ -33,13 +53,23 @@ class Outcome:
     report: Report | None
     error: str | None
     seconds: float
+    tier: str | None = None
+    """The tier migbot computed for the entry's first C file."""
+
+    def tier_agrees(self) -> bool | None:
+        want = expected_tier(self.entry)
+        if want is None or self.tier is None:
+            return None
+        if want == "not bidirectional":
+            return self.tier != "bidirectional"
+        return self.tier == want
 
     @property
     def worst(self) -> Severity | None:
         return self.report.worst() if self.report else None
 
     def verdict(self) -> str:
-        """hit / partial / miss for flag+warn; ok / false-alarm for info+ok; ok / noise for silent."""
+        """hit/partial/miss for flag+warn; ok/false-alarm for info+ok; ok/noise for silent."""
         expect = self.entry["expect"]
         w = self.worst
         if self.report is None:
@@ -67,16 +97,23 @@ def run(repo: Path, corpus: Path, limit: int | None, only: set[str]) -> list[Out
     out = []
     for row in rows:
         commits = row["commits"]
-        spec = f"{row['base']}..{commits[-1]}" if row.get("base") else (
-            f"{commits[0]}^..{commits[-1]}"
+        spec = (
+            f"{row['base']}..{commits[-1]}"
+            if row.get("base")
+            else (f"{commits[0]}^..{commits[-1]}")
         )
         t0 = time.perf_counter()
+        tier = None
         try:
-            report = review(change_from_range(git, spec), ReviewOptions())
+            change = change_from_range(git, spec)
+            report = review(change, ReviewOptions())
             err = None
+            c_files = [f for f in row["files"] if f.endswith(".c")]
+            if c_files and expected_tier(row) is not None:
+                tier = pick_resolver(change)(c_files[0]).tier.value
         except SourceError as exc:
             report, err = None, str(exc)
-        out.append(Outcome(row, report, err, time.perf_counter() - t0))
+        out.append(Outcome(row, report, err, time.perf_counter() - t0, tier))
     return out
 
 
@@ -96,8 +133,11 @@ def summarise(outcomes: list[Outcome]) -> str:
     flagged = sum(1 for o in breaks if o.verdict() in ("hit", "partial"))
     quiet = [o for o in outcomes if o.entry["expect"] in ("info", "ok", "silent")]
     alarms = sum(1 for o in quiet if o.verdict() in ("false-alarm", "noise"))
-    strict = sum(1 for o in quiet if o.entry["expect"] in ("info", "ok") or o.report is None
-                 or not o.report.findings)
+    strict = sum(
+        1
+        for o in quiet
+        if o.entry["expect"] in ("info", "ok") or o.report is None or not o.report.findings
+    )
     lines.append(
         f"recall (flag/warn flagged at warning or above): {flagged}/{len(breaks)}"
         f" = {flagged / max(1, len(breaks)):.0%}"
@@ -107,14 +147,28 @@ def summarise(outcomes: list[Outcome]) -> str:
         f" (warning or above on info/ok, any output on silent; {strict} quiet entries clean)"
     )
     agree = sum(1 for o in outcomes if o.verdict() in ("hit", "ok"))
-    lines.append(f"verdict agreement: {agree}/{len(outcomes)} = {agree / max(1, len(outcomes)):.0%}")
+    lines.append(
+        f"verdict agreement: {agree}/{len(outcomes)} = {agree / max(1, len(outcomes)):.0%}"
+    )
+    judged = [o for o in outcomes if o.tier_agrees() is not None]
+    agreeing = sum(1 for o in judged if o.tier_agrees())
+    lines.append(
+        f"tier agreement (where the label implies a tier): {agreeing}/{len(judged)}"
+        + "".join(
+            f"\n    {o.entry['id']}: computed {o.tier}, label implies {expected_tier(o.entry)}"
+            for o in judged
+            if not o.tier_agrees()
+        )
+    )
     lines.append("recall per break label:")
     for label, c in sorted(by_label.items()):
         got = c["hit"] + c["partial"]
         lines.append(f"  {label:34} {got}/{sum(c.values())}")
     total = sum(o.seconds for o in outcomes)
-    lines.append(f"time: {total:.1f} s for {len(outcomes)} changes "
-                 f"({total / max(1, len(outcomes)):.2f} s each)")
+    lines.append(
+        f"time: {total:.1f} s for {len(outcomes)} changes "
+        f"({total / max(1, len(outcomes)):.2f} s each)"
+    )
     lines.append("misses and false alarms:")
     for o in outcomes:
         v = o.verdict()
@@ -126,8 +180,10 @@ def summarise(outcomes: list[Outcome]) -> str:
             top = f"{f.severity} {f.rule_id} {f.path}:{f.line} {f.message[:110]}"
         elif o.error:
             top = f"error: {o.error}"
-        lines.append(f"  {o.entry['id']:>14} [{o.entry['set']}/{o.entry['label']}, "
-                     f"expect {o.entry['expect']}] {v}: {top or 'no finding'}")
+        lines.append(
+            f"  {o.entry['id']:>14} [{o.entry['set']}/{o.entry['label']}, "
+            f"expect {o.entry['expect']}] {v}: {top or 'no finding'}"
+        )
     return "\n".join(lines)
 
 
@@ -142,11 +198,23 @@ def main() -> int:
     outcomes = run(args.repo, args.corpus, args.limit, set(args.only))
     print(summarise(outcomes))
     if args.json:
-        args.json.write_text(json.dumps([
-            {"id": o.entry["id"], "expect": o.entry["expect"], "verdict": o.verdict(),
-             "findings": [[f.severity.value, f.rule_id, f.path, f.line, f.message]
-                          for f in (o.report.findings if o.report else ())]}
-            for o in outcomes], indent=1))
+        args.json.write_text(
+            json.dumps(
+                [
+                    {
+                        "id": o.entry["id"],
+                        "expect": o.entry["expect"],
+                        "verdict": o.verdict(),
+                        "findings": [
+                            [f.severity.value, f.rule_id, f.path, f.line, f.message]
+                            for f in (o.report.findings if o.report else ())
+                        ],
+                    }
+                    for o in outcomes
+                ],
+                indent=1,
+            )
+        )
     return 0
 
 

@@ -22,17 +22,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.pipeline import ReviewOptions, review  # noqa: E402
-from bot.sources import change_from_range, open_repo  # noqa: E402
-from bot.treeinfo import macro_table  # noqa: E402
+from bot.pipeline import ReviewOptions, review
+from bot.sources import change_from_range, open_repo
+from bot.treeinfo import macro_table
 
 
 def commits(repo: Path, spec: str, count: int) -> list[str]:
-    out = subprocess.run(
+    return subprocess.run(
         ["git", "--git-dir", str(repo), "rev-list", "--no-merges", f"--max-count={count}", spec],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.split()
-    return out
 
 
 def pct(values: list[float], p: float) -> float:
@@ -45,8 +46,11 @@ def per_commit(repo: Path, shas: list[str]) -> tuple[list[float], list[float]]:
     ours, floor = [], []
     for sha in shas:
         t0 = time.perf_counter()
-        subprocess.run(["git", "--git-dir", str(repo), "show", "--no-textconv", sha],
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["git", "--git-dir", str(repo), "show", "--no-textconv", sha],
+            check=True,
+            capture_output=True,
+        )
         floor.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         review(change_from_range(git, sha), ReviewOptions())
@@ -78,9 +82,23 @@ def _scan_paths(args: tuple[str, str, list[str]]) -> tuple[int, int]:
 def whole_tree(repo: Path, rev: str, jobs: int) -> tuple[float, int, int, int]:
     t0 = time.perf_counter()
     paths = subprocess.run(
-        ["git", "--git-dir", str(repo), "grep", "-l", "-F", "VMStateDescription", rev, "--",
-         "*.c", "*.h", "*.inc"],
-        check=True, capture_output=True, text=True,
+        [
+            "git",
+            "--git-dir",
+            str(repo),
+            "grep",
+            "-l",
+            "-F",
+            "VMStateDescription",
+            rev,
+            "--",
+            "*.c",
+            "*.h",
+            "*.inc",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.split()
     paths = [p.split(":", 1)[1] for p in paths]
     chunks = [paths[i::jobs] for i in range(jobs)]
@@ -104,16 +122,22 @@ def main() -> int:
     shas = commits(args.repo, args.range, args.count)
     ours, floor = per_commit(args.repo, shas)
     print(f"per commit over {len(shas)} commits of {args.range}:")
-    print(f"  migbot check: p50 {statistics.median(ours) * 1000:.0f} ms, "
-          f"p90 {pct(ours, 0.9) * 1000:.0f} ms, max {max(ours) * 1000:.0f} ms, "
-          f"total {sum(ours):.1f} s")
-    print(f"  git show:     p50 {statistics.median(floor) * 1000:.0f} ms, "
-          f"p90 {pct(floor, 0.9) * 1000:.0f} ms, total {sum(floor):.1f} s")
+    print(
+        f"  migbot check: p50 {statistics.median(ours) * 1000:.0f} ms, "
+        f"p90 {pct(ours, 0.9) * 1000:.0f} ms, max {max(ours) * 1000:.0f} ms, "
+        f"total {sum(ours):.1f} s"
+    )
+    print(
+        f"  git show:     p50 {statistics.median(floor) * 1000:.0f} ms, "
+        f"p90 {pct(floor, 0.9) * 1000:.0f} ms, total {sum(floor):.1f} s"
+    )
     print(f"  ratio (total migbot / total git show): {sum(ours) / sum(floor):.1f}x")
     for jobs in (1, os.cpu_count() or 1):
         secs, files, vmsds, fields = whole_tree(args.repo, args.rev, jobs)
-        print(f"whole tree {args.rev} with {jobs} process(es): {files} files, {vmsds} VMSDs, "
-              f"{fields} fields in {secs:.1f} s")
+        print(
+            f"whole tree {args.rev} with {jobs} process(es): {files} files, {vmsds} VMSDs, "
+            f"{fields} fields in {secs:.1f} s"
+        )
     return 0
 
 
