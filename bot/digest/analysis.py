@@ -125,6 +125,17 @@ def _cache_file(cache_dir: Path, base: str | None, head: str) -> Path:
     return cache_dir / code_version() / f"{key}.json"
 
 
+def _prune(cache_dir: Path) -> None:
+    """Results of other migbot versions will never be read again: drop them."""
+    import shutil
+
+    if not cache_dir.is_dir():
+        return
+    for entry in cache_dir.iterdir():
+        if entry.is_dir() and entry.name != code_version():
+            shutil.rmtree(entry, ignore_errors=True)
+
+
 def _cached(cache_dir: Path | None, base: str | None, head: str) -> Analysed | None:
     if cache_dir is None:
         return None
@@ -166,6 +177,8 @@ def analyse_all(
 ) -> list[Analysed]:
     """Analyse ranges (cached ones are read back), in ``jobs`` processes when more
     than one: libclang is not thread-safe, and the work is CPU-bound."""
+    if cache_dir is not None:
+        _prune(cache_dir)
     results: list[Analysed | None] = [_cached(cache_dir, b, h) for b, h in ranges]
     todo = [i for i, r in enumerate(results) if r is None]
     if jobs <= 1 or len(todo) <= 1:

@@ -2,10 +2,11 @@
 
 A series ref is dated by its tip (when it was posted) and based where it
 leaves the branch. Versions of one series (same first patch subject: the
-author of that patch may change between versions) become one change whose earlier versions are its earlier reviews, like the
-pushes of a merge request. A series whose every patch subject landed in one
-first-parent commit becomes an earlier review of that landing: that is how
-"fixed before merge" shows without a forge.
+author of that patch may change between versions) become one change whose
+earlier versions are its earlier reviews, like the pushes of a merge request.
+A series whose every patch subject landed in one first-parent commit becomes
+an earlier review of that landing: that is how "fixed before merge" shows
+without a forge.
 """
 
 from __future__ import annotations

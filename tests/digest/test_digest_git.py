@@ -148,3 +148,32 @@ def test_cli_digest_from_a_repository(history: tuple[Path, Shas], tmp_path: Path
     )
     assert missing.exit_code == 2
     assert "unknown revision" in missing.output
+
+
+def test_analysed_ranges_are_kept_for_the_next_run(
+    history: tuple[Path, Shas], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.digest import analysis
+
+    path, s = history
+    ranges = [(s.base, s.nic_merge), (s.nic_merge, s.soc)]
+    (tmp_path / "0123456789abcdef").mkdir()  # another migbot version's results
+    with GitRepo(path) as repo:
+        first = analysis.analyse_all(repo, ranges, cache_dir=tmp_path)
+        assert [r.verdict for r in first] == ["fail", "pass"]
+
+        def not_again(*_args: object) -> analysis.Analysed:
+            raise AssertionError("analysed twice")
+
+        monkeypatch.setattr(analysis, "analyse", not_again)
+        assert analysis.analyse_all(repo, ranges, cache_dir=tmp_path) == first
+    assert [p.name for p in tmp_path.iterdir()] == [analysis.code_version()]
+
+
+def test_analysis_in_worker_processes_agrees(history: tuple[Path, Shas]) -> None:
+    from bot.digest.analysis import analyse_all
+
+    path, s = history
+    ranges = [(s.base, s.nic_merge), (s.nic_merge, s.soc), (s.soc, s.uart_merge)]
+    with GitRepo(path) as repo:
+        assert analyse_all(repo, ranges, jobs=2) == analyse_all(repo, ranges, jobs=1)
