@@ -183,9 +183,7 @@ def _rules_for(fact: F.Fact) -> Iterable[tuple[str, dict[str, object]]]:
             yield "MIG016", {"vmsd": vmsd, "subsection": fact.subject, "function": fact.function}
         case F.SecondRegistration():
             yield "MIG024", {"vmsd": vmsd, "others": ", ".join(fact.others)}
-        case F.CompatEntryAdded(entry=e) if (
-            fact.newest is not None and e.array != fact.newest and not fact.array_is_new
-        ):
+        case F.CompatEntryAdded(entry=e) if fact.newest is not None and e.array != fact.newest:
             yield (
                 "MIG019",
                 {

@@ -3,7 +3,7 @@
 A change's outcome is read from its review history at the period's end: still
 open with errors, merged with errors nobody acknowledged, merged under an
 override, fixed before merge (an earlier review failed, the last did not),
-merged clean. Counts per week, subsystem and rule come from the same changes.
+merged with warnings, merged clean. Counts per week, subsystem and rule come from the same changes.
 """
 
 from __future__ import annotations
@@ -49,6 +49,8 @@ def outcome_of(change: ChangeInput) -> Outcome:
         return Outcome.MERGED_ERRORS
     if "fail" in change.verdicts[:-1]:
         return Outcome.FIXED
+    if change.verdicts and change.verdicts[-1] == "warn":
+        return Outcome.MERGED_WARNINGS
     return Outcome.MERGED_CLEAN
 
 

@@ -23,6 +23,7 @@ class Outcome(StrEnum):
     OPEN_ERRORS = "open-errors"
     MERGED_ERRORS = "merged-errors"
     MERGED_OVERRIDE = "merged-override"
+    MERGED_WARNINGS = "merged-warnings"
     FIXED = "fixed-before-merge"
     MERGED_CLEAN = "merged-clean"
     OPEN = "open"
@@ -37,6 +38,7 @@ _OUTCOME_TITLES = {
     Outcome.OPEN_ERRORS: "Still open, with errors",
     Outcome.MERGED_ERRORS: "Merged with errors nobody acknowledged",
     Outcome.MERGED_OVERRIDE: "Merged with an override",
+    Outcome.MERGED_WARNINGS: "Merged with warnings",
     Outcome.FIXED: "Fixed before merge",
     Outcome.MERGED_CLEAN: "Merged clean, compat handled",
     Outcome.OPEN: "Open, no errors",

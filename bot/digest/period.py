@@ -98,12 +98,12 @@ class Period:
 
     @property
     def span(self) -> str:
-        """``2026-02-02 08:00 to 2026-02-09 08:00 UTC`` (midnights shown as dates)."""
-
-        def show(m: datetime) -> str:
-            return m.strftime("%Y-%m-%d" if m.time() == datetime.min.time() else "%Y-%m-%d %H:%M")
-
-        return f"{show(self.since)} to {show(self.until)} UTC"
+        """``2026-02-02 08:00 to 2026-02-09 08:00 UTC``; whole days as dates, both included."""
+        midnight = datetime.min.time()
+        if self.since.time() == midnight and self.until.time() == midnight:
+            last = (self.until - timedelta(days=1)).date()
+            return f"{self.since.date().isoformat()} to {last.isoformat()} (UTC)"
+        return f"{self.since:%Y-%m-%d %H:%M} to {self.until:%Y-%m-%d %H:%M} UTC"
 
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
