@@ -67,6 +67,10 @@ def change(**kw: object) -> ChangeInput:
         ({"state": "merged", "verdicts": ("fail", "pass"), "findings": ()}, Outcome.FIXED),
         ({"state": "merged", "verdicts": ("pass",), "findings": (NOTICE,)}, Outcome.MERGED_CLEAN),
         (
+            {"state": "merged", "verdicts": ("warn",), "findings": (NOTICE,)},
+            Outcome.MERGED_WARNINGS,
+        ),
+        (
             {
                 "state": "merged",
                 "verdicts": ("pass",),
@@ -134,6 +138,8 @@ def test_periods_are_named_by_the_week_most_of_them_lies_in() -> None:
     fortnight = Period.parse("2026-02-01", "2026-02-15", NOW)
     assert fortnight.key == "2026-02-01..2026-02-14"
     assert fortnight.week_count == 2
+    assert fortnight.span == "2026-02-01 to 2026-02-14 (UTC)"
+    assert monday.span == "2026-02-02 08:00 to 2026-02-09 08:00 UTC"
     assert parse_moment("2026-02-03T10:00:00+01:00", NOW) == datetime(2026, 2, 3, 9, tzinfo=UTC)
     with pytest.raises(PeriodError):
         parse_moment("last tuesday", NOW)

@@ -184,3 +184,20 @@ async def test_digest_page_before_any_was_stored(
         async with session.get(base + "/digest.json?period=1999-W01") as missing:
             assert missing.status == 404
     engine.dispose()
+
+
+async def test_service_runs_the_schedule_unless_it_is_off(
+    aiohttp_server: Callable[..., Any], tmp_path: Path
+) -> None:
+    from bot.digest.schedule import SCHEDULER
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'sched.sqlite3'}")
+    migrate(engine)
+    on = make_settings(str(engine.url), digest_schedule="mon 08:00")
+    app = create_app(on, engine=engine, forges={}, run_worker=False)
+    await aiohttp_server(app, host="127.0.0.1")
+    assert app[SCHEDULER].schedule.at.hour == 8
+    off = create_app(make_settings(str(engine.url)), engine=engine, forges={}, run_worker=False)
+    await aiohttp_server(off, host="127.0.0.1")
+    assert SCHEDULER not in off
+    engine.dispose()
