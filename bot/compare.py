@@ -527,14 +527,18 @@ def _gate(needed: str | None, model: FileModel, props: Mapping[str, PropertyMode
     fn = model.function(needed)
     if fn is None:
         return None
-    members = {p.member for p in props.values() if p.member} | {
-        p.member for p in model.properties if p.member
+    members = {_leaf(p.member) for p in props.values() if p.member} | {
+        _leaf(p.member) for p in model.properties if p.member
     }
-    bits = {p.default for p in model.properties}
-    hit = sorted((fn.members | fn.identifiers) & (members | bits))
+    hit = sorted(fn.members & members)
     if hit:
         return hit[0]
     return _gate_through_calls(fn, model, members)
+
+
+def _leaf(member: str) -> str:
+    """``qdev.migrate_pr`` -> ``migrate_pr``: what a function reads as ``s->qdev.migrate_pr``."""
+    return re.split(r"\.|->", member)[-1].strip()
 
 
 def _instance_struct(model: FileModel, ident: str) -> str | None:
@@ -764,7 +768,8 @@ def _compat_done_right(facts: Sequence[F.Fact]) -> Iterable[F.Fact]:
         if entry is None:
             continue
         gate = next(
-            (f"subsection {g.subject}" for g in gates if g.gate == pf.prop.member), None
+            (f"subsection {g.subject}" for g in gates if g.gate == _leaf(pf.prop.member or "")),
+            None,
         ) or next((f"_TEST field {t.subject}" for t in tests), None)
         if gate is None:
             continue
