@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from bot import facts as F
-from bot.catalogue import Catalogue
+from bot.catalogue import Catalogue, Rule
 from bot.findings import Finding, Severity, Side, TierDecision
 from bot.model import FieldModel
 
@@ -56,22 +56,14 @@ def judge(facts: Sequence[F.Fact], tier_of: TierOf, catalogue: Catalogue) -> lis
     seen: set[str] = set()
     for fact in _grouped(facts):
         for rule_id, values in _rules_for(fact):
-            decision = tier_of(fact.path)
-            rule = catalogue.get(rule_id)
-            severity = rule.severity(decision.tier)
-            finding = Finding(
-                rule_id=rule.id,
-                slug=rule.slug,
-                title=rule.title,
-                severity=severity,
-                tier=decision.tier,
-                tier_reason=decision.reason,
+            finding = make_finding(
+                catalogue,
+                catalogue.get(rule_id),
+                tier_of(fact.path),
+                values,
                 path=fact.path,
                 line=fact.line,
                 side=fact.side,
-                message=catalogue.render_message(rule, decision.tier, **values),
-                fix=rule.fix,
-                doc_url=rule.doc_url,
                 vmsd=fact.vmsd,
                 subject=fact.subject,
             )
@@ -81,6 +73,42 @@ def judge(facts: Sequence[F.Fact], tier_of: TierOf, catalogue: Catalogue) -> lis
             out.append(finding)
     out.sort(key=lambda f: (f.path, f.line or 0, -f.severity.rank, f.rule_id))
     return out
+
+
+def make_finding(
+    catalogue: Catalogue,
+    rule: Rule,
+    decision: TierDecision,
+    values: Mapping[str, object],
+    *,
+    path: str,
+    line: int | None,
+    side: Side,
+    vmsd: str | None,
+    subject: str | None,
+    severity: Severity | None = None,
+) -> Finding:
+    """A finding of ``rule`` at the decided tier, its text from the catalogue.
+
+    ``severity`` overrides the catalogue's for that tier (the audit lowers
+    suspicions to notices).
+    """
+    return Finding(
+        rule_id=rule.id,
+        slug=rule.slug,
+        title=rule.title,
+        severity=severity or rule.severity(decision.tier),
+        tier=decision.tier,
+        tier_reason=decision.reason,
+        path=path,
+        line=line,
+        side=side,
+        message=catalogue.render_message(rule, decision.tier, **values),
+        fix=rule.fix,
+        doc_url=rule.doc_url,
+        vmsd=vmsd,
+        subject=subject,
+    )
 
 
 def _size(f: FieldModel) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from bot.audit.checks import Problem
 from bot.catalogue import Catalogue
 from bot.findings import Finding, Severity, Side, TierDecision
+from bot.judge import make_finding
 
 TierOf = Callable[[str], TierDecision]
 
@@ -31,21 +32,17 @@ def judge_problems(
         if not p.certain and severity.at_least(Severity.WARNING):
             severity = Severity.NOTICE  # a suspicion is never more than a notice
         out.append(
-            Finding(
-                rule_id=rule.id,
-                slug=rule.slug,
-                title=rule.title,
-                severity=severity,
-                tier=decision.tier,
-                tier_reason=decision.reason,
+            make_finding(
+                catalogue,
+                rule,
+                decision,
+                dict(p.values),
                 path=p.path,
                 line=p.line,
                 side=Side.NEW,
-                message=catalogue.render_message(rule, decision.tier, **dict(p.values)),
-                fix=rule.fix,
-                doc_url=rule.doc_url,
                 vmsd=p.vmsd,
                 subject=p.subject,
+                severity=severity,
             )
         )
     out.sort(key=lambda f: (f.path, f.line or 0, -f.severity.rank, f.rule_id))

@@ -18,8 +18,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.store.models import MergeRequest, Review, StoredDigest, utcnow
-from bot.store.reviews import MergeRequestState, ReviewRecord
-from bot.store.reviews import _record as _review_record
+from bot.store.reviews import (
+    MergeRequestState,
+    ReviewRecord,
+    merge_request_state,
+    review_record,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,23 +73,9 @@ def digest_history(engine: Engine, since: datetime, until: datetime) -> list[His
     states: dict[tuple[str, str, int], MergeRequestState] = {}
     with Session(engine) as s:
         for row in s.execute(reviews_q).scalars():
-            grouped.setdefault((row.forge, row.project, row.number), []).append(_review_record(row))
+            grouped.setdefault((row.forge, row.project, row.number), []).append(review_record(row))
         for m in s.execute(mrs_q).scalars():
-            states[(m.forge, m.project, m.number)] = MergeRequestState(
-                forge=m.forge,
-                project=m.project,
-                number=m.number,
-                title=m.title,
-                author=m.author,
-                url=m.url,
-                state=m.state,
-                labels=tuple(m.labels),
-                head_sha=m.head_sha,
-                verdict=m.verdict,
-                merged_at=m.merged_at,
-                closed_at=m.closed_at,
-                updated_at=m.updated_at,
-            )
+            states[(m.forge, m.project, m.number)] = merge_request_state(m)
     return [History(tuple(reviews), states.get(key)) for key, reviews in grouped.items()]
 
 

@@ -157,7 +157,7 @@ def save_review(engine: Engine, record: ReviewRecord, *, now: datetime | None = 
         return row.id
 
 
-def _record(row: Review) -> ReviewRecord:
+def review_record(row: Review) -> ReviewRecord:
     return ReviewRecord(
         id=row.id,
         forge=row.forge,
@@ -205,7 +205,7 @@ def list_reviews(
     if until is not None:
         query = query.where(Review.created_at < until)
     with Session(engine) as s:
-        return [_record(r) for r in s.execute(query).scalars()]
+        return [review_record(r) for r in s.execute(query).scalars()]
 
 
 def latest_review(engine: Engine, forge: str, project: str, number: int) -> ReviewRecord | None:
@@ -230,6 +230,24 @@ class MergeRequestState:
     updated_at: datetime
 
 
+def merge_request_state(m: MergeRequest) -> MergeRequestState:
+    return MergeRequestState(
+        forge=m.forge,
+        project=m.project,
+        number=m.number,
+        title=m.title,
+        author=m.author,
+        url=m.url,
+        state=m.state,
+        labels=tuple(m.labels),
+        head_sha=m.head_sha,
+        verdict=m.verdict,
+        merged_at=m.merged_at,
+        closed_at=m.closed_at,
+        updated_at=m.updated_at,
+    )
+
+
 def merge_requests(
     engine: Engine, *, states: Sequence[str] | None = None
 ) -> list[MergeRequestState]:
@@ -237,21 +255,4 @@ def merge_requests(
     if states:
         query = query.where(MergeRequest.state.in_(list(states)))
     with Session(engine) as s:
-        return [
-            MergeRequestState(
-                forge=m.forge,
-                project=m.project,
-                number=m.number,
-                title=m.title,
-                author=m.author,
-                url=m.url,
-                state=m.state,
-                labels=tuple(m.labels),
-                head_sha=m.head_sha,
-                verdict=m.verdict,
-                merged_at=m.merged_at,
-                closed_at=m.closed_at,
-                updated_at=m.updated_at,
-            )
-            for m in s.execute(query).scalars()
-        ]
+        return [merge_request_state(m) for m in s.execute(query).scalars()]
