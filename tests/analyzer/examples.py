@@ -16,26 +16,41 @@ A case names its files either with ``path``/``before``/``after`` or with
 * ``delete = true``: the change removes the file.
 
 A file's top-level ``engine`` says what judges its cases: ``review`` (the
-default: the change, through `bot.pipeline.review`) or ``audit`` (the whole
+default: the change, through `bot.pipeline.review`), ``audit`` (the whole
 tree after the change, through `bot.audit.run.audit`, for rules only a
-whole-tree audit reports).
+whole-tree audit reports) or ``compare`` (two ``-dump-vmstate`` dumps, through
+`bot.audit.comparedump` as ``migbot compare SRC DST`` does).
+
+The ``tier`` of a case is forced on every file, as ``--tier`` does. With
+``tier_from = "tree"`` (review and audit) the tiers are computed from the mini
+tree instead (Kconfig, meson, machine definitions: `bot.tiers`), as a run
+without ``--tier`` does, and ``tier`` is the tier the tree must give the files
+of the findings: rules such as MIG034 are reported only for files a versioned
+machine type can contain, which a forced tier cannot say.
+
+A ``compare`` case has no files: ``src`` and ``dst`` are the JSON texts of the
+dumps of the QEMU migrated from and to, and ``tier`` is what ``--tier`` gives
+the comparison. Findings of a dump comparison have no line; ``at`` then maps a
+rule id to text its message must contain.
 """
 
 from __future__ import annotations
 
+import json
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.findings import Report, Tier
+from bot.findings import Finding, Report, Side, Tier
 from bot.pipeline import ReviewOptions, review
 from bot.sources import change_from_range
 from tests.analyzer.minirepo import MINI_TREE, ROOT, MiniRepo, commit_change
 
 EXAMPLES_DIR = ROOT / "rules" / "examples"
 KINDS = ("bad", "good")
-ENGINES = ("review", "audit")
+ENGINES = ("review", "audit", "compare")
+TIER_FROM = ("case", "tree")
 
 
 class ExampleError(ValueError):
@@ -60,9 +75,14 @@ class Case:
     files: tuple[FileSpec, ...]
     expect: frozenset[str]
     at: Mapping[str, str] = field(default_factory=dict)
-    """Rule id -> text the line of its finding must contain."""
+    """Rule id -> text the line of its finding (a dump comparison: its message) must contain."""
     xfail: str | None = None
     engine: str = "review"
+    tier_from: str = "case"
+    """``case``: ``tier`` is forced on every file; ``tree``: computed from the tree."""
+    src: Mapping[str, object] | None = None
+    dst: Mapping[str, object] | None = None
+    """The dumps of a ``compare`` case (source and destination QEMU)."""
 
     @property
     def id(self) -> str:
@@ -123,7 +143,11 @@ def _case(
     if not isinstance(name, str) or not name:
         raise ExampleError(f"{source}: a case without a name")
     where = f"{source}:{name}"
-    allowed = {"name", "kind", "tier", "path", "before", "after", "files", "expect", "at", "xfail"}
+    allowed = {"name", "kind", "tier", "expect", "at", "xfail"}
+    if engine == "compare":
+        allowed |= {"src", "dst"}
+    else:
+        allowed |= {"path", "before", "after", "files", "tier_from"}
     unknown = set(raw) - allowed
     if unknown:
         raise ExampleError(f"{where}: unknown keys {sorted(unknown)}")
@@ -134,6 +158,9 @@ def _case(
         tier = Tier(str(raw.get("tier")))
     except ValueError:
         raise ExampleError(f"{where}: tier must be one of {[t.value for t in Tier]}") from None
+    tier_from = raw.get("tier_from", "case")
+    if tier_from not in TIER_FROM:
+        raise ExampleError(f"{where}: tier_from must be one of {TIER_FROM}")
     specs: list[FileSpec] = []
     if "path" in raw:
         one = {k: raw[k] for k in ("before", "after") if k in raw}
@@ -142,7 +169,10 @@ def _case(
     if not isinstance(files, dict):
         raise ExampleError(f"{where}: 'files' must be a table of paths")
     specs.extend(_file_spec(where, p, spec, base) for p, spec in files.items())
-    if not specs:
+    src = dst = None
+    if engine == "compare":
+        src, dst = _dump(where, raw, "src"), _dump(where, raw, "dst")
+    elif not specs:
         raise ExampleError(f"{where}: no files")
     expect = raw.get("expect")
     if not isinstance(expect, list) or not all(isinstance(e, str) for e in expect):
@@ -164,7 +194,25 @@ def _case(
         at=dict(at),
         xfail=xfail,
         engine=engine,
+        tier_from=str(tier_from),
+        src=src,
+        dst=dst,
     )
+
+
+def _dump(where: str, raw: Mapping[str, object], key: str) -> dict[str, object]:
+    """A case's ``src`` or ``dst``: the JSON text of a dump, checked as `migbot compare`
+    checks its files (an object of sections, each an object)."""
+    text = raw.get(key)
+    if not isinstance(text, str):
+        raise ExampleError(f"{where}: '{key}' (the JSON text of a dump) is missing")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ExampleError(f"{where}: '{key}' is not JSON: {exc}") from None
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise ExampleError(f"{where}: '{key}' is not a vmstate dump (an object of sections)")
+    return data
 
 
 def load_examples(directory: Path = EXAMPLES_DIR) -> dict[str, tuple[str, list[Case]]]:
@@ -191,7 +239,11 @@ def load_examples(directory: Path = EXAMPLES_DIR) -> dict[str, tuple[str, list[C
 
 
 def run_case(case: Case, repo: MiniRepo) -> Report:
-    """Commit the case's before and after over the mini tree and review the change."""
+    """Commit the case's before and after over the mini tree and review the change;
+    a ``compare`` case compares its dumps (``repo`` is not used)."""
+    if case.engine == "compare":
+        return _compare(case)
+    forced = case.tier if case.tier_from == "case" else None
     before = commit_change(
         repo,
         {f.path: f.before for f in case.files if f.before != _mini(f.path)},
@@ -201,9 +253,20 @@ def run_case(case: Case, repo: MiniRepo) -> Report:
     if case.engine == "audit":
         from bot.audit.run import audit
 
-        return audit(repo.path, after, tier=case.tier, jobs=1).report
+        return audit(repo.path, after, tier=forced, jobs=1).report
     change = change_from_range(repo.path, f"{before}..{after}")
-    return review(change, ReviewOptions(tier=case.tier))
+    return review(change, ReviewOptions(tier=forced))
+
+
+def _compare(case: Case) -> Report:
+    """What `migbot compare src.json dst.json --tier T` reports (bot/cli_audit.py)."""
+    from bot.audit.comparedump import compare_dumps, issues_to_report
+
+    assert case.src is not None and case.dst is not None
+    issues = compare_dumps(case.src, case.dst)
+    return issues_to_report(
+        issues, src_name=f"{case.id}:src.json", dst_name=f"{case.id}:dst.json", tier=case.tier
+    )
 
 
 def side_text(case: Case, path: str, new_side: bool) -> str | None:
@@ -211,3 +274,13 @@ def side_text(case: Case, path: str, new_side: bool) -> str | None:
     if spec is None:
         return None
     return spec.after if new_side else spec.before
+
+
+def placed_on(case: Case, finding: Finding) -> str:
+    """What a case's ``at`` looks in: the line of the finding, or for a dump
+    comparison (no source lines) its message."""
+    if case.engine == "compare":
+        return finding.message
+    text = side_text(case, finding.path, new_side=finding.side is not Side.OLD) or ""
+    assert finding.line is not None, f"{finding.rule_id} has no line"
+    return text.split("\n")[finding.line - 1]

@@ -1,10 +1,14 @@
-"""The mini QEMU tree is read the way a real one is: macros from its own headers."""
+"""The mini QEMU tree is read the way a real one is: macros from its own headers,
+tiers from its Kconfig, meson.build and configs/."""
 
 from __future__ import annotations
+
+import pytest
 
 from bot.findings import Tier
 from bot.pipeline import ReviewOptions, review
 from bot.sources import change_from_range
+from bot.tiers import tree_from_git, tree_resolver
 from bot.treeinfo import macro_table
 from tests.analyzer.minirepo import MiniRepo, commit_change
 
@@ -29,6 +33,31 @@ def test_the_base_tree_itself_is_understood(mini_repo: MiniRepo) -> None:
         )
     ]
     assert report.files_scanned >= 10
+
+
+@pytest.mark.parametrize(
+    ("path", "tier", "machines"),
+    [
+        ("hw/i386/pc_q35.c", Tier.BIDIRECTIONAL, ("pc-q35-*",)),
+        ("hw/net/acme_nic.c", Tier.BIDIRECTIONAL, ("pc-q35-*",)),
+        ("hw/char/acme_uart.c", Tier.BIDIRECTIONAL, ("pc-q35-*",)),
+        ("include/hw/net/acme_nic.h", Tier.BIDIRECTIONAL, ("pc-q35-*",)),
+        ("hw/core/machine.c", Tier.BIDIRECTIONAL, ("pc-q35-*", "acme-eval")),
+        ("hw/char/pl011.c", Tier.BEST_EFFORT, ("acme-eval",)),
+        ("rust/hw/char/pl011/src/device.rs", Tier.BEST_EFFORT, ("acme-eval",)),
+    ],
+)
+def test_tiers_are_computed_from_the_tree(
+    mini_template: MiniRepo, path: str, tier: Tier, machines: tuple[str, ...]
+) -> None:
+    """Kconfig, meson and configs/ give the mini tree real tiers: the Q35 board is
+    versioned and KVM-capable (arm's acme-eval board is neither), PCI cards plug
+    into it, and the PL011 is on the arm board only."""
+    resolve = tree_resolver(tree_from_git(mini_template.path, "base"), use_cache=False)
+    decision = resolve(path)
+    assert (decision.source, decision.tier, decision.machines) == ("tree", tier, machines), (
+        decision.reason
+    )
 
 
 def test_a_device_macro_from_its_own_header_is_learned(mini_repo: MiniRepo) -> None:

@@ -1,9 +1,11 @@
 """Every rule's examples (rules/examples/<slug>.toml) through the real pipeline.
 
 Each case is committed over the mini QEMU tree in a real git repository, read
-back with `change_from_range` and reviewed at the case's tier. The rule ids
-reported must be exactly the expected ones, at the catalogue's severity for
-that tier; a good case reports no warning or error at all.
+back with `change_from_range` and reviewed (or the tree audited) at the case's
+tier, forced or computed from the tree; a dump comparison case compares its two
+dumps. The rule ids reported must be exactly the expected ones, at the
+catalogue's severity for that tier; a good case reports no warning or error at
+all.
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from bot.catalogue import Catalogue, load_catalogue
-from bot.findings import Severity, Side
-from tests.analyzer.examples import EXAMPLES_DIR, Case, load_examples, run_case, side_text
+from bot.findings import Severity
+from tests.analyzer.examples import EXAMPLES_DIR, Case, load_examples, placed_on, run_case
 from tests.analyzer.minirepo import MiniRepo, clone
 
 EXAMPLES = load_examples()
@@ -48,11 +50,7 @@ def test_example(case: Case, catalogue: Catalogue, mini_template: MiniRepo, tmp_
         loud = [f for f in report.findings if f.severity.at_least(Severity.WARNING)]
         assert loud == [], "\n".join(shown)
     for rule_id, needle in case.at.items():
-        lines = []
-        for f in (f for f in report.findings if f.rule_id == rule_id):
-            text = side_text(case, f.path, new_side=f.side is not Side.OLD) or ""
-            assert f.line is not None, f"{rule_id} has no line"
-            lines.append(text.split("\n")[f.line - 1])
+        lines = [placed_on(case, f) for f in report.findings if f.rule_id == rule_id]
         assert any(needle in line for line in lines), f"{rule_id} placed on {lines}"
 
 
