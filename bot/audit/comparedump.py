@@ -524,7 +524,10 @@ def _finding_values(i: DumpIssue) -> _Rows:
     where = i.description or i.section
     match i.kind:
         case "section-missing":
-            why = "the destination has no device type of that name (removed, renamed or not built)"
+            why = (
+                "the destination has no section of that name (device removed or renamed, "
+                "not built, or no longer setting a VMSD)"
+            )
             return _one("MIG035", None, section=i.section, reason=why)
         case "section-entry-missing":
             return _one("MIG035", i.what, section=i.section, reason=f"it has no {i.what} there")
@@ -644,7 +647,7 @@ def issues_to_report(
     upstream = sum(1 for i in issues if i.upstream and i.kind != "machine-mismatch")
     notes.append(
         f"{upstream} of the differences are ones scripts/vmstate-static-checker.py reports; "
-        f"{sum(1 for i in issues if not i.upstream)} are checks it lacks"
+        f"{sum(1 for i in issues if not i.upstream)} come from checks it lacks"
     )
     return Report(
         change_title=f"vmstate dumps: {src_name} -> {dst_name}",

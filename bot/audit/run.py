@@ -36,19 +36,22 @@ class AuditResult:
     jobs: int
 
 
-def forced_resolver(tier: Tier) -> TierOf:
+def forced_resolver(tier: Tier, computed: TierOf | None = None) -> TierOf:
+    """``--tier``: the tier is forced, the machines that reach a file stay known
+    (rules such as MIG034 need to know whether a versioned machine does)."""
+
     def resolve(path: str) -> TierDecision:
-        return TierDecision(tier, f"tier {tier.value}: set with --tier", source="cli")
+        base = computed(path) if computed is not None else None
+        machines = base.machines if base is not None else ()
+        return TierDecision(tier, f"tier {tier.value}: set with --tier", machines, "cli")
 
     return resolve
 
 
 def tree_tier_resolver(tree: Tree, cache_dir: Path | None) -> TierOf:
-    """Tiers computed from the tree (bot.tiers), else every file bidirectional."""
-    try:
-        from bot.tiers import tree_resolver
-    except ImportError:  # the tiers package is optional
-        return forced_resolver(Tier.BIDIRECTIONAL)
+    """Tiers computed from the tree (bot.tiers)."""
+    from bot.tiers import tree_resolver
+
     return tree_resolver(tree, cache_dir)
 
 
@@ -82,12 +85,8 @@ def audit(
     )
     oldest = oldest_in_tree(git, scan.tree_id, machines)
     problems = run_checks(index, facts, literals, base, oldest)
-    if tier is not None:
-        resolve = forced_resolver(tier)
-    elif tier_of is not None:
-        resolve = tier_of
-    else:
-        resolve = tree_tier_resolver(git.tree(scan.tree_id), cache_dir)
+    computed = tier_of or tree_tier_resolver(git.tree(scan.tree_id), cache_dir)
+    resolve = forced_resolver(tier, computed) if tier is not None else computed
     findings = judge_problems(problems, resolve, catalogue)
     inventory = take_inventory(index, resolve)
     seconds = time.perf_counter() - start
