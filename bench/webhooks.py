@@ -194,6 +194,7 @@ async def run_backend(name: str, db_url: str, args: argparse.Namespace) -> Resul
             "--port",
             str(port),
             *(["--no-worker"] if args.split_worker else []),
+            *(["--worker-process"] if args.worker_process else []),
         ],
         cwd=ROOT,
         env=env,
@@ -355,6 +356,11 @@ def main() -> int:
         "--split-worker",
         action="store_true",
         help="run `migbot serve --no-worker` and a separate `migbot worker` process",
+    )
+    parser.add_argument(
+        "--worker-process",
+        action="store_true",
+        help="run the worker as the child process `migbot serve --worker-process` supervises",
     )
     parser.add_argument("--json", type=Path, help="write the results as JSON here")
     args = parser.parse_args()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import signal
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -64,6 +65,12 @@ def _configure_logs(settings: Settings) -> None:
     help="Accept deliveries without checking any webhook secret. Never in production.",
 )
 @click.option("--no-worker", is_flag=True, help="Only take deliveries; run `migbot worker` apart.")
+@click.option(
+    "--worker-process",
+    is_flag=True,
+    default=None,
+    help="Run the worker as a supervised child process (fastest acknowledgements).",
+)
 def serve(
     config_file: Path | None,
     database_url: str | None,
@@ -71,6 +78,7 @@ def serve(
     port: int | None,
     insecure_no_verify: bool | None,
     no_worker: bool,
+    worker_process: bool | None,
 ) -> None:
     """Run the webhook service (and, by default, the review worker)."""
     from aiohttp import web
@@ -84,6 +92,7 @@ def serve(
         port=port,
         insecure_no_verify=insecure_no_verify or None,
         run_worker=False if no_worker else None,
+        worker_process=worker_process,
     )
     _configure_logs(settings)
     log = logs.get_logger("migbot.serve")
@@ -105,7 +114,7 @@ def serve(
         for name in missing:
             log.warning("no webhook secret: that forge's deliveries will be refused", setting=name)
     log.info("starting", settings=settings.redacted())
-    if settings.run_worker:
+    if settings.run_worker and not settings.worker_process:
         # Reviews run in threads of this process: hand the GIL back to the event
         # loop sooner, so acknowledging a delivery never waits long behind them.
         sys.setswitchinterval(0.0005)
@@ -165,6 +174,8 @@ def worker(config_file: Path | None, database_url: str | None) -> None:
     """Run the review worker alone (several may share one PostgreSQL database)."""
     settings = _settings(config_file, database_url=database_url)
     _configure_logs(settings)
+    if settings.worker_nice:
+        os.nice(settings.worker_nice)
     logs.get_logger("migbot.worker").info("starting", settings=settings.redacted())
     asyncio.run(_run_worker(settings))
 

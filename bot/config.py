@@ -64,6 +64,13 @@ class Settings:
 
     run_worker: bool = True
     """Run the worker inside ``migbot serve`` (``migbot worker`` runs it alone)."""
+    worker_process: bool = False
+    """With ``run_worker``: run it as a child process that ``migbot serve`` starts,
+    restarts and stops, rather than in threads of the serving process. Reviews are
+    CPU work that holds the GIL; apart, they never delay an acknowledgement."""
+    worker_nice: int = 0
+    """Niceness ``migbot worker`` gives itself, so reviews yield the CPU to the
+    service on a small host (``migbot serve --worker-process`` uses 10)."""
     worker_concurrency: int = 2
     forge_threads: int = 8
     lease_seconds: float = 60.0
@@ -253,3 +260,20 @@ def load_settings(
             raise ConfigError(f"unknown setting {key!r}")
         values[key] = raw
     return replace(Settings(), **values)
+
+
+def settings_environ(settings: Settings) -> dict[str, str]:
+    """The ``MIGBOT_*`` variables that make `load_settings` give ``settings`` back.
+
+    For a child process (the worker ``migbot serve`` supervises): passing
+    settings through its environment keeps secrets off the command line.
+    """
+    out: dict[str, str] = {}
+    for f in fields(Settings):
+        value = getattr(settings, f.name)
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        out[_ENV_PREFIX + f.name.upper()] = str(value)
+    return out

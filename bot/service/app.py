@@ -32,6 +32,7 @@ from bot.service.logs import get_logger
 from bot.service.metrics import Metrics
 from bot.service.review_job import JobContext
 from bot.service.worker import Worker
+from bot.service.worker_child import worker_child
 from bot.store.db import make_engine, migrate
 
 log = get_logger("migbot.service")
@@ -141,7 +142,7 @@ def create_app(
         app[ENGINE] = engine
     app.cleanup_ctx.append(_resources)
     if settings.run_worker if run_worker is None else run_worker:
-        app.cleanup_ctx.append(_worker)
+        app.cleanup_ctx.append(worker_child if settings.worker_process else _worker)
     app.cleanup_ctx.append(scheduler_context)
     app.add_routes(intake.routes)
     app.add_routes(health.routes)

@@ -123,3 +123,79 @@ async def test_sigkill_mid_job_then_restart_finishes(
     assert len(fake.summary_notes(mr)) == 1
     assert len(fake.threads(mr)) == 2
     assert worker.returncode == 0, log.read_text()
+
+
+def _children(pid: int) -> list[int]:
+    """Live child processes of ``pid`` (from /proc, which this Linux host has)."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # "pid (comm) state ppid ...": comm may hold spaces, so split after ')'.
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[1]) == pid and fields[0] != "Z":
+            out.append(int(entry.name))
+    return out
+
+
+async def _until(check: object, what: str, timeout: float = 60) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        if check():  # type: ignore[operator]
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def test_worker_process_reviews_is_restarted_and_stops_with_serve(
+    fake_gitlab: FakeGitLab, db_url: str, tmp_path: Path
+) -> None:
+    """``serve --worker-process``: reviews happen in a supervised child process."""
+    fake = fake_gitlab
+    project = fake.create_project("qemu/qemu", qemu.BASE_TREE)
+    mr, delivery = fake.open_mr(
+        project, title="foo", author=fake.user("alice"), changes={qemu.FOO_C: qemu.TWO_FINDINGS}
+    )
+    port = _free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "MIGBOT_DATABASE_URL": db_url,
+        "MIGBOT_GITLAB_URL": fake.base_url,
+        "MIGBOT_GITLAB_TOKEN": fake.bot.token,
+        "MIGBOT_GITLAB_WEBHOOK_TOKEN": fake.webhook_token or "",
+        "MIGBOT_POLL_INTERVAL_S": "0.1",
+        "MIGBOT_LOG_FORMAT": "console",
+    }
+    log = tmp_path / "service.log"
+    args = ["serve", "--host", "127.0.0.1", "--port", str(port), "--worker-process"]
+    server = _spawn(args, env, log)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        await _wait_healthy(base, server)
+        await _until(lambda: _children(server.pid), "the worker process")
+        [first] = _children(server.pid)
+        os.kill(first, signal.SIGKILL)  # the supervisor starts another one
+        await _until(
+            lambda: _children(server.pid) not in ([], [first]), "a restarted worker", timeout=30
+        )
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(base + "/webhooks/gitlab", data=delivery.body, headers=delivery.headers) as r,
+        ):
+            assert r.status == 202
+        await _until(lambda: len(fake.threads(mr)) == 2, "the review", timeout=60)
+        assert len(fake.summary_notes(mr)) == 1
+        [worker] = _children(server.pid)
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+        await _until(lambda: not Path(f"/proc/{worker}").exists(), "the worker to stop", 10)
+    finally:
+        if server.poll() is None:
+            server.kill()
+    assert "worker process exited; restarting" in log.read_text()

@@ -1,0 +1,5 @@
+"""``python -m bot``: the same as the ``migbot`` command."""
+
+from bot.cli import main
+
+main()
