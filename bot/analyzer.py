@@ -12,7 +12,7 @@ from bot.facts import CompatEntryAdded, Fact, PropertyDefaultChanged
 from bot.findings import Finding, NotUnderstood, Override, Report, TierDecision
 from bot.hunkmode import hunk_facts
 from bot.judge import judge
-from bot.model import FileModel, VmsdModel
+from bot.model import VmsdModel
 from bot.pipeline import ReviewOptions, TierResolver
 from bot.policy import Policy, load_policy
 from bot.scanner.macros import MacroTable
@@ -256,6 +256,3 @@ def _acknowledge(
             f = replace(f, severity=lowered, base_severity=f.severity, override=override)
         out.append(f)
     return out, [override]
-
-
-__all__ = ["FileModel", "analyze"]

@@ -125,26 +125,15 @@ def exit_code(report: Report, threshold: Severity | None) -> int:
     return 1 if report.reaches(threshold) else 0
 
 
-def _register_optional() -> None:
-    """Commands of other doors, registered when their modules are present."""
-    import importlib
+def _register_commands() -> None:
+    """The other doors' commands; their modules import their heavy parts lazily."""
+    from bot.cli_audit import audit, compare, dump
+    from bot.cli_digest import digest
+    from bot.cli_service import jobs, serve, worker
+    from bot.cli_tiers import tiers
 
-    for module, names in (
-        ("bot.cli_tiers", ("tiers",)),
-        ("bot.cli_service", ("serve", "worker", "jobs")),
-        ("bot.cli_audit", ("audit", "dump", "compare")),
-        ("bot.cli_digest", ("digest",)),
-    ):
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        for name in names:
-            cmd = getattr(mod, name, None)
-            if isinstance(cmd, click.Command):
-                main.add_command(cmd, name)
+    for cmd in (tiers, serve, worker, jobs, audit, dump, compare, digest):
+        main.add_command(cmd)
 
 
-_register_optional()
+_register_commands()

@@ -986,11 +986,13 @@ def _twin_facts(files: Sequence[FileModels], ctx: Context) -> Iterable[F.Fact]:
 
 
 def _state_changed(fm: FileModels) -> bool:
+    """Whether the file's migration state (any VMSD's version, fields, subsections) changed."""
     assert fm.old is not None and fm.new is not None
+    return _state_of(fm.old) != _state_of(fm.new)
+
+
+def _state_of(model: FileModel) -> list[tuple[object, ...]]:
     return [
-        (v.ident, v.version_id, v.fields and [f.wire_key() for f in v.fields], v.subsections)
-        for v in fm.old.vmsds
-    ] != [
-        (v.ident, v.version_id, v.fields and [f.wire_key() for f in v.fields], v.subsections)
-        for v in fm.new.vmsds
+        (v.ident, v.version_id, [f.wire_key() for f in v.fields], v.subsections)
+        for v in model.vmsds
     ]

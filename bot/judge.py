@@ -314,10 +314,3 @@ def _describe_change(what: str, o: FieldModel, n: FieldModel) -> str:
             "streams that hold it are no longer read with it, or the other way round"
         )
     return f"layout ({o.macro} to {n.macro})"
-
-
-def worst(findings: Iterable[Finding]) -> Severity | None:
-    return max((f.severity for f in findings), key=lambda s: s.rank, default=None)
-
-
-__all__ = ["Side", "judge", "worst"]
