@@ -84,6 +84,7 @@ def compare(files: Sequence[FileModels], ctx: Context) -> list[F.Fact]:
         out.extend(_compat_not_applied(fm))
         out.extend(_renamed_types(fm, files, ctx))
     out = _nested_bumps_refused_cleanly(out)
+    out = _gates_without_compat(out)
     out.extend(_wrong_driver(files, compat_added, ctx.resolve))
     out.extend(_compat_done_right(out))
     return out
@@ -120,10 +121,11 @@ def _vmsd_facts(
             # A new VMSD: only its own consistency can be judged.
             yield from _consistency(fm, v, name, ctx, new)
             continue
-        if not touched and fm.old is not None and not _touched(o, fm.changed_old):
-            continue
+        # Compared whatever lines changed: a #define, a named field array or a
+        # subsection list elsewhere in the file changes a VMSD without touching it.
         yield from _compare_vmsd(fm, o, v, name, ctx, subsection_idents, props)
-        yield from _consistency(fm, v, name, ctx, new, old=o)
+        if touched or _touched(o, fm.changed_old):
+            yield from _consistency(fm, v, name, ctx, new, old=o)
 
 
 def _moved_from_elsewhere(
@@ -213,7 +215,8 @@ def _subsection_names(
             continue
         sub_name = ctx.name_of(sub, model, old=old_side)
         line = v.subsections_line or v.line
-        if not sub_name.startswith(name) and sub_name != (sub.name_expr or ""):
+        resolved = name != (v.name_expr or v.ident) or (v.name_expr or "").startswith('"')
+        if resolved and not sub_name.startswith(name) and sub_name != (sub.name_expr or ""):
             yield F.SubsectionNameInvalid(
                 path=fm.path,
                 line=sub.name_line or sub.line,
@@ -259,9 +262,31 @@ def _compare_vmsd(
         yield F.UnmigratableAdded(path=path, line=v.line, vmsd=name)
         return
     ov, nv = o.effective_version, v.effective_version
-    if o.version_id is not None and v.version_id is not None and nv != ov:
+    version_changed = o.version_id is not None and v.version_id is not None and nv != ov
+    minimum_raised = v.minimum_version_id is not None and (v.minimum_version_id or 0) > (
+        o.minimum_version_id or 0
+    )
+    nested: tuple[str, ...] = ()
+    if (version_changed or minimum_raised) and v.ident not in subsection_idents:
+        registered = any(r.vmsd == v.ident for r in fm.new.registrations)
+        nested = () if registered else tuple(ctx.nested_users(v.ident))
+    if nested:
+        # Embedded with VMSTATE_STRUCT only: loaded at its own local version, so
+        # neither number is on the wire; only fields gated by the version matter.
+        added = [f.name for f in v.fields if f.version is not None and f.version > ov]
+        if nv > ov and added:
+            yield F.VersionBumped(
+                path=path,
+                line=v.line,
+                vmsd=name,
+                old=ov,
+                new=nv,
+                nested_in=nested,
+                is_subsection=False,
+                added_versioned_fields=tuple(added),
+            )
+    elif version_changed:
         if nv > ov:
-            nested = () if v.ident in subsection_idents else tuple(ctx.nested_users(v.ident))
             yield F.VersionBumped(
                 path=path,
                 line=v.line,
@@ -278,11 +303,11 @@ def _compare_vmsd(
             yield F.VersionLowered(path=path, line=v.line, vmsd=name, old=ov, new=nv)
     om = o.minimum_version_id or 0
     nm = v.minimum_version_id or 0
-    if v.minimum_version_id is not None and nm > om:
+    if minimum_raised and not nested:
         yield F.MinimumVersionRaised(
             path=path, line=v.line, vmsd=name, old=om, new=nm, subject=str(ov)
         )
-    refuses_old_streams = nm > ov
+    refuses_old_streams = nm > ov and not nested
     old_model = fm.old
     yield from _field_facts(
         path,
@@ -408,6 +433,8 @@ def _field_facts(
             continue
         if what == "gate" and not _gate_breaks_old_streams(of, nf, minimum, ov):
             continue  # a version or test moved without changing what old streams hold
+        if what == "gate" and nf.version is not None and nf.version > nv:
+            continue  # never sent at all: reported as a field version above its VMSD
         yield F.FieldChanged(
             path=path, line=nf.line, vmsd=name, subject=nf.name, old=of, new=nf, what=what
         )
@@ -462,19 +489,39 @@ def _gate_breaks_old_streams(o: FieldModel, n: FieldModel, minimum: int, current
 
 
 def _what_changed(o: FieldModel, n: FieldModel) -> str | None:
+    """What changed on the wire, or None when nothing certain did.
+
+    Sizes and counts the source cannot evaluate (``sizeof(typeof_field(...))``,
+    a constant from elsewhere) are not judged as changed: the same bytes are
+    often spelt another way. The member holding a variable count is not sent.
+    """
     if o.wire_key() == n.wire_key():
         return None
     if o.vmsd != n.vmsd:
         return "nested"
-    if o.info != n.info:
+    if o.wire_shape()[0] != n.wire_shape()[0] and not _same_width_maybe(o, n):
         return "type"
-    if o.size != n.size or o.size_expr != n.size_expr:
+    if (o.size != n.size or o.size_expr != n.size_expr) and None not in (o.size, n.size):
         return "size"
-    if o.count != n.count:
+    if o.count != n.count and _countable(o.count) and _countable(n.count):
         return "count"
-    if o.wire_shape() != n.wire_shape():
+    if o.wire_shape()[-1] != n.wire_shape()[-1]:
         return "flags"
-    return "gate"
+    if (o.version, o.test, o.condition) != (n.version, n.test, n.condition):
+        return "gate"
+    return None
+
+
+def _countable(count: str | None) -> bool:
+    """A literal element count (None is one element); ``@member`` counts are not sent."""
+    return count is None or count.isdigit()
+
+
+def _same_width_maybe(o: FieldModel, n: FieldModel) -> bool:
+    """``VMSTATE_UINTTL`` is 4 or 8 bytes by target: against a fixed-width integer
+    the change depends on the target's word size, which a file does not say."""
+    infos = {o.info, n.info}
+    return "uinttl" in infos and bool(infos & {"int32", "uint32", "int64", "uint64"})
 
 
 def _subsection_facts(
@@ -493,13 +540,15 @@ def _subsection_facts(
         if sname in old_names or sub.ident in {s.ident for s in old_names.values()}:
             continue
         gate = _gate(sub.needed, fm.new, props)
+        fn = fm.new.function(sub.needed) if sub.needed else None
+        always = fn is not None and fn.returns_constant in ("true", "1")
         yield F.SubsectionAdded(
             path=fm.path,
             line=sub.line,
             vmsd=name,
             subject=sname,
             sub=sub,
-            needed=sub.needed,
+            needed=None if always else sub.needed,
             gate=gate,
             new_parent=False,
         )
@@ -676,8 +725,6 @@ def _newest_name(
             same = [a for a in arrays if a.family == arr.family and a.version == (major, minor)]
             if same:
                 return same[0].name
-            if arr.name.startswith(f"{arr.family}_compat_"):
-                return f"{arr.family}_compat_{major}_{minor}"
             return f"the {major}.{minor} machine options"
     newest = _newest(arrays, arr.family)
     return newest.name if newest else None
@@ -751,6 +798,25 @@ def _nested_bumps_refused_cleanly(facts: list[F.Fact]) -> list[F.Fact]:
             f = replace(f, nested_in=())
         out.append(f)
     return out
+
+
+def _gates_without_compat(facts: list[F.Fact]) -> list[F.Fact]:
+    """A subsection gated by a property this change adds, on by default, with no
+    compat entry: old machine types get it too, so nothing gates it by machine."""
+    unpinned = {
+        _leaf(f.prop.member)
+        for f in facts
+        if isinstance(f, F.PropertyAdded)
+        and f.prop.member
+        and not f.compat
+        and f.prop.default in ("true", "ON_OFF_AUTO_ON")
+        # an "x-" compat knob without its entry is reported as such (MIG023)
+        and not f.prop.name.startswith("x-")
+    }
+    return [
+        replace(f, gate=None) if isinstance(f, F.SubsectionAdded) and f.gate in unpinned else f
+        for f in facts
+    ]
 
 
 def _compat_done_right(facts: Sequence[F.Fact]) -> Iterable[F.Fact]:

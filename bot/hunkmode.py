@@ -41,8 +41,11 @@ def hunk_facts(fc: FileChange, table: MacroTable) -> tuple[list[F.Fact], list[No
         except (LexError, ValueError, IndexError):
             model = None
         if model is not None:
+            added_lines = h.added_lines()
             for v in model.vmsds:
-                added_vmsds[v.ident] = v
+                # Whole in the hunk is not new: only a declaration the patch adds is.
+                if v.line in added_lines:
+                    added_vmsds[v.ident] = v
     for h in fc.hunks:
         got, why = _hunk(fc.path, h, table, added_vmsds)
         facts.extend(got)
@@ -110,16 +113,14 @@ def _hunk(
     name = _vmsd_name(h)
     versions_old = _versions(old_frag)
     versions_new = _versions(new_frag)
-    changed_lines = {ln.new_line for ln in h.lines if ln.kind == "+"} | {
-        ln.old_line for ln in h.lines if ln.kind == "-"
-    }
     in_new_vmsd = any(
         v.line <= (ln.new_line or 0) <= v.end_line
         for v in added_vmsds.values()
         for ln in h.lines
         if ln.kind == "+"
     )
-    if old_fields != new_fields and not in_new_vmsd:
+    shape_of = [(f.name, f.wire_key()) for f in old_fields]
+    if shape_of != [(f.name, f.wire_key()) for f in new_fields] and not in_new_vmsd:
         seen_version = "version_id" in versions_old or "version_id" in versions_new
         ov = versions_old.get("version_id", versions_new.get("version_id", 0))
         nv = versions_new.get("version_id", ov)
@@ -182,7 +183,6 @@ def _hunk(
                     new_parent=False,
                 )
             )
-    del changed_lines
     return out, why_o + why_n
 
 

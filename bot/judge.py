@@ -34,7 +34,8 @@ def _grouped(facts: Sequence[F.Fact]) -> list[F.Fact]:
             if group is None:
                 continue
             names = [g.field.name for g in group]
-            label = ", ".join(names[:4]) + f" and {len(names) - 4} more fields"
+            shown = names[:3]
+            label = ", ".join(shown) + f" and {len(names) - len(shown)} more fields"
             out.append(
                 replace(
                     group[0],

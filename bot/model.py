@@ -77,7 +77,8 @@ class FieldModel:
             return None
 
 
-_FLAGS_NOT_ON_WIRE = frozenset({"VMS_MUST_EXIST"})
+_FLAGS_NOT_ON_WIRE = frozenset({"VMS_MUST_EXIST", "VMS_POINTER", "VMS_ALLOC"})
+"""How the destination finds or allocates memory, not what the stream holds."""
 # int32 and uint32 put the same bytes on the wire: signedness is not sent.
 _SIGNLESS = re.compile(r"^u?int(\d+)")
 

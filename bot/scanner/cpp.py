@@ -108,9 +108,14 @@ def _parse_define(rest: tuple[Token, ...], path: str) -> Define:
     name_tok = rest[0]
     params: tuple[str, ...] | None = None
     body_start = 1
-    # Function-like only when '(' follows the name with no space; the lexer
-    # does not keep spacing, so accept '(' on the same line right after it.
-    if len(rest) > 1 and rest[1].text == "(" and rest[1].line == name_tok.line:
+    # Function-like only when '(' follows the name with no space in between:
+    # `#define X(a)` is a macro with a parameter, `#define X (16)` a constant.
+    if (
+        len(rest) > 1
+        and rest[1].text == "("
+        and rest[1].line == name_tok.line
+        and (not name_tok.col or rest[1].col == name_tok.col + len(name_tok.text))
+    ):
         plist: list[str] = []
         k = 2
         while k < len(rest) and rest[k].text != ")":

@@ -107,6 +107,9 @@ def _field(
         size = int_value(strip_parens(d["size"]), ints)
         if size is None:
             size_expr = text(d["size"])
+    if "UINTTL" in macro:
+        # 4 or 8 bytes by target (include/migration/cpu.h picks under #if).
+        info, size, size_expr = "uinttl", None, None
     if size is None and info in INFO_SIZES:
         size = INFO_SIZES[info]
     count: str | None = None

@@ -30,6 +30,8 @@ class Token:
     line: int
     directive: int = 0
     """Id of the preprocessor directive the token belongs to (0: none)."""
+    col: int = 0
+    """1-based column (0 for tokens the scanner made up)."""
 
 
 class LexError(Exception):
@@ -57,7 +59,7 @@ def tokenize(text: str, filename: str = "input.c") -> list[Token]:
     Tokens inside a preprocessor directive share a non-zero ``directive`` id,
     so callers can tell ``#define`` bodies (continued lines included) from code.
     """
-    data = text.encode("utf-8", "surrogateescape")
+    data = text.encode("utf-8", "replace")
     name = filename if filename.endswith((".c", ".h", ".inc")) else filename + ".c"
     try:
         tu = _get_index().parse(
@@ -124,7 +126,7 @@ def _collect(tu: ci.TranslationUnit, data: bytes) -> list[Token]:
                 while directive_last_line in continued:
                     directive_last_line += 1
             prev_line = line
-            out.append(Token(Kind(kind), text, line, directive))
+            out.append(Token(Kind(kind), text, line, directive, col_c.value))
     finally:
         lib.clang_disposeTokens(tu, memory, count)
     return out

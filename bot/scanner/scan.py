@@ -105,7 +105,7 @@ def scan(
     resolve: StringResolver | None = None,
 ) -> FileModel:
     """Model of one C file. Never raises on odd C: it records an `Unknown`."""
-    if not _INTERESTING.search(text_.encode("utf-8", "surrogateescape")):
+    if not _INTERESTING.search(text_.encode("utf-8", "replace")):
         return FileModel(path=path)
     try:
         tokens = tokenize(text_, path)
@@ -439,6 +439,9 @@ def _fields(
     else:
         # Locate the compound literal's braces among the body's tokens (keeping
         # #if conditions, which `designated` dropped).
+        if not value:
+            st.unknowns.append(Unknown(body[0].line, f"VMSD {ident}: .fields not understood"))
+            return [], None, True
         first = value[0]
         start = next((k for k, c in enumerate(body) if c.tok is first), None)
         if start is None:
