@@ -1,0 +1,99 @@
+"""Cases an independent review of the analyzer found, kept as regressions."""
+
+from __future__ import annotations
+
+from bot.findings import Tier
+from bot.pipeline import ReviewOptions, review
+from tests.analyzer.minirepo import MiniRepo
+from tests.analyzer.test_refactors import TIMER, assert_silent, change_of, edit
+
+BIDIRECTIONAL = ReviewOptions(tier=Tier.BIDIRECTIONAL)
+
+
+def rules(mini_repo: MiniRepo, files: dict[str, str | None]) -> list[str]:
+    return [f.rule_id for f in review(change_of(mini_repo, files), BIDIRECTIONAL).findings]
+
+
+def test_a_version_spelt_as_a_parenthesised_constant_is_read(mini_repo: MiniRepo) -> None:
+    """``#define X (3)`` is a constant, not a macro taking a parameter named 3."""
+    base = edit(
+        mini_repo,
+        TIMER,
+        (
+            '#include "migration/vmstate.h"\n',
+            '#include "migration/vmstate.h"\n\n#define ACME_TIMER_VERSION (2)\n',
+        ),
+        (
+            "    .name = TYPE_ACME_TIMER,\n    .version_id = 2,\n",
+            "    .name = TYPE_ACME_TIMER,\n    .version_id = ACME_TIMER_VERSION,\n",
+        ),
+    )
+    change_of(mini_repo, {TIMER: base})
+    bumped = base.replace("#define ACME_TIMER_VERSION (2)", "#define ACME_TIMER_VERSION (3)")
+    assert rules(mini_repo, {TIMER: bumped}) == ["MIG008"]
+
+
+def test_a_version_changed_only_through_its_define_is_compared(mini_repo: MiniRepo) -> None:
+    """The VMSD's own lines do not change; the #define above it does."""
+    base = edit(
+        mini_repo,
+        TIMER,
+        (
+            '#include "migration/vmstate.h"\n',
+            '#include "migration/vmstate.h"\n\n#define ACME_TIMER_MIN 1\n',
+        ),
+        (
+            "    .version_id = 2,\n    .minimum_version_id = 1,\n",
+            "    .version_id = 2,\n    .minimum_version_id = ACME_TIMER_MIN,\n",
+        ),
+    )
+    change_of(mini_repo, {TIMER: base})
+    raised = base.replace("#define ACME_TIMER_MIN 1", "#define ACME_TIMER_MIN 2")
+    # version 2 is still sent, so only streams older than it are refused: MIG030
+    assert rules(mini_repo, {TIMER: raised}) == ["MIG030"]
+
+
+def test_a_needed_that_returns_true_is_always_sent(mini_repo: MiniRepo) -> None:
+    head = "static const VMStateDescription vmstate_acme_timer = {\n"
+    sub = (
+        "static bool acme_timer_debug_needed(void *opaque)\n{\n    return true;\n}\n\n"
+        "static const VMStateDescription vmstate_acme_timer_debug = {\n"
+        '    .name = "acme-timer/debug",\n'
+        "    .version_id = 1,\n"
+        "    .minimum_version_id = 1,\n"
+        "    .needed = acme_timer_debug_needed,\n"
+        "    .fields = (const VMStateField[]) {\n"
+        "        VMSTATE_UINT32(load, AcmeTimerState),\n"
+        "        VMSTATE_END_OF_LIST()\n"
+        "    }\n"
+        "};\n\n"
+    )
+    new = edit(
+        mini_repo,
+        TIMER,
+        (head, sub + head),
+        (
+            "        &vmstate_acme_timer_prescaler,\n",
+            "        &vmstate_acme_timer_prescaler,\n        &vmstate_acme_timer_debug,\n",
+        ),
+    )
+    assert "MIG011" in rules(mini_repo, {TIMER: new})
+
+
+def test_target_long_fields_spelt_at_their_width_are_not_a_type_change(
+    mini_repo: MiniRepo,
+) -> None:
+    """UINTTL is 4 or 8 bytes by target: the file alone does not say a change happened."""
+    base = edit(
+        mini_repo,
+        TIMER,
+        (
+            "        VMSTATE_UINT32(load, AcmeTimerState),\n",
+            "        VMSTATE_UINTTL(load, AcmeTimerState),\n",
+        ),
+    )
+    change_of(mini_repo, {TIMER: base})
+    wide = base.replace(
+        "VMSTATE_UINTTL(load, AcmeTimerState)", "VMSTATE_UINT64(load, AcmeTimerState)"
+    )
+    assert_silent(change_of(mini_repo, {TIMER: wide}))
