@@ -14,7 +14,8 @@ def pick_resolver(change: Change) -> TierResolver:
     if base is None or base.grep is None:
         return path_default_resolver()
     at_base = tree_resolver(base, None)
-    added = {f.path for f in change.files if f.status is FileStatus.ADDED}
+    # Paths the base tree does not have: added files, and renamed ones' new names.
+    added = {f.path for f in change.files if f.status in (FileStatus.ADDED, FileStatus.RENAMED)}
     head = change.head_tree
     if not added or head is None or head.grep is None:
         return at_base

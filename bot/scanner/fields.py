@@ -41,7 +41,8 @@ INFO_SIZES = {
     "timer": 8,
 }
 
-_EXPANDABLE = re.compile(r"^[A-Z][A-Z0-9_]*$")
+_EXPANDABLE = re.compile(r"^(?:VMSTATE_\w+|[A-Z][A-Z0-9_]*)$")
+"""Upper-case macros, and every VMSTATE_ one (``VMSTATE_Hi16_ZMM_REGS_VARS``)."""
 
 
 def interpret(

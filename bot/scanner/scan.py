@@ -597,6 +597,9 @@ def _generated(st: _State, code: list[CodeToken], start: int, end: int) -> None:
     ]
 
 
+_VERSION_PARAMS = frozenset({"version_id", "version"})
+"""How _TEST predicates name their stream-version parameter."""
+
 _PROPS_SETTERS = frozenset({"device_class_set_props", "device_class_set_legacy_props"})
 
 
@@ -618,8 +621,8 @@ def _function(st: _State, name: str, line: int, body: list[CodeToken]) -> None:
             if k > 0 and toks[k - 1].text in ("->", "."):
                 members.add(t.text)
         if t.text == "==" and (
-            (k > 0 and toks[k - 1].text == "version_id")
-            or (k + 1 < len(toks) and toks[k + 1].text == "version_id")
+            (k > 0 and toks[k - 1].text in _VERSION_PARAMS)
+            or (k + 1 < len(toks) and toks[k + 1].text in _VERSION_PARAMS)
         ):
             eq = True
         _registration(st, name, toks, k)
