@@ -274,14 +274,16 @@ def _compare_vmsd(
         # Embedded with VMSTATE_STRUCT only: loaded at its own local version, so
         # neither number is on the wire; only fields gated by the version matter.
         added = [f.name for f in v.fields if f.version is not None and f.version > ov]
-        if nv > ov and added:
+        if nv > ov:
+            # With no field gated by the new version nothing on the wire depends on
+            # it; the bump is still versioning of a device's state, judged by tier.
             yield F.VersionBumped(
                 path=path,
                 line=v.line,
                 vmsd=name,
                 old=ov,
                 new=nv,
-                nested_in=nested,
+                nested_in=nested if added else (),
                 is_subsection=False,
                 added_versioned_fields=tuple(added),
             )
@@ -491,9 +493,10 @@ def _gate_breaks_old_streams(o: FieldModel, n: FieldModel, minimum: int, current
 def _what_changed(o: FieldModel, n: FieldModel) -> str | None:
     """What changed on the wire, or None when nothing certain did.
 
-    Sizes and counts the source cannot evaluate (``sizeof(typeof_field(...))``,
-    a constant from elsewhere) are not judged as changed: the same bytes are
-    often spelt another way. The member holding a variable count is not sent.
+    A count the source cannot evaluate (a constant from a header) is not judged
+    as changed: the same count is often spelt another way. The member holding a
+    variable count is not sent. Buffer sizes spelt differently are reported: a
+    buffer's size is its whole wire format.
     """
     if o.wire_key() == n.wire_key():
         return None
@@ -501,7 +504,7 @@ def _what_changed(o: FieldModel, n: FieldModel) -> str | None:
         return "nested"
     if o.wire_shape()[0] != n.wire_shape()[0] and not _same_width_maybe(o, n):
         return "type"
-    if (o.size != n.size or o.size_expr != n.size_expr) and None not in (o.size, n.size):
+    if (o.size != n.size or o.size_expr != n.size_expr) and not _same_width_maybe(o, n):
         return "size"
     if o.count != n.count and _countable(o.count) and _countable(n.count):
         return "count"

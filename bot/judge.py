@@ -119,6 +119,13 @@ def _size(f: FieldModel) -> str:
     return "1 byte" if n == 1 else f"{n} bytes"
 
 
+def _size_text(f: FieldModel) -> str:
+    """The size in bytes, or as the source spells it when it cannot be evaluated."""
+    if f.wire_bytes() is None and f.size_expr:
+        return f"`{f.size_expr}`"
+    return _size(f)
+
+
 def _rules_for(fact: F.Fact) -> Iterable[tuple[str, dict[str, object]]]:
     """The rule(s) a fact breaks, with the values of their message templates."""
     vmsd = fact.vmsd or "?"
@@ -302,7 +309,7 @@ def _turns_on(default: str | None) -> bool:
 
 def _describe_change(what: str, o: FieldModel, n: FieldModel) -> str:
     if what == "size":
-        return f"size from {_size(o)} to {_size(n)}"
+        return f"size from {_size_text(o)} to {_size_text(n)}"
     if what == "type":
         return f"type from {o.info or o.macro} to {n.info or n.macro}"
     if what == "count":
