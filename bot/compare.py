@@ -660,6 +660,12 @@ def _compat_facts(fm: FileModels, files: Sequence[FileModels]) -> Iterable[F.Fac
     new_entries = {(e.key, a): e for a, arr in new_arrays.items() for e in arr.entries}
     added = {k: e for k, e in new_entries.items() if k not in old_entries}
     removed = {k: e for k, e in old_entries.items() if k not in new_entries}
+    for k, e in new_entries.items():
+        before = old_entries.get(k)
+        if before is not None and before.value != e.value:
+            yield F.CompatEntryValueChanged(
+                path=fm.path, line=e.line, subject=_entry_subject(e), old=before, new=e
+            )
     for (key, aname), e in list(added.items()):
         src = next(((k, a) for (k, a) in removed if k == key), None)
         if src is None:

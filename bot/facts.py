@@ -219,3 +219,9 @@ class CompatEntryWrongDriver(Fact):
     entry: CompatEntry
     types: tuple[str, ...]
     """The QOM types that define the property."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompatEntryValueChanged(Fact):
+    old: CompatEntry
+    new: CompatEntry

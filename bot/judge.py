@@ -235,6 +235,17 @@ def _rules_for(fact: F.Fact) -> Iterable[tuple[str, dict[str, object]]]:
                 "MIG020",
                 {"driver": e.driver or e.driver_expr, "property": e.prop, "array": e.array},
             )
+        case F.CompatEntryValueChanged(old=o, new=e):
+            yield (
+                "MIG037",
+                {
+                    "driver": e.driver or e.driver_expr,
+                    "property": e.prop,
+                    "array": e.array,
+                    "old": o.value,
+                    "new": e.value,
+                },
+            )
         case F.CompatEntryMoved(entry=e, narrowed=True):
             yield (
                 "MIG021",

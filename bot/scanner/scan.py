@@ -74,6 +74,7 @@ class _State:
     resolve: StringResolver | None
     vmsds: list[VmsdModel] = field(default_factory=list)
     field_arrays: dict[str, tuple[list[list[CodeToken]], int]] = field(default_factory=dict)
+    subsection_arrays: dict[str, tuple[str, ...]] = field(default_factory=dict)
     compat: list[CompatArray] = field(default_factory=list)
     props: list[PropertyModel] = field(default_factory=list)
     machines: list[MachineVersion] = field(default_factory=list)
@@ -253,7 +254,11 @@ def _declaration(st: _State, code: list[CodeToken], start: int, brace: int, end:
         name = _declared_name(head[:eq])
         if name is None:
             return
-        if "VMStateDescription" in decl:
+        if "VMStateDescription" in decl and "*" in decl:
+            # `const VMStateDescription * const foo_subsections[] = { &a, NULL }`:
+            # a named subsection list, used as `.subsections = foo_subsections`.
+            st.subsection_arrays[name] = _vmsd_refs([c.tok for c in body[1:-1]])
+        elif "VMStateDescription" in decl:
             if "[" in decl:
                 for k, elem in enumerate(_split_items(body)):
                     _queue_vmsd(st, f"{name}[{k}]", elem, head[0].line)
@@ -375,11 +380,15 @@ def _vmsd(
     if "subsections" in d:
         subs = d["subsections"]
         sub_line = subs[0].line if subs else None
-        subsections = tuple(
-            s
-            for s in (address_of(item) for item in split_top(_braced_tail(subs)))
-            if s and s != "NULL"
-        )
+        named = identifier(subs)
+        if named is not None and named in st.subsection_arrays:
+            subsections = st.subsection_arrays[named]
+        elif named is not None:
+            st.unknowns.append(
+                Unknown(sub_line or line, f"VMSD {ident}: subsections {named} not found")
+            )
+        else:
+            subsections = _vmsd_refs(_braced_tail(subs))
     hooks = tuple((h, identifier(d[h]) or text(d[h])) for h in _HOOKS if h in d)
     unmig = "unmigratable" in d and text(d["unmigratable"]) not in ("0", "false")
     # `.needed = &fn` is as common as `.needed = fn` (virtio, virtio-pci).
@@ -409,6 +418,11 @@ def _vmsd(
             name_line=d["name"][0].line if d.get("name") else None,
         )
     )
+
+
+def _vmsd_refs(tokens: Sequence[Token]) -> tuple[str, ...]:
+    """``&a, &b, NULL`` -> ``("a", "b")``."""
+    return tuple(s for s in (address_of(item) for item in split_top(tokens)) if s and s != "NULL")
 
 
 def _braced_tail(tokens: Sequence[Token]) -> list[Token]:

@@ -97,3 +97,74 @@ def test_target_long_fields_spelt_at_their_width_are_not_a_type_change(
         "VMSTATE_UINTTL(load, AcmeTimerState)", "VMSTATE_UINT64(load, AcmeTimerState)"
     )
     assert_silent(change_of(mini_repo, {TIMER: wide}))
+
+
+CPU = "target/acme/machine.c"
+
+_CPU_BASE = """\
+/*
+ * ACME CPU migration state, with a named subsection list.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "migration/vmstate.h"
+
+static bool fpu_needed(void *opaque)
+{
+    AcmeCPU *cpu = opaque;
+
+    return cpu->env.fpu_enabled;
+}
+
+static const VMStateDescription vmstate_fpu = {
+    .name = "cpu/fpu",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = fpu_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT64(env.fpcsr, AcmeCPU),
+        VMSTATE_END_OF_LIST()
+    }
+};
+/*DEBUG*/
+static const VMStateDescription * const vmstate_cpu_subsections[] = {
+    &vmstate_fpu,
+    NULL
+};
+
+const VMStateDescription vmstate_acme_cpu = {
+    .name = "cpu",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT64(env.pc, AcmeCPU),
+        VMSTATE_END_OF_LIST()
+    },
+    .subsections = vmstate_cpu_subsections,
+};
+"""
+
+_DEBUG = """\
+static const VMStateDescription vmstate_debug = {
+    .name = "cpu/debug",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT64(env.dbg, AcmeCPU),
+        VMSTATE_END_OF_LIST()
+    }
+};
+"""
+
+
+def test_a_subsection_added_to_a_named_list_is_judged(mini_repo: MiniRepo) -> None:
+    """``.subsections = vmstate_cpu_subsections``: the list is read where it is defined."""
+    change_of(mini_repo, {CPU: _CPU_BASE})
+    added = _CPU_BASE.replace("/*DEBUG*/\n", _DEBUG).replace(
+        "    &vmstate_fpu,\n", "    &vmstate_fpu,\n    &vmstate_debug,\n"
+    )
+    report = review(change_of(mini_repo, {CPU: added}), BIDIRECTIONAL)
+    assert [f.rule_id for f in report.findings] == ["MIG011"]
+    assert report.not_understood == ()
