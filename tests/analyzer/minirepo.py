@@ -7,11 +7,12 @@ analyzer runs end to end on a real repository, through `change_from_range`.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
+
+from tests.gitenv import git_env
 
 ROOT = Path(__file__).resolve().parents[2]
 MINI_TREE = ROOT / "tests" / "fixtures" / "qemu-mini"
@@ -19,24 +20,6 @@ VENV_BIN = ROOT / ".venv" / "bin"
 
 FileEdits = Mapping[str, "str | bytes | None"]
 """Path -> new content of the file; None deletes it."""
-
-
-def git_env(home: Path) -> dict[str, str]:
-    """An environment where git ignores the user's config and dates are fixed."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    env.update(
-        HOME=str(home),
-        GIT_CONFIG_NOSYSTEM="1",
-        GIT_CONFIG_GLOBAL=str(home / "gitconfig"),
-        GIT_AUTHOR_NAME="Ada Tester",
-        GIT_AUTHOR_EMAIL="ada@example.org",
-        GIT_COMMITTER_NAME="Ada Tester",
-        GIT_COMMITTER_EMAIL="ada@example.org",
-        GIT_AUTHOR_DATE="2026-02-01T12:00:00+00:00",
-        GIT_COMMITTER_DATE="2026-02-01T12:00:00+00:00",
-        LC_ALL="C",
-    )
-    return env
 
 
 class MiniRepo:

@@ -8,10 +8,11 @@ expands to the same kind of ``VMStateField`` initializers.
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
+
+from tests.gitenv import git_env
 
 VMSTATE_H = """\
 #ifndef MIGRATION_VMSTATE_H
@@ -751,23 +752,6 @@ HEAD_FILES: Mapping[str, str | None] = {
     "hw/core/machine.c": MACHINE_C,
     "hw/i386/pc_q35.c": PC_Q35_C,
 }
-
-
-def git_env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    env.update(
-        HOME=str(home),
-        GIT_CONFIG_NOSYSTEM="1",
-        GIT_CONFIG_GLOBAL=str(home / "gitconfig"),
-        GIT_AUTHOR_NAME="Ada Tester",
-        GIT_AUTHOR_EMAIL="ada@example.org",
-        GIT_COMMITTER_NAME="Ada Tester",
-        GIT_COMMITTER_EMAIL="ada@example.org",
-        GIT_AUTHOR_DATE="2026-02-01T12:00:00+00:00",
-        GIT_COMMITTER_DATE="2026-02-01T12:00:00+00:00",
-        LC_ALL="C",
-    )
-    return env
 
 
 class Repo:

@@ -2,28 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
 from bot.change import FileChange
-
-
-def _env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    env.update(
-        HOME=str(home),
-        GIT_CONFIG_NOSYSTEM="1",
-        GIT_CONFIG_GLOBAL=str(home / "gitconfig"),
-        GIT_AUTHOR_NAME="Ada Tester",
-        GIT_AUTHOR_EMAIL="ada@example.org",
-        GIT_COMMITTER_NAME="Ada Tester",
-        GIT_COMMITTER_EMAIL="ada@example.org",
-        GIT_AUTHOR_DATE="2026-02-01T12:00:00+00:00",
-        GIT_COMMITTER_DATE="2026-02-01T12:00:00+00:00",
-        LC_ALL="C",
-    )
-    return env
+from tests.gitenv import git_env
 
 
 class GitWork:
@@ -31,7 +14,7 @@ class GitWork:
 
     def __init__(self, path: Path, home: Path) -> None:
         self.path = path
-        self.env = _env(home)
+        self.env = git_env(home)
         path.mkdir(parents=True, exist_ok=True)
         self.git("init", "-q", "-b", "master")
         self.git("config", "commit.gpgsign", "false")

@@ -8,12 +8,12 @@ machine definitions in C.
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
 from bot.change import Tree
+from tests.gitenv import git_env
 
 KCONFIG = {
     "Kconfig": """
@@ -530,23 +530,6 @@ def dict_tree(content: Mapping[str, str], tree_id: str = "mini-1", *, grep: bool
         return sorted(p for p, t in data.items() if p.startswith(prefix) and needle in t)
 
     return Tree(tree_id=tree_id, read=data.get, grep=search if grep else None)
-
-
-def git_env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    env.update(
-        HOME=str(home),
-        GIT_CONFIG_NOSYSTEM="1",
-        GIT_CONFIG_GLOBAL=str(home / "gitconfig"),
-        GIT_AUTHOR_NAME="Ada Tester",
-        GIT_AUTHOR_EMAIL="ada@example.org",
-        GIT_COMMITTER_NAME="Ada Tester",
-        GIT_COMMITTER_EMAIL="ada@example.org",
-        GIT_AUTHOR_DATE="2026-02-01T12:00:00+00:00",
-        GIT_COMMITTER_DATE="2026-02-01T12:00:00+00:00",
-        LC_ALL="C",
-    )
-    return env
 
 
 def git_repo(root: Path, content: Mapping[str, str], *, bare: bool = True) -> Path:
