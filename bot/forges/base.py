@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from bot.change import Change, Tree
+from bot.change import Change, FileChange, Tree
 from bot.forges.events import MergeRequestRef
 from bot.pipeline import AppliedLabel
 from bot.reconcile import BotNote, ReviewPlan, Verdict
@@ -209,6 +209,37 @@ def cached_tree(
 
 _mirrors: dict[str, GitRepo] = {}
 _mirrors_lock = threading.Lock()
+
+
+def forge_change(
+    origin: str,
+    info: MergeRequestInfo,
+    files: Sequence[FileChange],
+    notes: Sequence[str],
+    *,
+    read: Callable[[str, str], str | None],
+    mirror: str | None,
+    cache: TreeCache,
+    base_known: Mapping[str, str | None],
+    head_known: Mapping[str, str | None],
+) -> ForgeChange:
+    """The `Change` of a merge request, its trees read from the mirror when it has
+    the commits, else through ``read(sha, path)`` (the forge API), cached."""
+
+    def tree(sha: str, known: Mapping[str, str | None]) -> Tree:
+        return mirror_tree(mirror, sha) or cached_tree(sha, lambda p: read(sha, p), cache, known)
+
+    change = Change(
+        origin=origin,
+        base=info.base_sha,
+        head=info.head_sha,
+        files=tuple(files),
+        title=info.title,
+        base_tree=tree(info.base_sha, base_known),
+        head_tree=tree(info.head_sha, head_known),
+        notes=tuple(notes),
+    )
+    return ForgeChange(info, change)
 
 
 def mirror_tree(mirror: str | None, sha: str) -> Tree | None:

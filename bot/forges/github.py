@@ -16,7 +16,7 @@ from typing import Any
 from github import Auth, Github, GithubException, UnknownObjectException
 from github.GithubRetry import GithubRetry
 
-from bot.change import Change, FileChange, FileStatus
+from bot.change import FileChange, FileStatus
 from bot.forges.base import (
     ForgeChange,
     ForgeError,
@@ -24,8 +24,7 @@ from bot.forges.base import (
     MergeRequestInfo,
     PublishResult,
     TreeCache,
-    cached_tree,
-    mirror_tree,
+    forge_change,
 )
 from bot.forges.diff import PatchError, parse_hunks
 from bot.forges.events import MergeRequestRef
@@ -237,23 +236,17 @@ class GitHubForge:
                     binary=binary and "\0" in ((old_text or "") + (new_text or "")),
                 )
             )
-        base_tree = mirror_tree(self._mirror, info.base_sha) or cached_tree(
-            info.base_sha, lambda p: self.read_file(ref, info.base_sha, p), self._cache, base_known
+        return forge_change(
+            f"github:{ref.project}#{ref.number}",
+            info,
+            out,
+            notes,
+            read=lambda sha, path: self.read_file(ref, sha, path),
+            mirror=self._mirror,
+            cache=self._cache,
+            base_known=base_known,
+            head_known=head_known,
         )
-        head_tree = mirror_tree(self._mirror, info.head_sha) or cached_tree(
-            info.head_sha, lambda p: self.read_file(ref, info.head_sha, p), self._cache, head_known
-        )
-        change = Change(
-            origin=f"github:{ref.project}#{ref.number}",
-            base=info.base_sha,
-            head=info.head_sha,
-            files=tuple(out),
-            title=info.title,
-            base_tree=base_tree,
-            head_tree=head_tree,
-            notes=tuple(notes),
-        )
-        return ForgeChange(info, change)
 
     def list_bot_notes(self, ref: MergeRequestRef) -> list[BotNote]:
         bot = self.bot_username()

@@ -19,7 +19,7 @@ from typing import Any
 import gitlab
 from gitlab.exceptions import GitlabError, GitlabHttpError
 
-from bot.change import Change, FileChange, FileStatus
+from bot.change import FileChange, FileStatus
 from bot.forges.base import (
     ForgeChange,
     ForgeError,
@@ -27,8 +27,7 @@ from bot.forges.base import (
     MergeRequestInfo,
     PublishResult,
     TreeCache,
-    cached_tree,
-    mirror_tree,
+    forge_change,
 )
 from bot.forges.diff import PatchError, parse_hunks
 from bot.forges.events import MergeRequestRef
@@ -276,23 +275,17 @@ class GitLabForge:
                     binary=binary,
                 )
             )
-        base_tree = mirror_tree(self._mirror, info.base_sha) or cached_tree(
-            info.base_sha, lambda p: self.read_file(ref, info.base_sha, p), self._cache, base_known
+        return forge_change(
+            f"gitlab:{ref.project}!{ref.number}",
+            info,
+            files,
+            notes,
+            read=lambda sha, path: self.read_file(ref, sha, path),
+            mirror=self._mirror,
+            cache=self._cache,
+            base_known=base_known,
+            head_known=head_known,
         )
-        head_tree = mirror_tree(self._mirror, info.head_sha) or cached_tree(
-            info.head_sha, lambda p: self.read_file(ref, info.head_sha, p), self._cache, head_known
-        )
-        change = Change(
-            origin=f"gitlab:{ref.project}!{ref.number}",
-            base=info.base_sha,
-            head=info.head_sha,
-            files=tuple(files),
-            title=info.title,
-            base_tree=base_tree,
-            head_tree=head_tree,
-            notes=tuple(notes),
-        )
-        return ForgeChange(info, change)
 
     def list_bot_notes(self, ref: MergeRequestRef) -> list[BotNote]:
         bot = self.bot_username()
