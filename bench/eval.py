@@ -25,7 +25,7 @@ from bot.pipeline import ReviewOptions, review
 from bot.sources.commits import change_from_range
 from bot.sources.errors import SourceError
 from bot.sources.gitrepo import open_repo
-from bot.tierpick import pick_resolver
+from bot.tiers.pick import pick_resolver
 
 _VERSIONED = ("pc-i440fx", "pc-q35", "virt-", "pseries", "s390-ccw")
 

@@ -23,8 +23,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.pipeline import ReviewOptions, review
+from bot.scanner.treeinfo import macro_table
 from bot.sources import change_from_range, open_repo
-from bot.treeinfo import macro_table
 
 
 def commits(repo: Path, spec: str, count: int) -> list[str]:

@@ -189,7 +189,7 @@ async def run_backend(name: str, db_url: str, args: argparse.Namespace) -> Resul
         [
             sys.executable,
             "-m",
-            "bot.cli_service",
+            "bot.cli.service",
             "serve",
             "--port",
             str(port),
@@ -204,7 +204,7 @@ async def run_backend(name: str, db_url: str, args: argparse.Namespace) -> Resul
     worker = None
     if args.split_worker:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli_service", "worker"],
+            [sys.executable, "-m", "bot.cli.service", "worker"],
             cwd=ROOT,
             env=env,
             stdout=log,

@@ -5,20 +5,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from bot.catalogue import Catalogue, load_catalogue
 from bot.change import Change, FileChange, FileStatus
-from bot.compare import Context, FileModels, compare
-from bot.facts import CompatEntryAdded, Fact, PropertyDefaultChanged
+from bot.compare.core import Context, FileModels, compare
+from bot.compare.facts import CompatEntryAdded, Fact, PropertyDefaultChanged
+from bot.compare.hunkmode import hunk_facts
 from bot.findings import Finding, NotUnderstood, Override, Report, TierDecision
-from bot.hunkmode import hunk_facts
-from bot.judge import judge
-from bot.model import VmsdModel
+from bot.judge.catalogue import Catalogue, load_catalogue
+from bot.judge.policy import Policy, load_policy
+from bot.judge.rules import judge
 from bot.pipeline import ReviewOptions, TierResolver
-from bot.policy import Policy, load_policy
 from bot.scanner.macros import MacroTable
+from bot.scanner.model import VmsdModel
 from bot.scanner.scan import scan
-from bot.tierpick import pick_resolver
-from bot.treeinfo import TreeLookups, macro_table
+from bot.scanner.treeinfo import TreeLookups, macro_table
+from bot.tiers.pick import pick_resolver
 
 _RUST_STATE_WORDS = ("vmstate", "VMState", "version_id", "subsection", "Migrat")
 

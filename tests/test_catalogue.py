@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.catalogue import (
+from bot.findings import Severity, Tier
+from bot.judge.catalogue import (
     BadRedirectError,
     Catalogue,
     CatalogueError,
@@ -28,7 +29,6 @@ from bot.catalogue import (
     render_markdown,
     template_variables,
 )
-from bot.findings import Severity, Tier
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = "https://www.qemu.org/docs/master/devel/migration/"
@@ -164,13 +164,13 @@ def test_markdown_page_lists_every_rule(catalogue: Catalogue) -> None:
 
 def test_docs_rules_md_is_up_to_date(catalogue: Catalogue) -> None:
     assert (ROOT / "docs" / "rules.md").read_text() == render_markdown(catalogue), (
-        "regenerate: python -m bot.catalogue --markdown > docs/rules.md"
+        "regenerate: python -m bot.judge.catalogue --markdown > docs/rules.md"
     )
 
 
 def test_cli_validates_and_reports_errors(tmp_path: Path) -> None:
     ok = subprocess.run(
-        [sys.executable, "-m", "bot.catalogue"], cwd=ROOT, capture_output=True, text=True
+        [sys.executable, "-m", "bot.judge.catalogue"], cwd=ROOT, capture_output=True, text=True
     )
     assert ok.returncode == 0
     assert f"{len(load_catalogue())} rules, valid" in ok.stdout
@@ -179,7 +179,10 @@ def test_cli_validates_and_reports_errors(tmp_path: Path) -> None:
         _broken('severity = { bidirectional = "error"', 'severity = { bidirectional = "fatal"')
     )
     fail = subprocess.run(
-        [sys.executable, "-m", "bot.catalogue", str(bad)], cwd=ROOT, capture_output=True, text=True
+        [sys.executable, "-m", "bot.judge.catalogue", str(bad)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert fail.returncode == 1
     assert "rule MIG001: key 'severity.bidirectional'" in fail.stderr

@@ -9,20 +9,15 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 
-_ROOT = str(Path(__file__).resolve().parents[1])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-from bot.report import SUMMARY_MARKER  # noqa: E402
-from bot.report.jsonfmt import load_schema  # noqa: E402
-from tests.analyzer.minirepo import (  # noqa: E402
+from bot.report import SUMMARY_MARKER
+from bot.report.jsonfmt import load_schema
+from tests.analyzer.minirepo import (
     VENV_BIN,
     MiniRepo,
     clone,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +18,6 @@ import jsonschema
 import pytest
 
 _ROOT = Path(__file__).resolve().parents[1]
-if str(_ROOT) not in sys.path:
-    sys.path.insert(0, str(_ROOT))
 
 from bot.report.jsonfmt import load_schema  # noqa: E402
 from tests.analyzer.minirepo import VENV_BIN, MiniRepo, make_template  # noqa: E402

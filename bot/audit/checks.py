@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from bot.audit.index import Located, TreeIndex, TypeEntry
 from bot.audit.walk import TextFacts
 from bot.findings import Tier
-from bot.model import CompatArray, CompatEntry, FieldModel, FileModel
+from bot.scanner.model import CompatArray, CompatEntry, FieldModel, FileModel
 
 Values = tuple[tuple[str, object], ...]
 

@@ -22,8 +22,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.catalogue import Catalogue, load_catalogue
 from bot.findings import Finding, Report, Side, Tier
+from bot.judge.catalogue import Catalogue, load_catalogue
 
 # Fields and sections renamed in QEMU's history without changing the wire
 # (the allowances of scripts/vmstate-static-checker.py, as data).

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.audit.index import Located, TreeIndex
-from bot.model import FieldModel
+from bot.scanner.model import FieldModel
 
 MAX_DEPTH = 16
 """Nested descriptions deeper than this are cut (a VMSD cannot contain itself)."""

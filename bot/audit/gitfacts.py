@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 
 from bot.audit.checks import Baseline
 from bot.audit.walk import EXCLUDED
-from bot.model import MachineVersion
+from bot.scanner.model import MachineVersion
 from bot.sources.errors import SourceError
 from bot.sources.gitrepo import GitRepo
 

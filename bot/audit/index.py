@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from bot.model import FileModel, TypeModel, VmsdModel
+from bot.scanner.model import FileModel, TypeModel, VmsdModel
 
 _UNRESOLVED = re.compile(r"[\s\"()#]")
 """What an unresolved expression kept as text has and a QOM name never has."""

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from bot.audit.checks import Problem
-from bot.catalogue import Catalogue
 from bot.findings import Finding, Severity, Side, TierDecision
-from bot.judge import make_finding
+from bot.judge.catalogue import Catalogue
+from bot.judge.rules import make_finding
 
 TierOf = Callable[[str], TierDecision]
 

@@ -10,8 +10,8 @@ import json
 from typing import Any
 
 from bot.audit.inventory import Counts, Inventory
-from bot.catalogue import Catalogue
 from bot.findings import Report
+from bot.judge.catalogue import Catalogue
 from bot.report import render_text, report_to_dict
 from bot.report.markdown import code, md, render_markdown
 

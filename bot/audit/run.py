@@ -17,9 +17,9 @@ from bot.audit.index import TreeIndex
 from bot.audit.inventory import Inventory, take_inventory
 from bot.audit.judge import TierOf, judge_problems
 from bot.audit.walk import TreeScan, scan_tree
-from bot.catalogue import Catalogue, load_catalogue
 from bot.change import Tree
 from bot.findings import NotUnderstood, Report, Tier, TierDecision
+from bot.judge.catalogue import Catalogue, load_catalogue
 from bot.sources.gitrepo import GitRepo, open_repo
 
 

@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from multiprocessing import get_context
 
 from bot.audit.prune import prune
-from bot.model import FileModel
 from bot.scanner.macros import MacroTable
+from bot.scanner.model import FileModel
 from bot.scanner.scan import scan
+from bot.scanner.treeinfo import macro_table
 from bot.sources.gitrepo import GitRepo
-from bot.treeinfo import macro_table
 
 CANDIDATE = r"VMState|GlobalProperty|Property|_MACHINE|vmsd|vmstate_register|TypeInfo"
 """Files without any of these words hold nothing the audit reads (the scanner's

@@ -127,10 +127,10 @@ def exit_code(report: Report, threshold: Severity | None) -> int:
 
 def _register_commands() -> None:
     """The other doors' commands; their modules import their heavy parts lazily."""
-    from bot.cli_audit import audit, compare, dump
-    from bot.cli_digest import digest
-    from bot.cli_service import jobs, serve, worker
-    from bot.cli_tiers import tiers
+    from bot.cli.audit import audit, compare, dump
+    from bot.cli.digest import digest
+    from bot.cli.service import jobs, serve, worker
+    from bot.cli.tiers import tiers
 
     for cmd in (tiers, serve, worker, jobs, audit, dump, compare, digest):
         main.add_command(cmd)

@@ -90,7 +90,7 @@ def audit(
     """Report the latent migration problems of a whole tree, with an inventory."""
     from bot.audit.output import render_audit
     from bot.audit.run import audit as run_audit
-    from bot.catalogue import load_catalogue
+    from bot.judge.catalogue import load_catalogue
     from bot.sources.errors import SourceError
 
     catalogue = load_catalogue()
@@ -214,7 +214,7 @@ def compare(
 ) -> None:
     """Would migration from the QEMU that wrote SRC.json to the one of DST.json load?"""
     from bot.audit.comparedump import compare_dumps, issues_to_report, upstream_lines
-    from bot.catalogue import load_catalogue
+    from bot.judge.catalogue import load_catalogue
     from bot.report import render
 
     a, b = _load(src), _load(dst)

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 
 import click
 
-from bot.cli_service import _config_option, _db_option, _settings
-from bot.config import Settings
+from bot.cli.service import _config_option, _db_option, _settings
 from bot.digest.model import Digest
 from bot.digest.period import Period, PeriodError, weeks_before
+from bot.settings import Settings
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -228,7 +228,7 @@ def _post(
     from bot.digest.publish import PublishError, post, target_from_settings
     from bot.digest.schedule import owner_id
     from bot.forges import build_forges
-    from bot.forges.base import ForgeError
+    from bot.forges.contract import ForgeError
 
     try:
         target = target_from_settings(

@@ -1,7 +1,7 @@
 """``migbot serve``, ``migbot worker`` and ``migbot jobs``: the service commands.
 
 Settings are loaded here, once, and passed down. `bot.cli` registers these
-commands in the main group; ``python -m bot.cli_service`` runs them alone.
+commands in the main group; ``python -m bot.cli.service`` runs them alone.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import Any
 
 import click
 
-from bot.config import ConfigError, Settings, load_settings
 from bot.service import logs
+from bot.settings import ConfigError, Settings, load_settings
 
 _config_option = click.option(
     "--config",

@@ -12,9 +12,9 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from bot import facts as F
+from bot.compare import facts as F
 from bot.findings import Side
-from bot.model import (
+from bot.scanner.model import (
     CompatArray,
     CompatEntry,
     FieldModel,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.findings import Side
-from bot.model import CompatEntry, FieldModel, PropertyModel, Registration, VmsdModel
+from bot.scanner.model import CompatEntry, FieldModel, PropertyModel, Registration, VmsdModel
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -12,14 +12,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from bot import facts as F
 from bot.change import FileChange, Hunk, HunkLine
-from bot.compare import _field_facts
+from bot.compare import facts as F
+from bot.compare.core import _field_facts
 from bot.findings import NotUnderstood, Side
-from bot.model import FieldModel, PropertyModel, VmsdModel
 from bot.scanner.fields import interpret
 from bot.scanner.lexer import LexError, tokenize
 from bot.scanner.macros import MacroTable
+from bot.scanner.model import FieldModel, PropertyModel, VmsdModel
 from bot.scanner.scan import scan
 
 _FIELD_START = re.compile(r"^\s*VMSTATE_\w+\s*\(")
@@ -293,7 +293,7 @@ def _compat(path: str, h: Hunk) -> list[F.Fact]:
         e = _ENTRY.match(ln.text)
         if not e or array is None or ln.kind == " ":
             continue
-        from bot.model import CompatEntry
+        from bot.scanner.model import CompatEntry
 
         drv = e.group("d").strip('"')
         entry = CompatEntry(

@@ -13,7 +13,7 @@ def rules_dir() -> Path:
     env = os.environ.get("MIGBOT_RULES_DIR")
     if env:
         return Path(env)
-    packaged = Path(__file__).resolve().parent / "data" / "rules"
+    packaged = Path(__file__).resolve().parent / "rules"
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parent.parent / "rules"
+    return Path(__file__).resolve().parent.parent.parent / "rules"

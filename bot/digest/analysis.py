@@ -85,8 +85,8 @@ def _verdict(report: Report) -> str:
 
 def analyse(repo: GitRepo, base: str | None, head: str) -> Analysed:
     """Run the review pipeline over ``base..head`` (``head`` alone for a root commit)."""
+    from bot.compare.touched import compat_entries_touched  # pure: reads hunks only
     from bot.pipeline import review
-    from bot.service.compat import compat_entries_touched  # pure: reads hunks only
 
     change = change_from_range(repo, f"{base}..{head}" if base else head)
     report = review(change)
@@ -110,7 +110,7 @@ def default_cache_dir() -> Path:
 def code_version() -> str:
     """A hash of migbot's code and rules: another version may judge differently."""
     from bot import __version__
-    from bot.rulesdir import rules_dir
+    from bot.data import rules_dir
 
     h = hashlib.sha256(__version__.encode())
     package = Path(__file__).resolve().parents[1]

@@ -19,10 +19,10 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from bot.config import Settings
 from bot.digest.model import Digest
 from bot.digest.render import render_html, render_markdown
-from bot.forges.base import Forge
+from bot.forges.contract import Forge
+from bot.settings import Settings
 from bot.store import leases
 from bot.store.digests import mark_posted, save_digest
 

@@ -23,11 +23,11 @@ from datetime import datetime, timedelta
 from aiohttp import web
 from sqlalchemy import Engine
 
-from bot.config import ConfigError, Settings
 from bot.digest.period import Period, parse_moment, parse_schedule
 from bot.digest.publish import LEASE, LEASE_SECONDS, publish, store, target_from_settings
 from bot.digest.stored import digest_from_store
-from bot.forges.base import Forge
+from bot.forges.contract import Forge
+from bot.settings import ConfigError, Settings
 from bot.store import leases
 from bot.store.digests import get_digest, mark_posted
 from bot.store.models import utcnow

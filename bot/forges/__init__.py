@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.config import Settings
-from bot.forges.base import Forge, TreeCache
+from bot.forges.contract import Forge, TreeCache
+from bot.settings import Settings
 
 
 def build_forges(settings: Settings, tree_cache: TreeCache | None = None) -> dict[str, Forge]:
@@ -11,7 +11,7 @@ def build_forges(settings: Settings, tree_cache: TreeCache | None = None) -> dic
     cache = tree_cache or TreeCache()
     forges: dict[str, Forge] = {}
     if settings.gitlab_enabled:
-        from bot.forges.gitlab import GitLabForge
+        from bot.forges.gitlab.client import GitLabForge
 
         assert settings.gitlab_url is not None
         assert settings.gitlab_token is not None
@@ -25,7 +25,7 @@ def build_forges(settings: Settings, tree_cache: TreeCache | None = None) -> dic
             tree_cache=cache,
         )
     if settings.github_enabled:
-        from bot.forges.github import GitHubForge
+        from bot.forges.github.client import GitHubForge
 
         forges["github"] = GitHubForge(
             settings.github_api_url,

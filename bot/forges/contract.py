@@ -17,7 +17,7 @@ from typing import Protocol
 from bot.change import Change, FileChange, Tree
 from bot.forges.events import MergeRequestRef
 from bot.pipeline import AppliedLabel
-from bot.reconcile import BotNote, ReviewPlan, Verdict
+from bot.review.reconcile import BotNote, ReviewPlan, Verdict
 from bot.sources.errors import SourceError
 from bot.sources.gitrepo import GitRepo
 

@@ -3,7 +3,7 @@
 The catalogue is data a migration maintainer reads and edits: code, name,
 severity per tier, message template, why, fix recipe, documentation link. This
 module turns it into frozen values and refuses a broken file with a typed error
-that names the rule and the key. ``python -m bot.catalogue --markdown`` writes
+that names the rule and the key. ``python -m bot.judge.catalogue --markdown`` writes
 the human page (docs/rules.md).
 """
 
@@ -22,8 +22,8 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urljoin
 
+from bot.data import rules_dir
 from bot.findings import Severity, Tier
-from bot.rulesdir import rules_dir
 
 CATALOGUE_FILE = "catalogue.toml"
 STATUSES = ("stable", "preview", "deprecated")
@@ -504,7 +504,7 @@ def render_markdown(catalogue: Catalogue) -> str:
         "# migbot rule catalogue",
         "",
         "<!-- Generated from rules/catalogue.toml by "
-        "`python -m bot.catalogue --markdown > docs/rules.md`; do not edit. -->",
+        "`python -m bot.judge.catalogue --markdown > docs/rules.md`; do not edit. -->",
         "",
         "Every kind of migration break migbot reports, with what goes wrong on the wire, "
         "a recipe for the fix, and the severity for each tier. *Forward* migration is "
@@ -548,7 +548,7 @@ def _md_title(rule: Rule) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m bot.catalogue", description="Validate or render the rule catalogue."
+        prog="python -m bot.judge.catalogue", description="Validate or render the rule catalogue."
     )
     parser.add_argument("path", nargs="?", type=Path, help="catalogue file or rules/ directory")
     parser.add_argument("--markdown", action="store_true", help="print the catalogue page")

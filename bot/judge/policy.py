@@ -6,8 +6,8 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 
+from bot.data import rules_dir
 from bot.findings import Severity, Tier
-from bot.rulesdir import rules_dir
 
 
 @dataclass(frozen=True, slots=True)

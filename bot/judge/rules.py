@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 
-from bot import facts as F
-from bot.catalogue import Catalogue, Rule
+from bot.compare import facts as F
 from bot.findings import Finding, Severity, Side, TierDecision
-from bot.model import FieldModel
+from bot.judge.catalogue import Catalogue, Rule
+from bot.scanner.model import FieldModel
 
 TierOf = Callable[[str], TierDecision]
 

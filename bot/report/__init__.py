@@ -6,8 +6,8 @@ forge layer also uses `render_inline` for one inline comment.
 
 from __future__ import annotations
 
-from bot.catalogue import Catalogue
 from bot.findings import Report
+from bot.judge.catalogue import Catalogue
 from bot.report.codequality import render_codequality, report_to_codequality
 from bot.report.jsonfmt import SCHEMA_ID, load_schema, render_json, report_to_dict
 from bot.report.markdown import (

@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from urllib.parse import quote
 
 from bot import __version__
-from bot.catalogue import Catalogue
 from bot.findings import Finding, Report, Severity, TierDecision
+from bot.judge.catalogue import Catalogue
 from bot.report.common import (
     by_file,
     describe_override,

@@ -19,8 +19,8 @@ from typing import Any
 from urllib.parse import quote
 
 from bot import __version__
-from bot.catalogue import Catalogue, Rule, load_catalogue
 from bot.findings import Finding, NotUnderstood, Report, Severity, Side, Tier
+from bot.judge.catalogue import Catalogue, Rule, load_catalogue
 from bot.report.common import order
 from bot.report.jsonfmt import override_to_dict
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.catalogue import first_line
 from bot.findings import Finding, Report, Severity
+from bot.judge.catalogue import first_line
 from bot.report.common import (
     by_file,
     counts,

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.catalogue import Catalogue
 from bot.findings import Finding, Report
-from bot.placement import Unplaced
-from bot.reconcile import (
+from bot.judge.catalogue import Catalogue
+from bot.report import render, render_inline
+from bot.report.common import finding_location
+from bot.report.markdown import code, md
+from bot.review.placement import Unplaced
+from bot.review.reconcile import (
     SUMMARY_MARKER,
     Verdict,
     finding_marker,
@@ -21,9 +24,6 @@ from bot.reconcile import (
     short_sha,
     verdict_marker,
 )
-from bot.report import render, render_inline
-from bot.report.common import finding_location
-from bot.report.markdown import code, md
 
 
 def inline_body(finding: Finding, catalogue: Catalogue | None) -> str:

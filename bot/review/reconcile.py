@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.findings import Report, Severity
-from bot.placement import Placement
+from bot.review.placement import Placement
 
 SUMMARY_MARKER = "<!-- migbot:summary -->"
 _FINDING_RE = re.compile(r"<!-- migbot:finding:([0-9A-Za-z_-]+) -->")

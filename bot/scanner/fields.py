@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from bot.model import FieldModel
 from bot.scanner.cpp import ExpansionError, expand
 from bot.scanner.expr import (
     address_of,
@@ -19,6 +18,7 @@ from bot.scanner.expr import (
 )
 from bot.scanner.lexer import Kind, Token
 from bot.scanner.macros import MacroTable
+from bot.scanner.model import FieldModel
 
 INFO_SIZES = {
     "bool": 1,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from bot.rulesdir import rules_dir
+from bot.data import rules_dir
 from bot.scanner.cpp import Define, split_directives
 from bot.scanner.lexer import Kind, Token, tokenize
 

@@ -12,19 +12,6 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from bot.model import (
-    CompatArray,
-    CompatEntry,
-    FieldModel,
-    FileModel,
-    FunctionSummary,
-    MachineVersion,
-    PropertyModel,
-    Registration,
-    TypeModel,
-    Unknown,
-    VmsdModel,
-)
 from bot.scanner.cpp import CodeToken, Define, ExpansionError, expand, split_directives
 from bot.scanner.expr import (
     address_of,
@@ -40,6 +27,19 @@ from bot.scanner.expr import (
 from bot.scanner.fields import interpret
 from bot.scanner.lexer import Kind, LexError, Token, tokenize
 from bot.scanner.macros import MacroTable
+from bot.scanner.model import (
+    CompatArray,
+    CompatEntry,
+    FieldModel,
+    FileModel,
+    FunctionSummary,
+    MachineVersion,
+    PropertyModel,
+    Registration,
+    TypeModel,
+    Unknown,
+    VmsdModel,
+)
 
 StringResolver = Callable[[str], str | None]
 """Resolves a ``TYPE_*`` macro to its string, from headers of the tree."""

@@ -11,10 +11,10 @@ import threading
 from collections.abc import Iterable, Sequence
 
 from bot.change import Tree
-from bot.model import FileModel
 from bot.scanner.cpp import Define, split_directives
 from bot.scanner.lexer import tokenize
 from bot.scanner.macros import MacroTable, fallback_table
+from bot.scanner.model import FileModel
 from bot.scanner.scan import scan
 
 _lock = threading.Lock()

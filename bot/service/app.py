@@ -11,10 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 from aiohttp import web
 from sqlalchemy import Engine
 
-from bot.config import Settings
 from bot.digest.schedule import scheduler_context
 from bot.forges import build_forges
-from bot.forges.base import Forge
+from bot.forges.contract import Forge
 from bot.service import digest, health, intake
 from bot.service.keys import (
     BOT_USERS,
@@ -33,6 +32,7 @@ from bot.service.metrics import Metrics
 from bot.service.review_job import JobContext
 from bot.service.worker import Worker
 from bot.service.worker_child import worker_child
+from bot.settings import Settings
 from bot.store.db import make_engine, migrate
 
 log = get_logger("migbot.service")

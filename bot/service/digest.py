@@ -11,12 +11,12 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import Engine
 
-from bot.config import Settings
 from bot.digest.model import Digest
 from bot.digest.period import Period
 from bot.digest.render import render_html
 from bot.digest.stored import digest_from_store
 from bot.service.keys import DB_POOL, ENGINE, SETTINGS
+from bot.settings import Settings
 from bot.store.digests import get_digest, latest_digest
 from bot.store.models import utcnow
 

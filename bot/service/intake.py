@@ -8,8 +8,9 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from bot.forges import github_events, gitlab_events
 from bot.forges.events import DeliveryError, ForgeEvent
+from bot.forges.github import events as github_events
+from bot.forges.gitlab import events as gitlab_events
 from bot.service.keys import BOT_USERS, ENGINE, INTAKE_POOL, METRICS, SETTINGS, WAKE
 from bot.service.logs import get_logger
 from bot.store import jobs

@@ -10,11 +10,11 @@ from aiohttp import web
 from sqlalchemy import Engine
 
 from bot.change import Change
-from bot.config import Settings
 from bot.findings import Report
-from bot.forges.base import Forge
+from bot.forges.contract import Forge
 from bot.pipeline import ReviewOptions
 from bot.service.metrics import Metrics
+from bot.settings import Settings
 
 ReviewFn = Callable[[Change, ReviewOptions], Report]
 

@@ -15,17 +15,17 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from bot.catalogue import Catalogue, load_catalogue
-from bot.config import Settings
+from bot.compare.touched import compat_entries_touched
 from bot.findings import Finding, Report
-from bot.forges.base import Forge, ForgeError, PublishResult, applied_labels
+from bot.forges.contract import Forge, ForgeError, PublishResult, applied_labels
 from bot.forges.events import MergeRequestRef
+from bot.judge.catalogue import Catalogue, load_catalogue
 from bot.pipeline import ReviewOptions
-from bot.placement import place_all
-from bot.reconcile import DesiredComment, Verdict, previous_verdict, reconcile, verdict_of
-from bot.service.bodies import inline_body, summary_body
-from bot.service.compat import compat_entries_touched
+from bot.review.bodies import inline_body, summary_body
+from bot.review.placement import place_all
+from bot.review.reconcile import DesiredComment, Verdict, previous_verdict, reconcile, verdict_of
 from bot.service.keys import ReviewFn
+from bot.settings import Settings
 from bot.store.jobs import JobRecord
 from bot.store.reviews import ReviewRecord, save_review
 
@@ -33,7 +33,7 @@ from bot.store.reviews import ReviewRecord, save_review
 @functools.cache
 def _policy_labels() -> tuple[frozenset[str], str | None]:
     try:
-        from bot.policy import load_policy
+        from bot.judge.policy import load_policy
 
         policy = load_policy()
     except Exception:  # no policy file: every label is asked about

@@ -19,10 +19,10 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 
-from bot.config import Settings
 from bot.service.logs import get_logger
 from bot.service.metrics import Metrics
 from bot.service.review_job import JobContext, JobOutcome, run_review
+from bot.settings import Settings
 from bot.store import jobs
 from bot.store.jobs import JobRecord
 from bot.store.models import utcnow

@@ -16,9 +16,9 @@ from dataclasses import replace
 
 from aiohttp import web
 
-from bot.config import settings_environ
 from bot.service import logs
 from bot.service.keys import SETTINGS
+from bot.settings import settings_environ
 
 _RESTART_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0)
 _STOP_GRACE_S = 15.0

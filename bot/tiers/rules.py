@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.data import rules_dir
 from bot.findings import Tier
-from bot.rulesdir import rules_dir
 from bot.tiers.meson import MesonLayout
 
 
@@ -63,7 +63,7 @@ class TierRules:
 
 
 def default_rules_path() -> Path:
-    """``$MIGBOT_RULES_DIR/tiers.toml``, else the shipped rules/ (see bot.rulesdir)."""
+    """``$MIGBOT_RULES_DIR/tiers.toml``, else the shipped rules/ (see bot.data)."""
     return rules_dir() / "tiers.toml"
 
 

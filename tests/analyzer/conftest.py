@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-_ROOT = str(Path(__file__).resolve().parents[2])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-from tests.analyzer.minirepo import (  # noqa: E402
+from tests.analyzer.minirepo import (
     FileEdits,
     MiniRepo,
     clone,
     make_template,
 )
-from tests.analyzer.minirepo import commit_change as _commit_change  # noqa: E402
+from tests.analyzer.minirepo import commit_change as _commit_change
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -259,7 +259,7 @@ def run_case(case: Case, repo: MiniRepo) -> Report:
 
 
 def _compare(case: Case) -> Report:
-    """What `migbot compare src.json dst.json --tier T` reports (bot/cli_audit.py)."""
+    """What `migbot compare src.json dst.json --tier T` reports (bot/cli/audit.py)."""
     from bot.audit.comparedump import compare_dumps, issues_to_report
 
     assert case.src is not None and case.dst is not None

@@ -7,9 +7,9 @@ import pytest
 
 from bot.findings import Tier
 from bot.pipeline import ReviewOptions, review
+from bot.scanner.treeinfo import macro_table
 from bot.sources import change_from_range
 from bot.tiers import tree_from_git, tree_resolver
-from bot.treeinfo import macro_table
 from tests.analyzer.minirepo import MiniRepo, commit_change
 
 UART = "hw/char/acme_uart.c"

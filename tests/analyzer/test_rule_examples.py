@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.catalogue import Catalogue, load_catalogue
 from bot.findings import Severity
+from bot.judge.catalogue import Catalogue, load_catalogue
 from tests.analyzer.examples import EXAMPLES_DIR, Case, load_examples, placed_on, run_case
 from tests.analyzer.minirepo import MiniRepo, clone
 

@@ -13,7 +13,7 @@ from bot.audit.dump import dump_size, dump_vmstate
 from bot.audit.dumptree import MachineNotFoundError, dump_tree, machine_matches
 from bot.audit.index import TreeIndex
 from bot.audit.walk import scan_tree
-from bot.model import FieldModel
+from bot.scanner.model import FieldModel
 from bot.sources.gitrepo import GitRepo
 
 from .qemutree import Repo

@@ -22,8 +22,8 @@ from bot.audit.prune import prune
 from bot.audit.walk import TreeScan, candidate_paths, scan_tree
 from bot.findings import Severity
 from bot.scanner.scan import scan
+from bot.scanner.treeinfo import macro_table
 from bot.sources.gitrepo import GitRepo
-from bot.treeinfo import macro_table
 
 pytestmark = pytest.mark.qemu
 

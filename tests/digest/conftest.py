@@ -5,17 +5,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-_ROOT = str(Path(__file__).resolve().parents[2])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-from tests.fakes.fixtures import *  # noqa: E402, F403
-from tests.fakes.fixtures import IN_CI  # noqa: E402
+from tests.fakes.fixtures import *  # noqa: F403
+from tests.fakes.fixtures import IN_CI
 
 CHROMIUM = "/usr/bin/chromium"
 

@@ -12,14 +12,14 @@ from click.testing import CliRunner
 from sqlalchemy import Engine
 
 from bot.cli import main
-from bot.config import Settings
 from bot.digest.period import Period
 from bot.digest.publish import Target, post
 from bot.digest.render import render_markdown
 from bot.digest.schedule import DigestScheduler, run_slot
 from bot.digest.stored import digest_from_store
 from bot.forges import build_forges
-from bot.forges.github import GitHubForge
+from bot.forges.github.client import GitHubForge
+from bot.settings import Settings
 from bot.store import leases
 from bot.store.digests import get_digest
 from tests.digest.stored import ARM_FIELD, MONDAY, Review, review, seed

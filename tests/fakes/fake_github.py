@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import jwt
 from aiohttp import web
 
-from bot.forges.github_events import sign
+from bot.forges.github.events import sign
 from tests.fakes.repo import Repo, diff_lines, file_diffs
 from tests.fakes.server import FakeServer, HTTPError
 

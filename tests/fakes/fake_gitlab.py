@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.forges.gitlab_events import sign
+from bot.forges.gitlab.events import sign
 from tests.fakes.repo import Repo, diff_lines, file_diffs
 from tests.fakes.server import FakeServer, HTTPError
 

@@ -9,8 +9,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from sqlalchemy import Engine
 
-from bot.config import Settings
 from bot.service.keys import ENGINE
+from bot.settings import Settings
 
 
 def make_settings(database_url: str, **overrides: Any) -> Settings:

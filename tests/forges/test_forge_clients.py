@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 
 from bot.forges.events import MergeRequestRef
-from bot.forges.github import GitHubForge
-from bot.forges.gitlab import GitLabForge
-from bot.placement import Placement
-from bot.reconcile import NoteAction, Op, ReviewPlan
+from bot.forges.github.client import GitHubForge
+from bot.forges.gitlab.client import GitLabForge
+from bot.review.placement import Placement
+from bot.review.reconcile import NoteAction, Op, ReviewPlan
 from tests.fakes import qemu
 from tests.fakes.fake_github import FakeGitHub
 from tests.fakes.fake_gitlab import FakeGitLab

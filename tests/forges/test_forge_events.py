@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from bot.forges import github_events, gitlab_events
 from bot.forges.events import EventKind, ForgeEvent, MalformedDelivery, SignatureError
+from bot.forges.github import events as github_events
+from bot.forges.gitlab import events as gitlab_events
 
 SECRET = "s3cret"
 

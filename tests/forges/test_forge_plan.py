@@ -7,8 +7,8 @@ from dataclasses import replace
 from bot.change import FileChange, FileStatus
 from bot.findings import Finding, Severity, Side, Tier
 from bot.forges.diff import parse_hunks
-from bot.placement import NO_LINE, NOT_IN_DIFF, OVER_CAP, Placement, place_all
-from bot.reconcile import (
+from bot.review.placement import NO_LINE, NOT_IN_DIFF, OVER_CAP, Placement, place_all
+from bot.review.reconcile import (
     BotNote,
     DesiredComment,
     NoteKind,

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from bot.catalogue import Catalogue, load_catalogue
 from bot.findings import Finding, NotUnderstood, Override, Report, Side, Tier, TierDecision
+from bot.judge.catalogue import Catalogue, load_catalogue
 
 FindingFactory = Callable[..., Finding]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from bot.catalogue import Catalogue
 from bot.findings import Finding, Override, Report, Severity, Tier
+from bot.judge.catalogue import Catalogue
 from bot.report import FINDING_MARKER, SUMMARY_MARKER, render, render_inline
 from bot.report.markdown import render_markdown
 

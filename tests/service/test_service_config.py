@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot.cli_service import serve
-from bot.config import ConfigError, load_settings
+from bot.cli.service import serve
 from bot.service.logs import Redactor
+from bot.settings import ConfigError, load_settings
 
 
 def test_environment_over_toml(tmp_path: Path) -> None:

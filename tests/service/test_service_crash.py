@@ -29,7 +29,7 @@ def _free_port() -> int:
 
 def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "bot.cli_service", *args],
+        [sys.executable, "-m", "bot.cli.service", *args],
         cwd=ROOT,
         env=env,
         stdout=log.open("ab"),

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from bot.forges.gitlab_events import sign as gitlab_sign
+from bot.forges.gitlab.events import sign as gitlab_sign
 from bot.service.app import create_app
 from bot.store.jobs import count_by_state, count_deliveries
 from tests.fakes.service import Service, make_settings

@@ -106,7 +106,7 @@ def test_wheel_installs_a_working_migbot(installed: Installed, tmp_path: Path) -
 
     # The catalogue and the rule data come from the wheel, not from the source tree.
     proc = run(
-        [installed.python, "-c", "import bot.rulesdir as r; print(r.rules_dir())"],
+        [installed.python, "-c", "import bot.data as r; print(r.rules_dir())"],
         env=installed.env(),
         cwd=tmp_path,
     )

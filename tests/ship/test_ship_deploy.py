@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.settings import ConfigError, Settings, load_settings
 from tests.ship.shiptools import (
     ROOT,
     dockerfile_instructions,

@@ -17,8 +17,8 @@ import jsonschema
 import pytest
 
 from bot import __version__
-from bot.catalogue import Catalogue, load_catalogue
 from bot.findings import Finding, NotUnderstood, Override, Report, Severity, Side, Tier
+from bot.judge.catalogue import Catalogue, load_catalogue
 from bot.report import FORMATS, render
 from bot.report.sarif import FINGERPRINT_KEY
 from tests.ship.shiptools import (

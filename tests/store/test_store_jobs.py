@@ -11,7 +11,7 @@ from datetime import timedelta
 from click.testing import CliRunner
 from sqlalchemy import Engine, inspect
 
-from bot.cli_service import jobs as jobs_command
+from bot.cli.service import jobs as jobs_command
 from bot.forges.events import EventKind, ForgeEvent, MergeRequestRef
 from bot.store import jobs
 from bot.store.db import current_revision, migrate

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot.cli_tiers import tiers
+from bot.cli.tiers import tiers
 from bot.findings import Tier
 from bot.tiers import tree_from_git
 

@@ -17,7 +17,7 @@ from github import Auth, Github, GithubException, UnknownObjectException
 from github.GithubRetry import GithubRetry
 
 from bot.change import FileChange, FileStatus
-from bot.forges.base import (
+from bot.forges.contract import (
     ForgeChange,
     ForgeError,
     LabelEvent,
@@ -28,7 +28,7 @@ from bot.forges.base import (
 )
 from bot.forges.diff import PatchError, parse_hunks
 from bot.forges.events import MergeRequestRef
-from bot.reconcile import (
+from bot.review.reconcile import (
     BotNote,
     NoteKind,
     Op,

@@ -20,7 +20,7 @@ import gitlab
 from gitlab.exceptions import GitlabError, GitlabHttpError
 
 from bot.change import FileChange, FileStatus
-from bot.forges.base import (
+from bot.forges.contract import (
     ForgeChange,
     ForgeError,
     LabelEvent,
@@ -31,7 +31,7 @@ from bot.forges.base import (
 )
 from bot.forges.diff import PatchError, parse_hunks
 from bot.forges.events import MergeRequestRef
-from bot.reconcile import (
+from bot.review.reconcile import (
     BotNote,
     NoteAction,
     NoteKind,
