@@ -21,7 +21,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.findings import Report, Severity
+from bot.judge.catalogue import load_catalogue
+from bot.judge.policy import load_policy
 from bot.pipeline import ReviewOptions, review
+from bot.settings import cache_dir
 from bot.sources.commits import change_from_range
 from bot.sources.errors import SourceError
 from bot.sources.gitrepo import open_repo
@@ -106,11 +109,16 @@ def run(repo: Path, corpus: Path, limit: int | None, only: set[str]) -> list[Out
         tier = None
         try:
             change = change_from_range(git, spec)
-            report = review(change, ReviewOptions())
+            report = review(
+                change,
+                ReviewOptions(cache_dir=cache_dir("tiers")),
+                catalogue=load_catalogue(),
+                policy=load_policy(),
+            )
             err = None
             c_files = [f for f in row["files"] if f.endswith(".c")]
             if c_files and expected_tier(row) is not None:
-                tier = pick_resolver(change)(c_files[0]).tier.value
+                tier = pick_resolver(change, cache_dir("tiers"))(c_files[0]).tier.value
         except SourceError as exc:
             report, err = None, str(exc)
         out.append(Outcome(row, report, err, time.perf_counter() - t0, tier))

@@ -22,8 +22,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bot.judge.catalogue import load_catalogue
+from bot.judge.policy import load_policy
 from bot.pipeline import ReviewOptions, review
 from bot.scanner.treeinfo import macro_table
+from bot.settings import cache_dir
 from bot.sources import change_from_range, open_repo
 
 
@@ -53,7 +56,12 @@ def per_commit(repo: Path, shas: list[str]) -> tuple[list[float], list[float]]:
         )
         floor.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
-        review(change_from_range(git, sha), ReviewOptions())
+        review(
+            change_from_range(git, sha),
+            ReviewOptions(cache_dir=cache_dir("tiers")),
+            catalogue=load_catalogue(),
+            policy=load_policy(),
+        )
         ours.append(time.perf_counter() - t0)
     return ours, floor
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -48,6 +49,10 @@ class TierDecision:
     machines: tuple[str, ...] = ()
     source: str = "default"
     """``default`` (path rules), ``tree`` (Kconfig), ``cli`` or ``label``."""
+
+
+TierResolver = Callable[[str], TierDecision]
+"""Decides the tier of a source path (path rules, or computed from a tree)."""
 
 
 @dataclass(frozen=True, slots=True)

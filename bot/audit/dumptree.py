@@ -16,12 +16,13 @@ from pathlib import Path
 from bot.audit.dump import Dump, dump_vmstate
 from bot.audit.index import TreeIndex
 from bot.audit.walk import scan_tree
+from bot.errors import MigbotError
 from bot.sources.gitrepo import GitRepo, open_repo
 
 _VERSION = re.compile(r"^\d+\.\d+(\.\d+)?$")
 
 
-class MachineNotFoundError(LookupError):
+class MachineNotFoundError(MigbotError, LookupError):
     """No board of the tree defines the machine type."""
 
 
@@ -62,12 +63,11 @@ def machine_filter(
     ``m68k`` or ``m68k-softmmu``, picks one when several define it)."""
     try:
         from bot.tiers import load_or_build, load_tier_rules
-        from bot.tiers.cache import default_cache_dir
     except ImportError as exc:  # the tiers package is optional
         raise MachineNotFoundError(f"--machine needs bot.tiers ({exc})") from None
     tree = git.tree(tree_id)
     try:
-        tmap = load_or_build(tree, load_tier_rules(), cache_dir or default_cache_dir())
+        tmap = load_or_build(tree, load_tier_rules(), cache_dir)
     except Exception as exc:  # an odd tree: say why, as bot.tiers does
         raise MachineNotFoundError(
             f"the boards of this tree could not be read ({type(exc).__name__}: {exc}), "

@@ -69,7 +69,7 @@ def audit(
 
     ``tier`` forces one tier for every file; ``tier_of`` gives a resolver;
     otherwise tiers are computed from the tree (`bot.tiers`), cached in
-    ``cache_dir`` (its default when None).
+    ``cache_dir`` (None: in memory only).
     """
     start = time.perf_counter()
     git = open_repo(repo)

@@ -14,43 +14,22 @@ Exit codes as ``migbot check``: 0 nothing reaches --fail-on, 1 something does,
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from bot.findings import Report, Severity, Tier
-
-_FAIL_ON = {"error": Severity.ERROR, "warning": Severity.WARNING, "never": None}
-_TIERS = [t.value for t in Tier]
-
-
-class _Usage(click.ClickException):
-    """Bad input or usage: exit code 2 with a one-line reason (as ``migbot check``)."""
-
-    exit_code = 2
-
-    def show(self, file: object = None) -> None:
-        click.echo(f"migbot: {self.format_message()}", err=True)
-
-
-def _exit(report: Report, fail_on: str) -> None:
-    threshold = _FAIL_ON[fail_on]
-    sys.exit(1 if threshold is not None and report.reaches(threshold) else 0)
-
-
-def _color(color: bool | None, fmt: str) -> bool:
-    return fmt == "text" and (sys.stdout.isatty() if color is None else color)
-
-
-_fail_on = click.option(
-    "--fail-on",
-    type=click.Choice(list(_FAIL_ON)),
-    default="error",
-    show_default=True,
-    help="Exit 1 when a finding reaches this severity.",
+from bot.cli.options import (
+    TIERS,
+    UsageFailure,
+    color_option,
+    exit_for,
+    fail_on_option,
+    use_color,
 )
+from bot.findings import Tier
+from bot.settings import cache_dir as settings_cache_dir
+
 _format = click.option(
     "--format",
     "fmt",
@@ -65,6 +44,7 @@ _cache = click.option(
     "--cache-dir",
     type=click.Path(path_type=Path, file_okay=False),
     help="Where tier maps are kept (default: $MIGBOT_CACHE_DIR/tiers or ~/.cache/migbot/tiers).",
+    callback=lambda _ctx, _param, value: value or settings_cache_dir("tiers"),
 )
 
 
@@ -72,11 +52,11 @@ _cache = click.option(
 @click.option("--repo", required=True, type=click.Path(path_type=Path), help="QEMU git repository.")
 @click.option("--rev", default="HEAD", show_default=True, help="Revision to audit.")
 @_format
-@click.option("--tier", type=click.Choice(_TIERS), help="Judge every file at this tier.")
-@_fail_on
+@click.option("--tier", type=click.Choice(TIERS), help="Judge every file at this tier.")
+@fail_on_option
 @_jobs
 @_cache
-@click.option("--color/--no-color", default=None, help="Colour (default: when on a terminal).")
+@color_option
 def audit(
     repo: Path,
     rev: str,
@@ -104,16 +84,16 @@ def audit(
             catalogue=catalogue,
         )
     except SourceError as exc:
-        raise _Usage(str(exc)) from None
+        raise UsageFailure(str(exc)) from None
     text = render_audit(
         result.report,
         result.inventory,
         fmt,
-        color=_color(color, fmt),
+        color=use_color(color, fmt),
         catalogue=catalogue,
     )
     click.echo(text, nl=False)
-    _exit(result.report, fail_on)
+    exit_for(result.report, fail_on)
 
 
 @click.command("dump")
@@ -151,13 +131,13 @@ def dump(
     from bot.sources.errors import SourceError
 
     if target is not None and machine is None:
-        raise _Usage("--target needs --machine")
+        raise UsageFailure("--target needs --machine")
     try:
         result = dump_tree(
             repo, rev, machine=machine, target=target, jobs=jobs, cache_dir=cache_dir
         )
     except (SourceError, MachineNotFoundError) as exc:
-        raise _Usage(str(exc)) from None
+        raise UsageFailure(str(exc)) from None
     text = json.dumps(result.data, indent=2, ensure_ascii=False) + "\n"
     if output is None:
         click.echo(text, nl=False)
@@ -165,7 +145,7 @@ def dump(
         try:
             output.write_text(text, encoding="utf-8")
         except OSError as exc:
-            raise _Usage(f"cannot write {output}: {exc.strerror}") from None
+            raise UsageFailure(f"cannot write {output}: {exc.strerror}") from None
     for note in result.notes:
         click.echo(f"migbot dump: {note}", err=True)
 
@@ -174,11 +154,11 @@ def _load(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise _Usage(f"cannot read {path}: {exc.strerror}") from None
+        raise UsageFailure(f"cannot read {path}: {exc.strerror}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise _Usage(f"{path} is not JSON: {exc}") from None
+        raise UsageFailure(f"{path} is not JSON: {exc}") from None
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
-        raise _Usage(f"{path} is not a vmstate dump (an object of sections)")
+        raise UsageFailure(f"{path} is not a vmstate dump (an object of sections)")
     return data
 
 
@@ -188,7 +168,7 @@ def _load(path: Path) -> dict[str, Any]:
 @click.option("--reverse", is_flag=True, help="Check migration from DST to SRC instead.")
 @click.option(
     "--tier",
-    type=click.Choice(_TIERS),
+    type=click.Choice(TIERS),
     default=Tier.BIDIRECTIONAL.value,
     show_default=True,
     help="Tier the findings are judged at (dumps carry no source paths).",
@@ -201,8 +181,8 @@ def _load(path: Path) -> dict[str, Any]:
     show_default=True,
     help="'upstream' prints the lines scripts/vmstate-static-checker.py would.",
 )
-@_fail_on
-@click.option("--color/--no-color", default=None, help="Colour (default: when on a terminal).")
+@fail_on_option
+@color_option
 def compare(
     src: Path,
     dst: Path,
@@ -224,7 +204,7 @@ def compare(
         issues = compare_dumps(a, b)
     except (AttributeError, KeyError, TypeError) as exc:
         # A hand-edited or truncated dump: the shape, not a finding.
-        raise _Usage(f"not a vmstate dump ({type(exc).__name__}: {exc})") from None
+        raise UsageFailure(f"not a vmstate dump ({type(exc).__name__}: {exc})") from None
     catalogue = load_catalogue()
     report = issues_to_report(
         issues, src_name=str(src), dst_name=str(dst), tier=Tier(tier), catalogue=catalogue
@@ -233,5 +213,5 @@ def compare(
         lines = upstream_lines(issues)
         click.echo("".join(f"{line}\n" for line in lines), nl=False)
     else:
-        click.echo(render(report, fmt, color=_color(color, fmt), catalogue=catalogue), nl=False)
-    _exit(report, fail_on)
+        click.echo(render(report, fmt, color=use_color(color, fmt), catalogue=catalogue), nl=False)
+    exit_for(report, fail_on)

@@ -15,22 +15,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from bot.cli.service import _config_option, _db_option, _settings
+from bot.cli.options import UsageFailure, cli_settings, config_option, db_option
 from bot.digest.model import Digest
-from bot.digest.period import Period, PeriodError, weeks_before
+from bot.digest.period import Period, weeks_before
 from bot.settings import Settings
+from bot.settings.timespec import PeriodError
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
-
-
-class _Usage(click.ClickException):
-    """Bad input: exit code 2, one line."""
-
-    exit_code = 2
-
-    def show(self, file: object = None) -> None:
-        click.echo(f"migbot: {self.format_message()}", err=True)
 
 
 def _from_git(
@@ -45,9 +37,9 @@ def _from_git(
     cache: bool,
     now: datetime,
 ) -> Digest:
-    from bot.digest.analysis import default_cache_dir
     from bot.digest.build import build
     from bot.digest.gitsource import LinkTemplates, changes_from_git
+    from bot.settings import cache_dir as default_cache
     from bot.sources.errors import SourceError
     from bot.sources.gitrepo import GitRepo
 
@@ -64,17 +56,17 @@ def _from_git(
                 series_exclude=exclude,
                 links=links,
                 jobs=jobs,
-                cache_dir=default_cache_dir() if cache else None,
+                cache_dir=default_cache("digest") if cache else None,
                 progress=lambda msg: click.echo(f"migbot: {msg}", err=True),
             )
     except SourceError as exc:
-        raise _Usage(str(exc)) from None
+        raise UsageFailure(str(exc)) from None
     return build(changes, period, generated_at=now, source=f"git {branch} at {repo}", weeks=weeks)
 
 
 @click.command("digest")
-@_config_option
-@_db_option
+@config_option
+@db_option
 @click.option(
     "--since",
     default=None,
@@ -176,12 +168,12 @@ def digest(
     """
     from bot.digest.render import render
 
-    settings = _settings(config_file, database_url=database_url)
+    settings = cli_settings(config_file, database_url=database_url)
     now = datetime.now(UTC)
     try:
         period = Period.parse(since or settings.digest_period, until, now)
     except PeriodError as exc:
-        raise _Usage(str(exc)) from None
+        raise UsageFailure(str(exc)) from None
     engine = None
     if repo is not None:
         # Only the weeks the period touches: each week more is analysed too.

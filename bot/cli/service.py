@@ -18,25 +18,9 @@ from typing import Any
 
 import click
 
+from bot.cli.options import cli_settings, config_option, db_option
 from bot.service import logs
-from bot.settings import ConfigError, Settings, load_settings
-
-_config_option = click.option(
-    "--config",
-    "config_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="TOML file with settings (the environment overrides it).",
-)
-_db_option = click.option(
-    "--database-url", default=None, help="Overrides MIGBOT_DATABASE_URL (default: SQLite file)."
-)
-
-
-def _settings(config_file: Path | None, **overrides: Any) -> Settings:
-    try:
-        return load_settings(config_file=config_file, **overrides)
-    except ConfigError as exc:
-        raise click.UsageError(str(exc)) from exc
+from bot.settings import Settings
 
 
 def _configure_logs(settings: Settings) -> None:
@@ -54,8 +38,8 @@ def _configure_logs(settings: Settings) -> None:
 
 
 @click.command("serve")
-@_config_option
-@_db_option
+@config_option
+@db_option
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port to listen on (default 8080).")
 @click.option(
@@ -85,7 +69,7 @@ def serve(
 
     from bot.service.app import create_app
 
-    settings = _settings(
+    settings = cli_settings(
         config_file,
         database_url=database_url,
         host=host,
@@ -168,11 +152,11 @@ async def _run_worker(settings: Settings) -> None:
 
 
 @click.command("worker")
-@_config_option
-@_db_option
+@config_option
+@db_option
 def worker(config_file: Path | None, database_url: str | None) -> None:
     """Run the review worker alone (several may share one PostgreSQL database)."""
-    settings = _settings(config_file, database_url=database_url)
+    settings = cli_settings(config_file, database_url=database_url)
     _configure_logs(settings)
     if settings.worker_nice:
         os.nice(settings.worker_nice)
@@ -183,15 +167,15 @@ def worker(config_file: Path | None, database_url: str | None) -> None:
 def _engine(config_file: Path | None, database_url: str | None) -> Any:
     from bot.store.db import make_engine, migrate
 
-    settings = _settings(config_file, database_url=database_url)
+    settings = cli_settings(config_file, database_url=database_url)
     engine = make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     migrate(engine)
     return engine
 
 
 @click.group("jobs", invoke_without_command=True)
-@_config_option
-@_db_option
+@config_option
+@db_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.option("--state", "states", multiple=True, help="Only jobs in this state (repeatable).")
 @click.option("--limit", type=int, default=100, show_default=True)

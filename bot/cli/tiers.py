@@ -7,18 +7,10 @@ from pathlib import Path
 
 import click
 
+from bot.cli.options import UsageFailure
 from bot.findings import TierDecision
 
 _MACHINES_SHOWN = 8
-
-
-class _Usage(click.ClickException):
-    """Bad input or usage: exit code 2 with a one-line reason (as ``migbot check``)."""
-
-    exit_code = 2
-
-    def show(self, file: object = None) -> None:
-        click.echo(f"migbot: {self.format_message()}", err=True)
 
 
 def _as_json(path: str, d: TierDecision) -> dict[str, object]:
@@ -70,22 +62,22 @@ def tiers(
     configs/devices, machine definitions); without it, from path rules only.
     Exit codes: 0 done, 2 bad input.
     """
+    from bot.settings import cache_dir as default_cache
     from bot.sources.errors import SourceError
-    from bot.tiers.cache import default_cache_dir
     from bot.tiers.gittree import tree_from_git
     from bot.tiers.resolve import default_decision, open_tiers
     from bot.tiers.rules import TierRulesError, load_tier_rules
 
     if all_files and files:
-        raise _Usage("give FILEs or --all, not both")
+        raise UsageFailure("give FILEs or --all, not both")
     if not all_files and not files:
-        raise _Usage("give at least one FILE, or --all with --repo")
+        raise UsageFailure("give at least one FILE, or --all with --repo")
     if all_files and repo is None:
-        raise _Usage("--all needs --repo PATH")
+        raise UsageFailure("--all needs --repo PATH")
     try:
         rules = load_tier_rules()
     except TierRulesError as exc:
-        raise _Usage(str(exc)) from None
+        raise UsageFailure(str(exc)) from None
 
     header: dict[str, object] = {}
     notes: list[str] = []
@@ -95,13 +87,13 @@ def tiers(
         try:
             tree = tree_from_git(repo, rev)
         except SourceError as exc:
-            raise _Usage(str(exc)) from None
-        directory = None if no_cache else (cache_dir or default_cache_dir())
+            raise UsageFailure(str(exc)) from None
+        directory = None if no_cache else (cache_dir or default_cache("tiers"))
         header = {"rev": rev, "tree_id": tree.tree_id}
         opened = open_tiers(tree, rules, directory)
         if isinstance(opened, str):  # as in a review: path rules, saying why
             if all_files:
-                raise _Usage(opened)
+                raise UsageFailure(opened)
             notes = [opened]
             decisions = [(f, default_decision(f, rules, opened)) for f in files]
         else:

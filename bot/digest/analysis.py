@@ -21,6 +21,7 @@ from typing import Any
 
 from bot.digest.model import CompatNote, FindingNote
 from bot.findings import Finding, Report, Severity
+from bot.settings import cache_dir
 from bot.sources.commits import change_from_range
 from bot.sources.gitrepo import GitRepo
 
@@ -86,10 +87,17 @@ def _verdict(report: Report) -> str:
 def analyse(repo: GitRepo, base: str | None, head: str) -> Analysed:
     """Run the review pipeline over ``base..head`` (``head`` alone for a root commit)."""
     from bot.compare.touched import compat_entries_touched  # pure: reads hunks only
-    from bot.pipeline import review
+    from bot.judge.catalogue import load_catalogue
+    from bot.judge.policy import load_policy
+    from bot.pipeline import ReviewOptions, review
 
     change = change_from_range(repo, f"{base}..{head}" if base else head)
-    report = review(change)
+    report = review(
+        change,
+        ReviewOptions(cache_dir=cache_dir("tiers")),
+        catalogue=load_catalogue(),
+        policy=load_policy(),
+    )
     return Analysed(
         _verdict(report),
         tuple(finding_note(f) for f in report.findings),
@@ -98,12 +106,6 @@ def analyse(repo: GitRepo, base: str | None, head: str) -> Analysed:
 
 
 # --- the disk cache ---------------------------------------------------------------------
-
-
-def default_cache_dir() -> Path:
-    """``$MIGBOT_CACHE_DIR/digest``, else ``~/.cache/migbot/digest``."""
-    base = os.environ.get("MIGBOT_CACHE_DIR")
-    return (Path(base) if base else Path.home() / ".cache" / "migbot") / "digest"
 
 
 @functools.cache

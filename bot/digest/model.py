@@ -308,14 +308,3 @@ class Digest:
 
     def lines(self) -> list[DigestLine]:
         return [line for g in self.groups for t in g.tiers for line in t.lines]
-
-    def to_json(self) -> dict[str, Any]:
-        from bot.digest.codec import digest_to_json
-
-        return digest_to_json(self)
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Digest:
-        from bot.digest.codec import digest_from_json
-
-        return digest_from_json(data)

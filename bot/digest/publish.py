@@ -19,8 +19,10 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from bot.digest.codec import digest_from_json, digest_to_json
 from bot.digest.model import Digest
 from bot.digest.render import render_html, render_markdown
+from bot.errors import MigbotError
 from bot.forges.contract import Forge
 from bot.settings import Settings
 from bot.store import leases
@@ -31,7 +33,7 @@ LEASE_SECONDS = 600.0
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
 
 
-class PublishError(Exception):
+class PublishError(MigbotError):
     """The digest could not be posted (configuration, or the lease is held)."""
 
 
@@ -105,14 +107,14 @@ def write_page(digest: Digest, directory: Path) -> Path:
     name = _UNSAFE_NAME.sub("_", digest.key)
     page = directory / f"digest-{name}.html"
     html = render_html(digest)
-    data = json.dumps(digest.to_json(), indent=2, ensure_ascii=False) + "\n"
+    data = json.dumps(digest_to_json(digest), indent=2, ensure_ascii=False) + "\n"
     _write(page, html)
     _write(directory / f"digest-{name}.json", data)
     latest = directory / "digest.json"
     newest = True
     if latest.exists():
         try:
-            newest = Digest.from_json(json.loads(latest.read_text())).until <= digest.until
+            newest = digest_from_json(json.loads(latest.read_text())).until <= digest.until
         except (ValueError, KeyError, TypeError):
             newest = True  # unreadable: replace it
     if newest:
@@ -134,7 +136,7 @@ def publish(digest: Digest, target: Target) -> Published:
 
 
 def store(engine: Engine, digest: Digest) -> None:
-    save_digest(engine, digest.key, digest.since, digest.until, digest.to_json())
+    save_digest(engine, digest.key, digest.since, digest.until, digest_to_json(digest))
 
 
 def post(

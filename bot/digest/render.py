@@ -16,6 +16,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from bot.digest.chart import TIER_COLOURS, chart_svg
+from bot.digest.codec import digest_to_json
 from bot.digest.model import TIER_ORDER, Digest
 from bot.digest.period import Period
 
@@ -85,7 +86,7 @@ def render_html(digest: Digest) -> str:
 
 
 def render_json(digest: Digest) -> str:
-    return json.dumps(digest.to_json(), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(digest_to_json(digest), indent=2, ensure_ascii=False) + "\n"
 
 
 def render(digest: Digest, fmt: str) -> str:

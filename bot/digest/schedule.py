@@ -16,18 +16,19 @@ import contextlib
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from datetime import datetime, timedelta
 
-from aiohttp import web
+import structlog
 from sqlalchemy import Engine
 
-from bot.digest.period import Period, parse_moment, parse_schedule
+from bot.digest.period import Period
 from bot.digest.publish import LEASE, LEASE_SECONDS, publish, store, target_from_settings
 from bot.digest.stored import digest_from_store
 from bot.forges.contract import Forge
 from bot.settings import ConfigError, Settings
+from bot.settings.timespec import parse_moment, parse_schedule
 from bot.store import leases
 from bot.store.digests import get_digest, mark_posted
 from bot.store.models import utcnow
@@ -104,9 +105,7 @@ class DigestScheduler:
         self._stop = asyncio.Event()
 
     async def _attempt(self, due: datetime) -> str:
-        from bot.service.logs import get_logger
-
-        log = get_logger("migbot.digest")
+        log = structlog.get_logger("migbot.digest")
         loop = asyncio.get_running_loop()
         try:
             result = await loop.run_in_executor(
@@ -139,24 +138,3 @@ class DigestScheduler:
 
     def stop(self) -> None:
         self._stop.set()
-
-
-SCHEDULER = web.AppKey("digest_scheduler", DigestScheduler)
-
-
-async def scheduler_context(app: web.Application) -> AsyncIterator[None]:
-    """Cleanup context: run the schedule while the app runs (when it is not off)."""
-    from bot.service.keys import DB_POOL, ENGINE, FORGES, SETTINGS
-
-    settings = app[SETTINGS]
-    if parse_schedule(settings.digest_schedule) is None:
-        yield
-        return
-    scheduler = DigestScheduler(settings, app[ENGINE], app[FORGES], pool=app[DB_POOL])
-    app[SCHEDULER] = scheduler
-    task = asyncio.create_task(scheduler.run())
-    yield
-    scheduler.stop()
-    # A post under way finishes (its thread cannot be interrupted); give it a while.
-    with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-        await asyncio.wait_for(task, timeout=30)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from bot.change import Change, FileChange, Tree
+from bot.errors import MigbotError
 from bot.forges.events import MergeRequestRef
 from bot.pipeline import AppliedLabel
 from bot.review.reconcile import BotNote, ReviewPlan, Verdict
@@ -22,7 +23,7 @@ from bot.sources.errors import SourceError
 from bot.sources.gitrepo import GitRepo
 
 
-class ForgeError(Exception):
+class ForgeError(MigbotError):
     """A forge call that failed for good (after the client's own retries)."""
 
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 import re
 
 from bot.change import Hunk, HunkLine
+from bot.errors import InputError
 
 _HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 
 
-class PatchError(ValueError):
+class PatchError(InputError):
     """A hunk header or body that does not add up."""
 
 

@@ -15,28 +15,30 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from bot.errors import MigbotError
 
-class DeliveryError(Exception):
-    """A delivery refused; ``status`` is the HTTP status to answer with."""
 
-    status: int = 400
+class DeliveryError(MigbotError):
+    """A delivery refused; ``http_status`` is the status to answer with."""
+
+    http_status = 400
 
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
         if status is not None:
-            self.status = status
+            self.http_status = status
 
 
 class SignatureError(DeliveryError):
     """Missing, unexpected or wrong signature or token."""
 
-    status = 401
+    http_status = 401
 
 
 class MalformedDelivery(DeliveryError):
     """The body or a required header cannot be decoded."""
 
-    status = 400
+    http_status = 400
 
 
 class EventKind(StrEnum):

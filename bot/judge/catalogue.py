@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 from bot.data import rules_dir
+from bot.errors import InputError, MigbotError
 from bot.findings import Severity, Tier
 
 CATALOGUE_FILE = "catalogue.toml"
@@ -52,7 +53,7 @@ _TOP_LEVEL = ("links", "redirects", "rule")
 # --- errors -------------------------------------------------------------------
 
 
-class CatalogueError(Exception):
+class CatalogueError(MigbotError):
     """The catalogue is broken. Says where: file, rule and key when known."""
 
     def __init__(
@@ -114,11 +115,11 @@ _Fail = Callable[[type[CatalogueError], str, str], CatalogueError]
 """Builds the error for the rule being read: (kind, problem, key) -> error."""
 
 
-class UnknownRuleError(LookupError):
+class UnknownRuleError(MigbotError, LookupError):
     """No rule by that id, slug or redirect."""
 
 
-class MessageVariablesError(ValueError):
+class MessageVariablesError(InputError):
     """``render_message`` got variables that do not match the rule's ``vars``."""
 
 

@@ -6,6 +6,7 @@ forge layer also uses `render_inline` for one inline comment.
 
 from __future__ import annotations
 
+from bot.errors import InputError
 from bot.findings import Report
 from bot.judge.catalogue import Catalogue
 from bot.report.codequality import render_codequality, report_to_codequality
@@ -22,7 +23,7 @@ from bot.report.text import render_text
 FORMATS = ("text", "json", "markdown", "sarif", "codequality")
 
 
-class UnknownFormatError(ValueError):
+class UnknownFormatError(InputError):
     """A report format migbot does not have."""
 
 

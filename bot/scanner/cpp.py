@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
+from bot.errors import InputError
 from bot.scanner.lexer import Kind, Token
 
 
@@ -153,7 +154,7 @@ def split_args(tokens: Sequence[Token], start: int) -> tuple[list[list[Token]], 
     raise ExpansionError("unterminated macro call")
 
 
-class ExpansionError(ValueError):
+class ExpansionError(InputError):
     pass
 
 

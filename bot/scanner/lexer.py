@@ -14,6 +14,8 @@ from enum import IntEnum
 
 import clang.cindex as ci
 
+from bot.errors import InputError
+
 
 class Kind(IntEnum):
     PUNCT = 0
@@ -34,7 +36,7 @@ class Token:
     """1-based column (0 for tokens the scanner made up)."""
 
 
-class LexError(Exception):
+class LexError(InputError):
     """libclang could not lex the text."""
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import AsyncIterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
 from sqlalchemy import Engine
 
-from bot.digest.schedule import scheduler_context
 from bot.forges import build_forges
 from bot.forges.contract import Forge
 from bot.service import digest, health, intake
@@ -30,6 +30,7 @@ from bot.service.keys import (
 from bot.service.logs import get_logger
 from bot.service.metrics import Metrics
 from bot.service.review_job import JobContext
+from bot.service.schedule import scheduler_context
 from bot.service.worker import Worker
 from bot.service.worker_child import worker_child
 from bot.settings import Settings
@@ -40,9 +41,12 @@ WORKER = web.AppKey("worker", Worker)
 
 
 def default_review() -> ReviewFn:
+    """The pipeline with the shipped rules and policy bound (loaded once, here)."""
+    from bot.judge.catalogue import load_catalogue
+    from bot.judge.policy import load_policy
     from bot.pipeline import review
 
-    return review
+    return functools.partial(review, catalogue=load_catalogue(), policy=load_policy())
 
 
 def initial_bot_users(settings: Settings) -> dict[str, frozenset[str]]:

@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import Engine
 
+from bot.digest.codec import digest_from_json, digest_to_json
 from bot.digest.model import Digest
 from bot.digest.period import Period
 from bot.digest.render import render_html
@@ -26,7 +27,7 @@ routes = web.RouteTableDef()
 def _load(engine: Engine, settings: Settings, key: str | None) -> Digest | None:
     row = get_digest(engine, key) if key else latest_digest(engine)
     if row is not None:
-        return Digest.from_json(row.data)
+        return digest_from_json(row.data)
     if key:
         return None
     now = utcnow()
@@ -66,5 +67,5 @@ async def digest_page(request: web.Request) -> web.Response:
 @routes.get("/digest.json")
 async def digest_json(request: web.Request) -> web.Response:
     digest = await _digest(request)
-    data: dict[str, Any] = digest.to_json()
+    data: dict[str, Any] = digest_to_json(digest)
     return web.json_response(data, headers={"Cache-Control": "no-cache"})

@@ -29,9 +29,9 @@ async def _accept(
     try:
         event = parse(body)
     except DeliveryError as exc:
-        metrics.deliveries.labels(forge=forge, outcome=f"rejected_{exc.status}").inc()
-        log.warning("delivery refused", forge=forge, status=exc.status, reason=str(exc))
-        return web.json_response({"error": str(exc)}, status=exc.status)
+        metrics.deliveries.labels(forge=forge, outcome=f"rejected_{exc.http_status}").inc()
+        log.warning("delivery refused", forge=forge, status=exc.http_status, reason=str(exc))
+        return web.json_response({"error": str(exc)}, status=exc.http_status)
     settings = app[SETTINGS]
     loop = asyncio.get_running_loop()
     try:

@@ -25,7 +25,7 @@ from bot.review.bodies import inline_body, summary_body
 from bot.review.placement import place_all
 from bot.review.reconcile import DesiredComment, Verdict, previous_verdict, reconcile, verdict_of
 from bot.service.keys import ReviewFn
-from bot.settings import Settings
+from bot.settings import Settings, cache_dir
 from bot.store.jobs import JobRecord
 from bot.store.reviews import ReviewRecord, save_review
 
@@ -141,7 +141,9 @@ def run_review(
     fetched = forge.get_change(ref)
     info = fetched.info
     labels = applied_labels(forge, ref, info.labels, relevant=ctx.relevant_label())
-    report = ctx.review_fn(fetched.change, ReviewOptions(labels=tuple(labels)))
+    report = ctx.review_fn(
+        fetched.change, ReviewOptions(labels=tuple(labels), cache_dir=cache_dir("tiers"))
+    )
     verdict = verdict_of(report)
     existing = forge.list_bot_notes(ref)
     previous = previous_verdict(existing)

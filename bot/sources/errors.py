@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from bot.errors import InputError
 
-class SourceError(ValueError):
+
+class SourceError(InputError):
     """A change could not be read: bad revision, not a repository, not a patch.
 
     The message is one line meant for a person; the CLI prints it and exits 2.

@@ -18,12 +18,13 @@ from sqlalchemy import CursorResult, Engine, and_, exists, func, or_, select, up
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
+from bot.errors import MigbotError
 from bot.forges.events import EventKind, ForgeEvent
 from bot.store.models import Delivery, Job, JobState, utcnow
 from bot.store.reviews import record_state
 
 
-class JobError(Exception):
+class JobError(MigbotError):
     """A job command that cannot be carried out (unknown id, wrong state)."""
 
 

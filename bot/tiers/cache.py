@@ -19,12 +19,6 @@ from bot.tiers.boards import Machine
 from bot.tiers.tiermap import SCHEMA, Board, FileEntry, TargetInfo, TierMap
 
 
-def default_cache_dir() -> Path:
-    """``$MIGBOT_CACHE_DIR/tiers``, else ``~/.cache/migbot/tiers``."""
-    base = os.environ.get("MIGBOT_CACHE_DIR")
-    return (Path(base) if base else Path.home() / ".cache" / "migbot") / "tiers"
-
-
 @functools.cache
 def code_digest() -> str:
     """Hash of this package's source: a map computed by other code is another map."""

@@ -20,10 +20,12 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from bot.errors import InputError
+
 Reader = Callable[[str], "str | None"]
 
 
-class KconfigError(ValueError):
+class KconfigError(InputError):
     """The text is not in the dialect; carries ``file:line``."""
 
 

@@ -21,10 +21,12 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
+from bot.errors import InputError
+
 Reader = Callable[[str], "str | None"]
 
 
-class MesonError(ValueError):
+class MesonError(InputError):
     pass
 
 

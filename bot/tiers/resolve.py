@@ -17,19 +17,14 @@ import contextlib
 import fnmatch
 import posixpath
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.change import Tree
-from bot.findings import Tier, TierDecision
-from bot.tiers.cache import default_cache_dir, load_map, save_map
+from bot.findings import Tier, TierDecision, TierResolver
+from bot.tiers.cache import load_map, save_map
 from bot.tiers.rules import TierRules, load_tier_rules
 from bot.tiers.tiermap import TierMap, build_tier_map, strictest
-
-TierResolver = Callable[[str], TierDecision]
-"""`bot.pipeline.TierResolver`, restated: importing the pipeline would pull the
-whole analyzer into this pure package."""
 
 _HEADER = re.compile(r"\.(h|hh|hpp|inc)$")
 _INCLUDE = re.compile(r'^[ \t]*#[ \t]*include[ \t]*"([^"]+)"', re.M)
@@ -247,12 +242,13 @@ def tree_resolver(
 ) -> TierResolver:
     """Tiers computed from the tree (map built on first use, cached by tree id).
 
-    ``cache_dir`` None means the default cache (`default_cache_dir`);
-    ``use_cache=False`` keeps everything in memory. If the tree cannot be read
-    as a QEMU tree, every answer falls back to the path rules, saying why.
+    ``cache_dir`` None (or ``use_cache=False``) keeps everything in memory:
+    the caller says where the cache is, the core never reads the environment.
+    If the tree cannot be read as a QEMU tree, every answer falls back to the
+    path rules, saying why.
     """
     r = rules or load_tier_rules()
-    directory = (cache_dir or default_cache_dir()) if use_cache else None
+    directory = cache_dir if use_cache else None
     state: dict[str, TreeTiers | str] = {}
 
     def resolve(path: str) -> TierDecision:

@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from bot.data import rules_dir
+from bot.errors import InputError
 from bot.findings import Tier
 from bot.tiers.meson import MesonLayout
 
 
-class TierRulesError(ValueError):
+class TierRulesError(InputError):
     pass
 
 

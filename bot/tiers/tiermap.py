@@ -31,6 +31,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot.change import Tree
+from bot.errors import InputError
 from bot.findings import Tier, TierDecision
 from bot.tiers.boards import Machine, machine_type_macros, scan_machines
 from bot.tiers.kconfig import (
@@ -704,7 +705,7 @@ class _Mapper:
         return FileEntry(d, "dir", tier, bmask, targets, reason)
 
 
-class TreeNotUnderstood(ValueError):
+class TreeNotUnderstood(InputError):
     """The tree lacks what the map is computed from (an older QEMU layout, or not QEMU)."""
 
 

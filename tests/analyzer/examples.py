@@ -43,9 +43,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.findings import Finding, Report, Side, Tier
-from bot.pipeline import ReviewOptions, review
+from bot.pipeline import ReviewOptions
 from bot.sources import change_from_range
 from tests.analyzer.minirepo import MINI_TREE, ROOT, MiniRepo, commit_change
+from tests.harness import review
 
 EXAMPLES_DIR = ROOT / "rules" / "examples"
 KINDS = ("bad", "good")

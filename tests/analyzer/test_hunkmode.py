@@ -12,9 +12,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.findings import Report, Severity, Tier
-from bot.pipeline import ReviewOptions, review
+from bot.pipeline import ReviewOptions
 from bot.sources import change_from_patch
 from tests.analyzer.minirepo import VENV_BIN, MiniRepo, commit_change
+from tests.harness import review
 
 UART = "hw/char/acme_uart.c"
 MACHINE = "hw/core/machine.c"

@@ -6,11 +6,12 @@ from __future__ import annotations
 import pytest
 
 from bot.findings import Tier
-from bot.pipeline import ReviewOptions, review
+from bot.pipeline import ReviewOptions
 from bot.scanner.treeinfo import macro_table
 from bot.sources import change_from_range
 from bot.tiers import tree_from_git, tree_resolver
 from tests.analyzer.minirepo import MiniRepo, commit_change
+from tests.harness import review
 
 UART = "hw/char/acme_uart.c"
 

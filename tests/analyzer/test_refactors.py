@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from bot.change import Change
 from bot.findings import Tier
-from bot.pipeline import ReviewOptions, review
+from bot.pipeline import ReviewOptions
 from bot.sources import change_from_range
 from tests.analyzer.minirepo import FileEdits, MiniRepo, commit_change
+from tests.harness import review
 
 UART = "hw/char/acme_uart.c"
 UART_H = "include/hw/char/acme_uart.h"

@@ -8,16 +8,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.digest.build import build, outcome_of, subsystem
+from bot.digest.codec import digest_from_json, digest_to_json
 from bot.digest.model import (
     ChangeInput,
     CompatNote,
-    Digest,
     FindingNote,
     Outcome,
     OverrideNote,
 )
-from bot.digest.period import Period, PeriodError, parse_moment, parse_schedule
+from bot.digest.period import Period
 from bot.digest.render import md, render, safe_url
+from bot.settings.timespec import PeriodError, parse_moment, parse_schedule
 
 NOW = datetime(2026, 2, 9, 8, 0, tzinfo=UTC)  # a Monday
 ERROR = FindingNote(
@@ -200,7 +201,7 @@ def test_json_round_trip_and_the_quiet_week() -> None:
     busy = build(
         [change(), change(key="k", ref="r", state="closed")], period, generated_at=NOW, source="t"
     )
-    assert Digest.from_json(busy.to_json()) == busy
+    assert digest_from_json(digest_to_json(busy)) == busy
     quiet = build(
         [change(findings=(), verdicts=("pass",))], period, generated_at=NOW, source="t", weeks=4
     )

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from bot.digest.codec import digest_to_json
 from bot.digest.period import Period
 from bot.digest.publish import store
 from bot.digest.stored import digest_from_store
@@ -151,7 +152,7 @@ async def test_digest_page_in_chromium(
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     client_json = await _get(base + "/digest.json")
-    assert client_json == digest.to_json()
+    assert client_json == digest_to_json(digest)
     engine.dispose()
 
 
@@ -189,7 +190,7 @@ async def test_digest_page_before_any_was_stored(
 async def test_service_runs_the_schedule_unless_it_is_off(
     aiohttp_server: Callable[..., Any], tmp_path: Path
 ) -> None:
-    from bot.digest.schedule import SCHEDULER
+    from bot.service.schedule import SCHEDULER
 
     engine = make_engine(f"sqlite:///{tmp_path / 'sched.sqlite3'}")
     migrate(engine)

@@ -81,10 +81,10 @@ def test_gitlab_unknown_event_and_errors() -> None:
     assert gitlab_events.from_http(headers, body, secret=SECRET, now=0).kind is EventKind.IGNORED
     with pytest.raises(SignatureError) as err:
         gitlab_events.from_http(headers, body, secret=None, now=0)
-    assert err.value.status == 401  # a token without a secret configured fails
+    assert err.value.http_status == 401  # a token without a secret configured fails
     with pytest.raises(MalformedDelivery) as bad:
         gitlab_events.from_http(headers, b"{", secret=SECRET, now=0)
-    assert bad.value.status == 400
+    assert bad.value.http_status == 400
     headers, body = gl(mr("open") | {"object_attributes": {"action": "open"}})
     with pytest.raises(MalformedDelivery):
         gitlab_events.from_http(headers, body, secret=SECRET, now=0)

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from bot.change import Tree
+from bot.settings import cache_dir
 from bot.tiers import tree_resolver
-from bot.tiers.cache import cache_path, default_cache_dir, from_json, load_map, save_map, to_json
+from bot.tiers.cache import cache_path, from_json, load_map, save_map, to_json
 from bot.tiers.resolve import load_or_build
 from bot.tiers.rules import load_tier_rules
 from bot.tiers.tiermap import build_tier_map
@@ -81,6 +82,6 @@ def test_no_cache_writes_nothing(tmp_path: Path) -> None:
 
 def test_default_cache_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("MIGBOT_CACHE_DIR", str(tmp_path))
-    assert default_cache_dir() == tmp_path / "tiers"
+    assert cache_dir("tiers") == tmp_path / "tiers"
     monkeypatch.delenv("MIGBOT_CACHE_DIR")
-    assert default_cache_dir() == Path.home() / ".cache" / "migbot" / "tiers"
+    assert cache_dir("tiers") == Path.home() / ".cache" / "migbot" / "tiers"

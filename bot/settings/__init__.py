@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.errors import InputError
+
 SECRET_FIELDS = frozenset(
     {
         "gitlab_token",
@@ -27,7 +29,17 @@ SECRET_FIELDS = frozenset(
 DEFAULT_DATABASE_FILE = "migbot.sqlite3"
 
 
-class ConfigError(ValueError):
+def cache_dir(kind: str) -> Path:
+    """``$MIGBOT_CACHE_DIR/<kind>``, else ``~/.cache/migbot/<kind>``.
+
+    Read here, at the doors, and passed down: the pipeline core never reads
+    the environment.
+    """
+    base = os.environ.get("MIGBOT_CACHE_DIR")
+    return (Path(base) if base else Path.home() / ".cache" / "migbot") / kind
+
+
+class ConfigError(InputError):
     """The settings are unusable; the message says which one and why."""
 
 
@@ -125,7 +137,7 @@ class Settings:
         self._check_digest()
 
     def _check_digest(self) -> None:
-        from bot.digest.period import PeriodError, parse_moment, parse_schedule
+        from bot.settings.timespec import PeriodError, parse_moment, parse_schedule
 
         try:
             parse_schedule(self.digest_schedule)
