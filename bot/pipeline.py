@@ -12,7 +12,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bot.change import Change, FileChange, FileStatus
-from bot.compare.core import Context, FileModels, compare
+from bot.compare.context import Context, FileModels
+from bot.compare.engine import compare
 from bot.compare.facts import CompatEntryAdded, Fact, PropertyDefaultChanged
 from bot.compare.hunkmode import hunk_facts
 from bot.findings import (

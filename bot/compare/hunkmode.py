@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from bot.change import FileChange, Hunk, HunkLine
 from bot.compare import facts as F
-from bot.compare.core import _field_facts
+from bot.compare.vmsds import field_facts
 from bot.findings import NotUnderstood, Side
 from bot.scanner.fields import interpret
 from bot.scanner.lexer import LexError, tokenize
@@ -135,7 +135,7 @@ def _hunk(
             fields=tuple(new_fields),
         )
         # Old streams are known to be refused only when the hunk shows both numbers.
-        got = _field_facts(path, o, n, name, seen_version and om > ov)
+        got = field_facts(path, o, n, name, seen_version and om > ov)
         out.extend(got if seen_version else (_unknown_version(f) for f in got))
     for key in ("version_id", "minimum_version_id"):
         a, b = versions_old.get(key), versions_new.get(key)

@@ -1,0 +1,103 @@
+"""Compare the old and new models of a change into typed facts.
+
+Pure: models and a little context in, facts out. Whether a fact is allowed is
+the judge's business (it depends on the tier). Each concern has its module;
+this one runs them and settles what only the whole set of facts shows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+
+from bot.compare import facts as F
+from bot.compare.compat import compat_facts, compat_not_applied, entries_added_by_prop, wrong_driver
+from bot.compare.context import Context, FileModels
+from bot.compare.properties import property_facts, props_by_name
+from bot.compare.registrations import registration_facts, renamed_types, twin_facts
+from bot.compare.subsections import leaf
+from bot.compare.vmsds import moved_vmsd_facts, vmsd_facts
+
+
+def compare(files: Sequence[FileModels], ctx: Context) -> list[F.Fact]:
+    out: list[F.Fact] = []
+    new_props = props_by_name(f.new for f in files)
+    compat_added = entries_added_by_prop(files)
+    for fm in files:
+        out.extend(vmsd_facts(fm, files, ctx, new_props))
+        out.extend(compat_facts(fm, files))
+        out.extend(property_facts(fm, compat_added))
+        out.extend(registration_facts(fm, files))
+    out.extend(moved_vmsd_facts(files, ctx))
+    out.extend(twin_facts(files, ctx))
+    for fm in files:
+        out.extend(compat_not_applied(fm))
+        out.extend(renamed_types(fm, files, ctx))
+    out = _nested_bumps_refused_cleanly(out)
+    out = _gates_without_compat(out)
+    out.extend(wrong_driver(files, compat_added, ctx.resolve))
+    out.extend(_compat_done_right(out))
+    return out
+
+
+def _nested_bumps_refused_cleanly(facts: list[F.Fact]) -> list[F.Fact]:
+    """A nested bump is clean when every parent also refuses the old streams.
+
+    Nested versions are not on the wire, but a parent whose minimum version
+    rises above its old version refuses old streams (and an older QEMU refuses
+    the new one) with a clear error: plain versioning, judged by tier.
+    """
+    refusing = {
+        f.vmsd
+        for f in facts
+        if isinstance(f, F.MinimumVersionRaised) and f.new > int(f.subject or 0)
+    }
+    out: list[F.Fact] = []
+    for f in facts:
+        if isinstance(f, F.VersionBumped) and f.nested_in and set(f.nested_in) <= refusing:
+            f = replace(f, nested_in=())
+        out.append(f)
+    return out
+
+
+def _gates_without_compat(facts: list[F.Fact]) -> list[F.Fact]:
+    """A subsection gated by a property this change adds, on by default, with no
+    compat entry: old machine types get it too, so nothing gates it by machine."""
+    unpinned = {
+        leaf(f.prop.member)
+        for f in facts
+        if isinstance(f, F.PropertyAdded)
+        and f.prop.member
+        and not f.compat
+        and f.prop.default in ("true", "ON_OFF_AUTO_ON")
+        # an "x-" compat knob without its entry is reported as such (MIG023)
+        and not f.prop.name.startswith("x-")
+    }
+    return [
+        replace(f, gate=None) if isinstance(f, F.SubsectionAdded) and f.gate in unpinned else f
+        for f in facts
+    ]
+
+
+def _compat_done_right(facts: Sequence[F.Fact]) -> Iterable[F.Fact]:
+    wrong = {f.entry.prop for f in facts if isinstance(f, F.CompatEntryWrongDriver)}
+    facts = [f for f in facts if not (isinstance(f, F.PropertyAdded) and f.prop.name in wrong)]
+    gates = [f for f in facts if isinstance(f, F.SubsectionAdded) and f.gate]
+    tests = [f for f in facts if isinstance(f, F.FieldAdded) and f.field.test]
+    newest_entries = [
+        f for f in facts if isinstance(f, F.CompatEntryAdded) and f.newest == f.entry.array
+    ]
+    for pf in facts:
+        if not isinstance(pf, F.PropertyAdded):
+            continue
+        entry = next((e.entry for e in newest_entries if e.entry.prop == pf.prop.name), None)
+        if entry is None:
+            continue
+        gate = next(
+            (f"subsection {g.subject}" for g in gates if g.gate == leaf(pf.prop.member or "")),
+            None,
+        ) or next((f"_TEST field {t.subject}" for t in tests), None)
+        if gate is None:
+            continue
+        yield F.CompatDoneRight(
+            path=pf.path, line=pf.line, subject=pf.prop.name, prop=pf.prop, entry=entry, gate=gate
+        )

@@ -1,0 +1,110 @@
+"""Facts about subsections: added, removed, renamed, and what gates them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+from bot.compare import facts as F
+from bot.compare.context import Context, FileModels
+from bot.compare.properties import props_by_name
+from bot.scanner.model import (
+    FileModel,
+    FunctionSummary,
+    PropertyModel,
+    VmsdModel,
+)
+
+
+def subsection_facts(
+    fm: FileModels,
+    o: VmsdModel,
+    v: VmsdModel,
+    name: str,
+    ctx: Context,
+    props: Mapping[str, PropertyModel],
+) -> Iterable[F.Fact]:
+    assert fm.old is not None and fm.new is not None
+    old_names = {ctx.name_of(s, fm.old, old=True): s for s in _subs(o, fm.old)}
+    new_subs = _subs(v, fm.new)
+    new_names = {ctx.name_of(s, fm.new): s for s in new_subs}
+    for sname, sub in new_names.items():
+        if sname in old_names or sub.ident in {s.ident for s in old_names.values()}:
+            continue
+        gate = _gate(sub.needed, fm.new, props)
+        fn = fm.new.function(sub.needed) if sub.needed else None
+        always = fn is not None and fn.returns_constant in ("true", "1")
+        yield F.SubsectionAdded(
+            path=fm.path,
+            line=sub.line,
+            vmsd=name,
+            subject=sname,
+            sub=sub,
+            needed=None if always else sub.needed,
+            gate=gate,
+            new_parent=False,
+        )
+    new_idents = {s.ident for s in new_subs}
+    for sname, sub in old_names.items():
+        if sname not in new_names and sub.ident not in new_idents:
+            yield F.SubsectionRemoved(
+                path=fm.path,
+                line=v.subsections_line or v.line,
+                vmsd=name,
+                subject=sname,
+                sub_name=sname,
+            )
+    # A subsection list naming a VMSD from another file cannot be checked here.
+
+
+def _subs(v: VmsdModel, model: FileModel) -> list[VmsdModel]:
+    return [s for s in (model.vmsd(i) for i in v.subsections) if s is not None]
+
+
+def _gate(needed: str | None, model: FileModel, props: Mapping[str, PropertyModel]) -> str | None:
+    """The property-backed member a ``.needed``/test function reads, if any."""
+    if needed is None:
+        return None
+    fn = model.function(needed)
+    if fn is None:
+        return None
+    members = {leaf(p.member) for p in props.values() if p.member} | {
+        leaf(p.member) for p in model.properties if p.member
+    }
+    hit = sorted(fn.members & members)
+    if hit:
+        return hit[0]
+    return _gate_through_calls(fn, model, members)
+
+
+def leaf(member: str) -> str:
+    """``qdev.migrate_pr`` -> ``migrate_pr``: what a function reads as ``s->qdev.migrate_pr``."""
+    return re.split(r"\.|->", member)[-1].strip()
+
+
+def instance_struct(model: FileModel, ident: str) -> str | None:
+    inits = {r.function for r in model.registrations if r.vmsd == ident and r.kind == "dc->vmsd"}
+    found = {t.instance for t in model.types if t.class_init in inits and t.instance}
+    return found.pop() if len(found) == 1 else None
+
+
+def reads_runtime_state(needed: str, model: FileModel) -> bool:
+    """True when a ``.needed`` reads device state rather than configuration.
+
+    A test of a property or of a machine-class flag (a global, no member read)
+    is configuration: dropping it once the old machine types are gone is cleanup.
+    """
+    fn = model.function(needed)
+    if fn is None or not fn.members:
+        return False
+    return _gate(needed, model, props_by_name([model])) is None
+
+
+def _gate_through_calls(fn: FunctionSummary, model: FileModel, members: set[str]) -> str | None:
+    for callee in fn.identifiers:
+        other = model.function(callee)
+        if other is not None and other is not fn:
+            hit = sorted(other.members & members)
+            if hit:
+                return hit[0]
+    return None
