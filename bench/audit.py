@@ -22,13 +22,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.audit.comparedump import compare_dumps, issues_to_report
 from bot.audit.dump import dump_vmstate
+from bot.audit.dumpreport import issues_to_report
 from bot.audit.dumptree import machine_filter
 from bot.audit.index import TreeIndex
 from bot.audit.output import summary_line
 from bot.audit.run import audit
 from bot.audit.walk import scan_tree
+from bot.compare.dumps import compare_dumps
 from bot.findings import Tier
 from bot.sources.gitrepo import GitRepo
 

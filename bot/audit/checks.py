@@ -1,7 +1,8 @@
 """Latent problems of a whole tree: pure checks over the scanned models.
 
-Each check yields `Problem`s: a rule of the catalogue, where, and the values
-of the rule's message. They say what is wrong whatever the tier; whether and
+Each check yields `Problem`s: a fact about the tree, the same kinds of fact a
+change yields (`bot.compare.facts`), so one registry says which rule each
+breaks (`bot.judge.registry`). They say what is wrong whatever the tier; whether and
 how loudly it is reported is decided with the tier (`bot.audit.judge`).
 
 Every check is written to be quiet when unsure: a name that does not resolve,
@@ -13,36 +14,27 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.audit.index import Located, TreeIndex, TypeEntry
 from bot.audit.walk import TextFacts
+from bot.compare import facts as F
 from bot.findings import Tier
+from bot.judge.registry import meanings
 from bot.scanner.model import CompatArray, CompatEntry, FieldModel, FileModel
-
-Values = tuple[tuple[str, object], ...]
 
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """A rule broken somewhere in the tree, with its message values; no tier yet."""
+    """A fact about the tree that breaks a rule (see `bot.judge.registry`); no tier yet."""
 
-    rule_id: str
-    path: str
-    line: int | None
-    values: Values
-    vmsd: str | None = None
-    subject: str | None = None
+    fact: F.Fact
     tiers: frozenset[Tier] | None = None
     """Report only for files of these tiers (None: every tier)."""
     versioned_only: bool = False
     """Report only for files a versioned machine type can contain."""
     certain: bool = True
     """False for rules that can only suspect (MIG034): never above notice."""
-
-
-def _values(**kw: object) -> Values:
-    return tuple(kw.items())
 
 
 def _label(index: TreeIndex, loc: Located) -> str:
@@ -65,17 +57,14 @@ def field_versions(index: TreeIndex) -> Iterator[Problem]:
         for f in v.fields:
             if f.version is not None and f.version > v.version_id and f.test is None:
                 yield Problem(
-                    "MIG006",
-                    loc.path,
-                    f.line,
-                    _values(
+                    F.FieldVersionAboveVmsd(
+                        path=loc.path,
+                        line=f.line,
                         vmsd=_label(index, loc),
-                        field=f.name,
-                        field_version=f.version,
+                        subject=f.name,
+                        field=f,
                         vmsd_version=v.version_id,
-                    ),
-                    vmsd=_label(index, loc),
-                    subject=f.name,
+                    )
                 )
 
 
@@ -86,15 +75,23 @@ def end_of_list(index: TreeIndex) -> Iterator[Problem]:
         v = loc.vmsd
         if v.fields and not v.has_end_of_list and all(f.understood for f in v.fields):
             yield Problem(
-                "MIG026",
-                loc.path,
-                v.fields[-1].line,
-                _values(vmsd=_label(index, loc)),
-                vmsd=_label(index, loc),
+                F.EndOfListMissing(path=loc.path, line=v.fields[-1].line, vmsd=_label(index, loc))
             )
 
 
 # --- subsections (MIG011, MIG013, MIG014) ----------------------------------------
+
+
+def _name_invalid(sub: Located, parent: str, name: str, problem: str) -> F.Fact:
+    return F.SubsectionNameInvalid(
+        path=sub.path,
+        line=sub.vmsd.line,
+        vmsd=parent,
+        subject=name,
+        parent_name=parent,
+        sub_name=name,
+        problem=problem,
+    )
 
 
 def subsection_names(index: TreeIndex) -> Iterator[Problem]:
@@ -111,23 +108,9 @@ def subsection_names(index: TreeIndex) -> Iterator[Problem]:
             if name is None:
                 continue
             if not name.startswith(parent):
-                yield Problem(
-                    "MIG013",
-                    sub.path,
-                    sub.vmsd.line,
-                    _values(vmsd=parent, subsection=name),
-                    vmsd=parent,
-                    subject=name,
-                )
+                yield Problem(_name_invalid(sub, parent, name, "prefix"))
             if name in seen:
-                yield Problem(
-                    "MIG014",
-                    sub.path,
-                    sub.vmsd.line,
-                    _values(vmsd=parent, subsection=name),
-                    vmsd=parent,
-                    subject=name,
-                )
+                yield Problem(_name_invalid(sub, parent, name, "duplicate"))
             seen.add(name)
 
 
@@ -162,12 +145,16 @@ def subsections_always_sent(index: TreeIndex, baseline: Baseline | None) -> Iter
             if sub.vmsd.needed is not None or name is None or name in baseline.names:
                 continue
             yield Problem(
-                "MIG011",
-                sub.path,
-                sub.vmsd.line,
-                _values(vmsd=parent, subsection=name),
-                vmsd=parent,
-                subject=name,
+                F.SubsectionAdded(
+                    path=sub.path,
+                    line=sub.vmsd.line,
+                    vmsd=parent,
+                    subject=name,
+                    sub=sub.vmsd,
+                    needed=None,
+                    gate=None,
+                    new_parent=False,
+                ),
                 tiers=frozenset({Tier.BIDIRECTIONAL}),
             )
 
@@ -219,20 +206,18 @@ def struct_mismatch(index: TreeIndex) -> Iterator[Problem]:
             # object is one mistake, however many fields it has.
             more = f" (and {len(fields) - 1} more fields)" if len(fields) > 1 else ""
             yield Problem(
-                "MIG032",
-                loc.path,
-                fields[0].line,
-                _values(
+                F.FieldStructMismatch(
+                    path=loc.path,
+                    line=fields[0].line,
                     vmsd=_label(index, loc),
-                    field=fields[0].name + more,
+                    subject=state,
+                    field=replace(fields[0], name=fields[0].name + more),
                     state=state,
                     # The catalogue's wording is about the other fields; say where
                     # the expectation comes from when it is the type, not them.
                     expected=f"{' or '.join(_struct(x) for x in expected)} (it is the "
                     f"dc->vmsd of {', '.join(sorted(e.name for e in users_of))})",
-                ),
-                vmsd=_label(index, loc),
-                subject=state,
+                )
             )
 
 
@@ -316,11 +301,14 @@ def unknown_compat_properties(
         else:
             continue
         yield Problem(
-            "MIG033",
-            path,
-            e.line,
-            _values(driver=driver, property=prop, value=e.value, array=arr.name, reason=reason),
-            subject=f"{driver}.{prop}",
+            F.CompatEntryUnmatched(
+                path=path,
+                line=e.line,
+                subject=f"{driver}.{prop}",
+                entry=replace(e, array=arr.name, prop=prop),
+                driver=driver,
+                reason=reason,
+            )
         )
 
 
@@ -380,11 +368,13 @@ def devices_without_vmsd(index: TreeIndex, facts: Mapping[str, TextFacts]) -> It
         if base == ISA_BASE and not any(_resets(e, facts.get(e.path)) for e in own):
             continue
         yield Problem(
-            "MIG034",
-            entry.path,
-            entry.info.line,
-            _values(device=entry.name, base=base),
-            subject=entry.name,
+            F.DeviceNotMigrated(
+                path=entry.path,
+                line=entry.info.line,
+                subject=entry.name,
+                device=entry.name,
+                base=base,
+            ),
             versioned_only=True,
             certain=False,
         )
@@ -433,11 +423,12 @@ def run_checks(
         lambda: devices_without_vmsd(index, facts),
     )
     out: list[Problem] = []
-    seen: set[tuple[str, str, str | None, str | None]] = set()
+    seen: set[tuple[tuple[str, ...], str, str | None, str | None]] = set()
     for check in checks:
         for p in check():
             # The same problem read twice (a VMSD under two #if branches) is one.
-            key = (p.rule_id, p.path, p.vmsd, p.subject)
+            rules = tuple(m.rule_id for m in meanings(p.fact))
+            key = (rules, p.fact.path, p.fact.vmsd, p.fact.subject)
             if key not in seen:
                 seen.add(key)
                 out.append(p)

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from bot.audit.checks import Problem
 from bot.findings import Finding, Severity, Side, TierDecision
 from bot.judge.catalogue import Catalogue
+from bot.judge.registry import meanings
 from bot.judge.rules import make_finding
 
 TierOf = Callable[[str], TierDecision]
@@ -22,28 +23,30 @@ def judge_problems(
 ) -> list[Finding]:
     out: list[Finding] = []
     for p in problems:
-        decision = tier_of(p.path)
+        decision = tier_of(p.fact.path)
         if p.tiers is not None and decision.tier not in p.tiers:
             continue
         if p.versioned_only and not on_versioned_machine(decision):
             continue
-        rule = catalogue.get(p.rule_id)
-        severity = rule.severity(decision.tier)
-        if not p.certain and severity.at_least(Severity.WARNING):
-            severity = Severity.NOTICE  # a suspicion is never more than a notice
-        out.append(
-            make_finding(
-                catalogue,
-                rule,
-                decision,
-                dict(p.values),
-                path=p.path,
-                line=p.line,
-                side=Side.NEW,
-                vmsd=p.vmsd,
-                subject=p.subject,
-                severity=severity,
+        fact = p.fact
+        for rule_id, values, _ in meanings(fact):
+            rule = catalogue.get(rule_id)
+            severity = rule.severity(decision.tier)
+            if not p.certain and severity.at_least(Severity.WARNING):
+                severity = Severity.NOTICE  # a suspicion is never more than a notice
+            out.append(
+                make_finding(
+                    catalogue,
+                    rule,
+                    decision,
+                    values,
+                    path=fact.path,
+                    line=fact.line,
+                    side=Side.NEW,
+                    vmsd=fact.vmsd,
+                    subject=fact.subject,
+                    severity=severity,
+                )
             )
-        )
     out.sort(key=lambda f: (f.path, f.line or 0, -f.severity.rank, f.rule_id))
     return out

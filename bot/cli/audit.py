@@ -193,7 +193,8 @@ def compare(
     color: bool | None,
 ) -> None:
     """Would migration from the QEMU that wrote SRC.json to the one of DST.json load?"""
-    from bot.audit.comparedump import compare_dumps, issues_to_report, upstream_lines
+    from bot.audit.dumpreport import issues_to_report
+    from bot.compare.dumps import compare_dumps, upstream_lines
     from bot.judge.catalogue import load_catalogue
     from bot.report import render
 

@@ -225,3 +225,23 @@ class CompatEntryWrongDriver(Fact):
 class CompatEntryValueChanged(Fact):
     old: CompatEntry
     new: CompatEntry
+
+
+# --- found in a whole tree (the audit) ------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompatEntryUnmatched(Fact):
+    """A compat entry whose driver names no type the tree defines (or lacks the property)."""
+
+    entry: CompatEntry
+    driver: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeviceNotMigrated(Fact):
+    """A user-creatable device with state, no ``dc->vmsd`` and no migration blocker."""
+
+    device: str
+    base: str

@@ -19,7 +19,7 @@ A file's top-level ``engine`` says what judges its cases: ``review`` (the
 default: the change, through `bot.pipeline.review`), ``audit`` (the whole
 tree after the change, through `bot.audit.run.audit`, for rules only a
 whole-tree audit reports) or ``compare`` (two ``-dump-vmstate`` dumps, through
-`bot.audit.comparedump` as ``migbot compare SRC DST`` does).
+`bot.compare.dumps` as ``migbot compare SRC DST`` does).
 
 The ``tier`` of a case is forced on every file, as ``--tier`` does. With
 ``tier_from = "tree"`` (review and audit) the tiers are computed from the mini
@@ -261,7 +261,8 @@ def run_case(case: Case, repo: MiniRepo) -> Report:
 
 def _compare(case: Case) -> Report:
     """What `migbot compare src.json dst.json --tier T` reports (bot/cli/audit.py)."""
-    from bot.audit.comparedump import compare_dumps, issues_to_report
+    from bot.audit.dumpreport import issues_to_report
+    from bot.compare.dumps import compare_dumps
 
     assert case.src is not None and case.dst is not None
     issues = compare_dumps(case.src, case.dst)

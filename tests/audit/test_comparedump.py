@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from bot.audit.comparedump import DumpIssue, compare_dumps, issues_to_report, upstream_lines
+from bot.audit.dumpreport import issues_to_report
 from bot.cli import main
+from bot.compare.dumps import DumpIssue, compare_dumps, upstream_lines
 from bot.findings import Severity, Tier
 
 

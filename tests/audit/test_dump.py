@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from bot.audit.comparedump import compare_dumps
 from bot.audit.dump import dump_size, dump_vmstate
 from bot.audit.dumptree import MachineNotFoundError, dump_tree, machine_matches
 from bot.audit.index import TreeIndex
 from bot.audit.walk import scan_tree
+from bot.compare.dumps import compare_dumps
 from bot.scanner.model import FieldModel
 from bot.sources.gitrepo import GitRepo
 

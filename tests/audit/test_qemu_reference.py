@@ -14,12 +14,13 @@ from typing import Any
 
 import pytest
 
-from bot.audit.comparedump import compare_dumps, issues_to_report, upstream_lines
 from bot.audit.dump import dump_vmstate
+from bot.audit.dumpreport import issues_to_report
 from bot.audit.dumptree import machine_filter
 from bot.audit.index import TreeIndex
 from bot.audit.prune import prune
 from bot.audit.walk import TreeScan, candidate_paths, scan_tree
+from bot.compare.dumps import compare_dumps, upstream_lines
 from bot.findings import Severity
 from bot.scanner.scan import scan
 from bot.scanner.treeinfo import macro_table

@@ -11,9 +11,9 @@ the destination expects after the last one the source sends (no version or
 test gating them), and subsections only the destination has (backward breaks
 whenever they are sent).
 
-`compare_dumps` returns `DumpIssue` values; `issues_to_report` makes them
-findings of the rule catalogue; `upstream_lines` prints them as the upstream
-checker would, for side-by-side use.
+`compare_dumps` returns `DumpIssue` values (facts about two dumps; what rule
+each breaks is `bot.judge.registry`'s business); `upstream_lines` prints them
+as the upstream checker would, for side-by-side use.
 """
 
 from __future__ import annotations
@@ -21,9 +21,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-
-from bot.findings import Finding, Report, Side, Tier
-from bot.judge.catalogue import Catalogue, load_catalogue
 
 # Fields and sections renamed in QEMU's history without changing the wire
 # (the allowances of scripts/vmstate-static-checker.py, as data).
@@ -170,7 +167,7 @@ def fields_match(name: str, s_field: str, d_field: str) -> bool:
     return s_field in known and d_field in known
 
 
-def _size(item: Mapping[str, Any]) -> int | None:
+def item_size(item: Mapping[str, Any]) -> int | None:
     size = item.get("size")
     if not isinstance(size, int):
         return None
@@ -304,7 +301,7 @@ class _Walk:
                             sec,
                             description=desc,
                             field=str(s_item.get("field")),
-                            size=_size(s_item),
+                            size=item_size(s_item),
                         )
                         return
                     d_list, d_pos = d_stack.pop()
@@ -343,7 +340,7 @@ class _Walk:
                     advance_dst = False
                     continue
                 if "unused" in (s_name, d_name):
-                    s_size, d_size = _size(s_item), _size(d_item)
+                    s_size, d_size = item_size(s_item), item_size(d_item)
                     if s_size is None or d_size is None:
                         return
                     if s_size == d_size:
@@ -363,7 +360,7 @@ class _Walk:
                     field=s_name,
                     src=s_name,
                     dst=d_name,
-                    size=_size(s_item),
+                    size=item_size(s_item),
                     what=how,
                 )
                 if how != "renamed":
@@ -432,7 +429,7 @@ def _mismatch(
         return "removed"
     if s_name in d_later:
         return "added" if _sent_in(d_item, stream_version) else "added-gated"
-    same_size = _size(s_item) is not None and _size(s_item) == _size(d_item)
+    same_size = item_size(s_item) is not None and item_size(s_item) == item_size(d_item)
     if same_size and s_name.split("[")[0] == d_name.split("[")[0]:
         # `regs[1]` vs `regs[REG_UPPER]`: an index spelled differently (QEMU's
         # stringify expands macros, a dump from source cannot).
@@ -503,157 +500,3 @@ def upstream_lines(issues: Iterable[DumpIssue]) -> list[str]:
                     f'Section "{sec}", Description "{desc}": Subsection "{i.field}" not found'
                 )
     return out
-
-
-# --- findings ----------------------------------------------------------------------------
-
-
-def _bytes(n: object) -> str:
-    return f"{n} bytes" if isinstance(n, int) else "an unknown size"
-
-
-_Rows = list[tuple[str, dict[str, object], str | None]]
-
-
-def _one(rule_id: str, subject: str | None, **values: object) -> _Rows:
-    return [(rule_id, values, subject)]
-
-
-def _finding_values(i: DumpIssue) -> _Rows:
-    """(rule, message values, subject) for one issue; empty for harmless ones."""
-    where = i.description or i.section
-    match i.kind:
-        case "section-missing":
-            why = (
-                "the destination has no section of that name (device removed or renamed, "
-                "not built, or no longer setting a VMSD)"
-            )
-            return _one("MIG035", None, section=i.section, reason=why)
-        case "section-entry-missing":
-            return _one("MIG035", i.what, section=i.section, reason=f"it has no {i.what} there")
-        case "version" if i.field is not None:
-            what = f"version from _V({i.src}) to _V({i.dst})"
-            return _one(
-                "MIG004", i.field, vmsd=where, field=i.field, what=what, old=i.src, new=i.dst
-            )
-        case "version":
-            return _one("MIG028", None, vmsd=where, old=i.src, new=i.dst)
-        case "minimum-version":
-            return _one("MIG009", None, vmsd=where, old=i.what, new=i.dst)
-        case "description-mismatch":
-            what = f"nested description from '{i.src}' to '{i.dst}'"
-            return _one(
-                "MIG004", str(i.src), vmsd=i.section, field=i.src, what=what, old=i.src, new=i.dst
-            )
-        case "description-entry-missing" if i.what == "Subsections":
-            subs = i.src if isinstance(i.src, list) else []
-            out: _Rows = []
-            for sub in subs:
-                out += _one("MIG015", str(sub.get("name")), vmsd=where, subsection=sub.get("name"))
-            return out
-        case "description-entry-missing" if i.what == "Fields":
-            fields = i.src if isinstance(i.src, list) else []
-            names = ", ".join(str(f.get("field")) for f in fields[:3])
-            names += ", ..." if len(fields) > 3 else ""
-            sizes = [_size(f) for f in fields]
-            total = None if None in sizes else sum(x for x in sizes if x is not None)
-            return _one("MIG002", "Fields", vmsd=where, field=names, size=_bytes(total))
-        case "description-entry-missing":
-            why = f"description '{where}' has no {i.what} there"
-            return _one("MIG035", f"{where}/{i.what}", section=i.section, reason=why)
-        case "field-mismatch":
-            return _mismatch_values(i, where)
-        case "fields-exhausted":
-            return _one("MIG002", i.field, vmsd=where, field=i.field, size=_bytes(i.size))
-        case "unused-size":
-            return _one(
-                "MIG003", i.field, vmsd=where, field=i.field, size="other sizes", unused_size="?"
-            )
-        case "field-missing-description":
-            what = "from a nested VMSD to a plain field"
-            return _one(
-                "MIG004", i.field, vmsd=where, field=i.field, what=what, old="struct", new="scalar"
-            )
-        case "size":
-            old, new = _bytes(i.src), _bytes(i.dst)
-            what = f"size from {old} to {new}"
-            return _one("MIG004", i.field, vmsd=where, field=i.field, what=what, old=old, new=new)
-        case "subsection-missing":
-            return _one("MIG015", i.field, vmsd=where, subsection=i.field)
-        case "subsection-added":
-            return _one("MIG036", i.field, vmsd=where, subsection=i.field)
-        case "field-added":
-            return _one(
-                "MIG001", i.field, vmsd=where, field=i.field, position="at the end", version=i.src
-            )
-    return []
-
-
-def _mismatch_values(i: DumpIssue, where: str) -> _Rows:
-    s, d = str(i.src), str(i.dst)
-    match i.what:
-        case "removed":
-            return _one("MIG002", s, vmsd=where, field=s, size=_bytes(i.size))
-        case "added":
-            return _one("MIG001", d, vmsd=where, field=d, position="in the middle", version="?")
-        case "added-gated" | "renamed":
-            return []  # versioning (a _V or _TEST field in the middle), or a mere rename
-        case "reordered":
-            return _one("MIG005", f"{s},{d}", vmsd=where, fields=f"{s}, {d}")
-    what = f"name from '{s}' to '{d}' (harmless only if the field was merely renamed)"
-    return _one("MIG004", s, vmsd=where, field=s, what=what, old=s, new=d)
-
-
-def issues_to_report(
-    issues: Sequence[DumpIssue],
-    *,
-    src_name: str,
-    dst_name: str,
-    tier: Tier = Tier.BIDIRECTIONAL,
-    catalogue: Catalogue | None = None,
-) -> Report:
-    """Findings of the catalogue, placed on the destination dump (no source lines)."""
-    catalogue = catalogue or load_catalogue()
-    reason = f"tier {tier.value}: set for the comparison (dumps carry no source paths)"
-    findings: list[Finding] = []
-    seen: set[str] = set()
-    for i in issues:
-        for rule_id, values, subject in _finding_values(i):
-            rule = catalogue.get(rule_id)
-            finding = Finding(
-                rule_id=rule.id,
-                slug=rule.slug,
-                title=rule.title,
-                severity=rule.severity(tier),
-                tier=tier,
-                tier_reason=reason,
-                path=dst_name,
-                line=None,
-                side=Side.FILE,
-                message=f"{i.section}: " + catalogue.render_message(rule, tier, **values),
-                fix=rule.fix,
-                doc_url=rule.doc_url,
-                vmsd=i.section,
-                subject=f"{i.description or ''}/{subject or ''}",
-            )
-            if finding.fingerprint not in seen:
-                seen.add(finding.fingerprint)
-                findings.append(finding)
-    notes = [
-        f'machine types differ: "{i.src}" in {src_name}, "{i.dst}" in {dst_name}'
-        for i in issues
-        if i.kind == "machine-mismatch"
-    ]
-    upstream = sum(1 for i in issues if i.upstream and i.kind != "machine-mismatch")
-    notes.append(
-        f"{upstream} of the differences are ones scripts/vmstate-static-checker.py reports; "
-        f"{sum(1 for i in issues if not i.upstream)} come from checks it lacks"
-    )
-    return Report(
-        change_title=f"vmstate dumps: {src_name} -> {dst_name}",
-        base=src_name,
-        head=dst_name,
-        findings=tuple(findings),
-        files_scanned=2,
-        notes=tuple(notes),
-    )
