@@ -18,11 +18,19 @@ class FileStatus(StrEnum):
     RENAMED = "renamed"
 
 
+class LineKind(StrEnum):
+    """A hunk line's kind, spelt as in a unified diff (and in GitLab positions)."""
+
+    ADDED = "+"
+    REMOVED = "-"
+    CONTEXT = " "
+
+
 @dataclass(frozen=True, slots=True)
 class HunkLine:
-    """One line of a hunk: ``kind`` is '+', '-' or ' '; line numbers are 1-based."""
+    """One line of a hunk; line numbers are 1-based."""
 
-    kind: str
+    kind: LineKind
     old_line: int | None
     new_line: int | None
     text: str

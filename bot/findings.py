@@ -42,13 +42,25 @@ class Side(StrEnum):
     """Not tied to a line: the finding is about the file as a whole."""
 
 
+class TierSource(StrEnum):
+    """Where a tier decision comes from."""
+
+    DEFAULT = "default"
+    """The path rules of rules/tiers.toml (no tree, or a tree that could not be read)."""
+    TREE = "tree"
+    """Computed from the tree's Kconfig and meson files."""
+    CLI = "cli"
+    """Forced with ``--tier``."""
+    LABEL = "label"
+    """Set by a maintainer's tier label."""
+
+
 @dataclass(frozen=True, slots=True)
 class TierDecision:
     tier: Tier
     reason: str
     machines: tuple[str, ...] = ()
-    source: str = "default"
-    """``default`` (path rules), ``tree`` (Kconfig), ``cli`` or ``label``."""
+    source: TierSource = TierSource.DEFAULT
 
 
 TierResolver = Callable[[str], TierDecision]

@@ -24,6 +24,7 @@ from bot.findings import (
     Tier,
     TierDecision,
     TierResolver,
+    TierSource,
 )
 from bot.judge.catalogue import Catalogue
 from bot.judge.policy import Policy
@@ -222,7 +223,7 @@ def _tiers(
 ) -> tuple[TierResolver, list[Override]]:
     overrides: list[Override] = []
     forced = options.tier
-    source = "cli"
+    source = TierSource.CLI
     for label in options.labels:
         tier = policy.tier_for_label(label.name)
         if tier is None:
@@ -239,7 +240,7 @@ def _tiers(
             )
             continue
         forced = tier
-        source = "label"
+        source = TierSource.LABEL
         overrides.append(Override(label.name, label.by, f"tier {tier.value}"))
     if forced is None:
         return resolver, overrides
@@ -250,7 +251,7 @@ def _tiers(
         who = next((o.by for o in overrides if o.honoured and o.by), None)
         how = (
             f"label {next(o.label for o in overrides if o.honoured)}"
-            if source == "label"
+            if source is TierSource.LABEL
             else ("--tier")
         )
         by = f" by {who}" if who else ""

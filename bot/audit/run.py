@@ -18,7 +18,7 @@ from bot.audit.inventory import Inventory, take_inventory
 from bot.audit.judge import TierOf, judge_problems
 from bot.audit.walk import TreeScan, scan_tree
 from bot.change import Tree
-from bot.findings import NotUnderstood, Report, Tier, TierDecision
+from bot.findings import NotUnderstood, Report, Tier, TierDecision, TierSource
 from bot.judge.catalogue import Catalogue, load_catalogue
 from bot.sources.gitrepo import GitRepo, open_repo
 
@@ -43,7 +43,7 @@ def forced_resolver(tier: Tier, computed: TierOf | None = None) -> TierOf:
     def resolve(path: str) -> TierDecision:
         base = computed(path) if computed is not None else None
         machines = base.machines if base is not None else ()
-        return TierDecision(tier, f"tier {tier.value}: set with --tier", machines, "cli")
+        return TierDecision(tier, f"tier {tier.value}: set with --tier", machines, TierSource.CLI)
 
     return resolve
 

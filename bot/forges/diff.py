@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from bot.change import Hunk, HunkLine
+from bot.change import Hunk, HunkLine, LineKind
 from bot.errors import InputError
 
 _HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
@@ -40,13 +40,13 @@ def parse_hunks(patch: str) -> tuple[Hunk, ...]:
                 continue  # "\ No newline at end of file"
             kind, rest = (text[:1] or " "), text[1:]
             if kind == "+":
-                body.append(HunkLine("+", None, new, rest))
+                body.append(HunkLine(LineKind.ADDED, None, new, rest))
                 new += 1
             elif kind == "-":
-                body.append(HunkLine("-", old, None, rest))
+                body.append(HunkLine(LineKind.REMOVED, old, None, rest))
                 old += 1
             elif kind == " " or text == "":
-                body.append(HunkLine(" ", old, new, rest))
+                body.append(HunkLine(LineKind.CONTEXT, old, new, rest))
                 old += 1
                 new += 1
             else:

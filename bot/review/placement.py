@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.change import FileChange, HunkLine
+from bot.change import FileChange, HunkLine, LineKind
 from bot.findings import Finding, Side
 
 
@@ -18,14 +18,14 @@ from bot.findings import Finding, Side
 class Placement:
     """A diff line a forge accepts a comment on.
 
-    ``kind`` is the hunk line's kind: '+' (added: only ``new_line``), '-'
-    (removed: only ``old_line``) or ' ' (context: both), which is how GitLab
-    positions are written; GitHub wants `github_line` and `github_side`.
+    ``kind`` is the hunk line's: added (only ``new_line``), removed (only
+    ``old_line``) or context (both), which is how GitLab positions are
+    written; GitHub wants `github_line` and `github_side`.
     """
 
     path: str
     old_path: str
-    kind: str
+    kind: LineKind
     new_line: int | None
     old_line: int | None
 

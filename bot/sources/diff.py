@@ -14,7 +14,7 @@ from unidiff.errors import UnidiffParseError
 from unidiff.patch import Hunk as UnidiffHunk
 from unidiff.patch import PatchedFile, PatchSet
 
-from bot.change import FileChange, FileStatus, Hunk, HunkLine
+from bot.change import FileChange, FileStatus, Hunk, HunkLine, LineKind
 from bot.sources.errors import SourceError
 from bot.sources.text import decode, unquote_path
 
@@ -64,13 +64,13 @@ class PatchHunk:
         lines: list[HunkLine] = []
         for ln in self.lines:
             if ln.kind == "+":
-                lines.append(HunkLine("+", None, new, ln.text))
+                lines.append(HunkLine(LineKind.ADDED, None, new, ln.text))
                 new += 1
             elif ln.kind == "-":
-                lines.append(HunkLine("-", old, None, ln.text))
+                lines.append(HunkLine(LineKind.REMOVED, old, None, ln.text))
                 old += 1
             else:
-                lines.append(HunkLine(" ", old, new, ln.text))
+                lines.append(HunkLine(LineKind.CONTEXT, old, new, ln.text))
                 old += 1
                 new += 1
         return Hunk(

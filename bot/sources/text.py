@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 
-from bot.change import Hunk, HunkLine
+from bot.change import Hunk, HunkLine, LineKind
 
 CONTEXT = 3
 """Context lines around recomputed hunks, git's default."""
@@ -92,13 +92,18 @@ def diff_hunks(old: Sequence[str], new: Sequence[str], context: int = CONTEXT) -
             if tag == "equal":
                 for k in range(i2 - i1):
                     lines.append(
-                        HunkLine(" ", lo + i1 + k + 1, lo + j1 + k + 1, _strip(old_mid[i1 + k]))
+                        HunkLine(
+                            LineKind.CONTEXT,
+                            lo + i1 + k + 1,
+                            lo + j1 + k + 1,
+                            _strip(old_mid[i1 + k]),
+                        )
                     )
                 continue
             for k in range(i1, i2):
-                lines.append(HunkLine("-", lo + k + 1, None, _strip(old_mid[k])))
+                lines.append(HunkLine(LineKind.REMOVED, lo + k + 1, None, _strip(old_mid[k])))
             for k in range(j1, j2):
-                lines.append(HunkLine("+", None, lo + k + 1, _strip(new_mid[k])))
+                lines.append(HunkLine(LineKind.ADDED, None, lo + k + 1, _strip(new_mid[k])))
         start = lo + group[0][1]
         hunks.append(_hunk_from_lines(lines, start, lo + group[0][3], funcname(old, start)))
     return tuple(hunks)

@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.findings import Tier
 from bot.tiers.boards import Machine
-from bot.tiers.tiermap import SCHEMA, Board, FileEntry, TargetInfo, TierMap
+from bot.tiers.tiermap import SCHEMA, Board, FileEntry, Reach, TargetInfo, TierMap
 
 
 @functools.cache
@@ -47,7 +47,7 @@ def _entry(path: str, d: dict[str, Any]) -> FileEntry:
     tier = d["tier"]
     return FileEntry(
         path=path,
-        how=str(d["how"]),
+        how=Reach(d["how"]),
         tier=Tier(tier) if tier else None,
         boards=int(d["boards"], 16),
         targets=tuple(d["targets"]),

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.change import Tree
-from bot.findings import Tier, TierDecision, TierResolver
+from bot.findings import Tier, TierDecision, TierResolver, TierSource
 from bot.tiers.cache import load_map, save_map
 from bot.tiers.rules import TierRules, load_tier_rules
-from bot.tiers.tiermap import TierMap, build_tier_map, strictest
+from bot.tiers.tiermap import Reach, TierMap, build_tier_map, strictest
 
 _HEADER = re.compile(r"\.(h|hh|hpp|inc)$")
 _INCLUDE = re.compile(r'^[ \t]*#[ \t]*include[ \t]*"([^"]+)"', re.M)
@@ -39,13 +39,13 @@ def default_decision(path: str, rules: TierRules, why: str = "") -> TierDecision
                 tier=rule.tier,
                 reason=f"tier {rule.tier.value}: {path}: {prefix}path rule '{rule.glob}': "
                 f"{rule.reason}",
-                source="default",
+                source=TierSource.DEFAULT,
             )
     tier = rules.fallback_default
     return TierDecision(
         tier=tier,
         reason=f"tier {tier.value}: {path}: {prefix}{rules.fallback_default_reason}",
-        source="default",
+        source=TierSource.DEFAULT,
     )
 
 
@@ -96,17 +96,19 @@ class TreeTiers:
         return d
 
     def _decision(self, f: _Found) -> TierDecision:
-        return TierDecision(f.tier, f.reason, self.map.machines_of(f.boards), source="tree")
+        return TierDecision(
+            f.tier, f.reason, self.map.machines_of(f.boards), source=TierSource.TREE
+        )
 
     def _decide(self, path: str) -> TierDecision:
         entry = self.map.files.get(path)
         if entry is not None and entry.tier is None:
-            if entry.how == "user-only":
+            if entry.how is Reach.USER_ONLY:
                 return TierDecision(
                     Tier.BEST_EFFORT,
                     f"tier best-effort: {path} is built for user-mode emulators only: "
                     "no machine holds it",
-                    source="tree",
+                    source=TierSource.TREE,
                 )
             return default_decision(path, self.rules, f"meson lists it but {entry.reason}")
         found = self._find(path, depth=0)

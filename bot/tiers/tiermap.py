@@ -29,10 +29,11 @@ import posixpath
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from bot.change import Tree
 from bot.errors import InputError
-from bot.findings import Tier, TierDecision
+from bot.findings import Tier, TierDecision, TierSource
 from bot.tiers.boards import Machine, machine_type_macros, scan_machines
 from bot.tiers.kconfig import (
     ConfigInput,
@@ -110,13 +111,31 @@ class Board:
         return f"{'+'.join(self.symbols)} {self.details()}"
 
 
-@dataclass(frozen=True, slots=True)
+class Reach(StrEnum):
+    """How a file reaches the machines that can contain it."""
+
+    KCONFIG = "kconfig"
+    """A board's Kconfig symbols select it."""
+    UNCONDITIONAL = "unconditional"
+    """Built into every binary of its targets."""
+    PLUGGABLE = "pluggable"
+    """A bus the board has brings it (a user-creatable PCI device, say)."""
+    COMBINED = "combined"
+    """Symbols of several boards together select it."""
+    TARGET_WIDE = "target-wide"
+    """Its target brings it to every board of that target."""
+    DIR = "dir"
+    """The default for files its directory builds unnamed."""
+    UNBUILT = "unbuilt"
+    """Listed in meson, enabled by no system target."""
+    USER_ONLY = "user-only"
+    """Built for user-mode emulation only."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FileEntry:
     path: str
-    how: str
-    """``kconfig`` (a board brings it), ``unconditional``, ``pluggable`` (a bus brings
-    it), ``combined`` (symbols of several boards), ``target-wide`` (the target
-    brings it), ``dir``, ``unbuilt`` (listed, enabled nowhere) or ``user-only``."""
+    how: Reach
     tier: Tier | None
     boards: int
     """Bit i set = ``TierMap.boards[i]`` can contain the file."""
@@ -168,7 +187,7 @@ class TierMap:
             tier=entry.tier,
             reason=entry.reason,
             machines=self.machines_of(entry.boards),
-            source="tree",
+            source=TierSource.TREE,
         )
 
     def lookup(self, path: str) -> TierDecision | None:
@@ -583,22 +602,43 @@ class _Mapper:
         b = self.b
         sys_rules = [r for r in rules_all if r.scope.kind != "user"]
         if not sys_rules:
-            return FileEntry(path, "user-only", None, 0, (), "built for user mode only")
+            return FileEntry(
+                path=path,
+                how=Reach.USER_ONLY,
+                tier=None,
+                boards=0,
+                targets=(),
+                reason="built for user mode only",
+            )
         fmask = b.rules_mask(self.full, sys_rules)
         false_keys = self.b.rules.false_keys
         if not fmask and all(t.pos & false_keys for r in sys_rules for t in r.cond.terms):
             # linux-user files reach specific_ss under CONFIG_LINUX_USER
-            return FileEntry(path, "user-only", None, 0, (), "built for user mode only")
+            return FileEntry(
+                path=path,
+                how=Reach.USER_ONLY,
+                tier=None,
+                boards=0,
+                targets=(),
+                reason="built for user mode only",
+            )
         if not fmask:
             conds = "; ".join(sorted({str(r.cond) for r in sys_rules}))
-            return FileEntry(path, "unbuilt", None, 0, (), f"no system target enables it ({conds})")
+            return FileEntry(
+                path=path,
+                how=Reach.UNBUILT,
+                tier=None,
+                boards=0,
+                targets=(),
+                reason=f"no system target enables it ({conds})",
+            )
         targets = tuple(sorted({self.full.targets[i].name for i in _bits(fmask)}))
         # A board holds the file only where its target builds it: a stub built
         # when !CONFIG_PCI is on in microvm alone, not in an x86_64 binary.
         jmask = b.rules_mask(self.alone, sys_rules) & self.spread(fmask)
-        how = "kconfig"
+        how = Reach.KCONFIG
         if all(r.cond == Condition.always() for r in sys_rules):
-            how = "unconditional"
+            how = Reach.UNCONDITIONAL
         plug_note = ""
         plugmask = 0
         if path not in self.machine_files:
@@ -613,13 +653,18 @@ class _Mapper:
             combined = self.combined(fmask, sys_rules)
             if combined is not None:
                 total = self.combined_mask(fmask, sys_rules)
-                how = "combined"
+                how = Reach.COMBINED
         if not total:
             total = self.spread(fmask)
-            how = "target-wide"
+            how = Reach.TARGET_WIDE
         if not total:  # built, but in a target without any machine we know
             return FileEntry(
-                path, "unbuilt", None, 0, targets, "built only where no machine is known"
+                path=path,
+                how=Reach.UNBUILT,
+                tier=None,
+                boards=0,
+                targets=targets,
+                reason="built only where no machine is known",
             )
         bmask = self.to_boards(total)
         tier, best = self.strictest_in(total)
@@ -633,7 +678,7 @@ class _Mapper:
                 f"is built when {term}, which no board turns on alone; counting the boards "
                 f"that bring CONFIG_{sym}{links} {self.boards[self.alone_board[j]].details()}"
             )
-        elif how == "target-wide":
+        elif how is Reach.TARGET_WIDE:
             j = best[0]
             board = self.boards[self.alone_board[j]]
             i = next(i for i in _bits(fmask) if (self.alone_of_full.get(i, 0) >> j) & 1)
@@ -649,14 +694,16 @@ class _Mapper:
             )
             body = self.cite(j, sys_rules)
         else:
-            how = "pluggable"
+            how = Reach.PLUGGABLE
             board = self.boards[self.alone_board[best[0]]]
             body = (
                 f"is {plug_note}, built on {board.short}, so any board there with that bus "
                 f"can hold it, e.g. {board.label()}"
             )
         reason = f"tier {tier.value}: {path} {body}; {self.count_text(bmask)}"
-        return FileEntry(path, how, tier, bmask, targets, reason)
+        return FileEntry(
+            path=path, how=how, tier=tier, boards=bmask, targets=targets, reason=reason
+        )
 
     def _combined_terms(
         self, fmask: int, rules: Sequence[SourceRule]
@@ -702,7 +749,9 @@ class _Mapper:
             f"the strictest board among them is {board.label()}"
         )
         targets = tuple(sorted({self.full.targets[i].name for i in _bits(fmask)}))
-        return FileEntry(d, "dir", tier, bmask, targets, reason)
+        return FileEntry(
+            path=d, how=Reach.DIR, tier=tier, boards=bmask, targets=targets, reason=reason
+        )
 
 
 class TreeNotUnderstood(InputError):
