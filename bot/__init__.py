@@ -1,3 +1,3 @@
 """migbot: review QEMU patches for live-migration compatibility."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -103,6 +103,38 @@ class Tree:
     grep: Callable[[str, str], list[str]] | None = None
 
 
+Version = tuple[int, ...]
+"""A QEMU version read off ``VERSION``: ``(10, 1, 0)``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """A release of the tree: the commit where ``VERSION`` first read ``X.Y.0``."""
+
+    version: Version
+    commit: str
+    tree: Tree
+
+    @property
+    def name(self) -> str:
+        return ".".join(str(n) for n in self.version)
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """What the base's first-parent history says about releases.
+
+    ``last_release`` is the newest release the base contains (what users run
+    today); ``release_of`` says which release first shipped a commit (None:
+    none has yet, or it is unknown). Both are read lazily from git.
+    """
+
+    last_release: Callable[[], Release | None]
+    release_of: Callable[[str], Version | None]
+    release_before: Callable[[Version], Version | None]
+    """The release just older than a given one (None: the first known)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Change:
     """A change from ``base`` to ``head``: commits, a series or a merge request."""
@@ -116,3 +148,7 @@ class Change:
     head_tree: Tree | None = None
     notes: tuple[str, ...] = field(default=())
     """What the source could not do (a hunk that did not apply, a binary patch)."""
+    messages: tuple[str, ...] = field(default=())
+    """The commit messages of the change (trailers such as ``Fixes:`` live there)."""
+    history: History | None = None
+    """Release history of the base, when a repository is at hand."""

@@ -11,11 +11,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from bot.change import Change, FileChange, FileStatus
+from bot.change import Change, FileChange, FileStatus, History, Release
 from bot.compare.context import Context, FileModels
 from bot.compare.engine import compare
 from bot.compare.facts import CompatEntryAdded, Fact, PropertyDefaultChanged
 from bot.compare.hunkmode import hunk_facts
+from bot.compare.released import (
+    WIRE_FACTS,
+    FixedIn,
+    ReleasedModel,
+    against_release,
+    fixed_commits,
+    placed_for_released_change,
+)
 from bot.findings import (
     Finding,
     NotUnderstood,
@@ -30,7 +38,7 @@ from bot.judge.catalogue import Catalogue
 from bot.judge.policy import Policy
 from bot.judge.rules import judge
 from bot.scanner.macros import MacroTable
-from bot.scanner.model import VmsdModel
+from bot.scanner.model import FileModel, VmsdModel
 from bot.scanner.scan import scan
 from bot.scanner.treeinfo import TreeLookups, macro_table
 from bot.tiers.pick import pick_resolver
@@ -103,6 +111,13 @@ def review(
         rust_vmstate_paths=frozenset(_rust_state_paths(change.files)),
     )
     facts = compare(pairs, ctx)
+    release = change.history.last_release() if change.history is not None else None
+    if change.history is not None and any(isinstance(f, CompatEntryAdded) for f in facts):
+        facts = placed_for_released_change(facts, _fixed_in(change.history, change.messages))
+    if release is not None and any(isinstance(f, WIRE_FACTS) for f in facts):
+        facts = against_release(
+            facts, pairs, _released_reader(release, old_table), release.name, ctx
+        )
     not_understood.extend(
         NotUnderstood(path, v.line, f"VMSD {v.ident}: name {v.name_expr} not found in the tree")
         for path, v in unresolved
@@ -144,6 +159,39 @@ def review(
         files_scanned=scanned,
         notes=tuple(notes),
     )
+
+
+def _fixed_in(history: History, messages: Sequence[str]) -> list[FixedIn]:
+    """The released commits the change's ``Fixes:`` trailers name."""
+    out: list[FixedIn] = []
+    for sha in fixed_commits(messages):
+        shipped = history.release_of(sha)
+        before = history.release_before(shipped) if shipped else None
+        if shipped and before:
+            out.append((sha, shipped, before))
+    return out
+
+
+def _released_reader(release: Release, table: MacroTable) -> ReleasedModel:
+    """Scans a changed file as the release had it: same path, else old path, else the
+    file of the release where one of its VMSDs was (moved since)."""
+
+    def read(pair: FileModels) -> FileModel | None:
+        for path in dict.fromkeys(p for p in (pair.path, pair.old_path) if p):
+            text = release.tree.read(path)
+            if text is not None:
+                return scan(text, path, table)
+        if release.tree.grep is None:
+            return None
+        idents = [v.ident for side in (pair.old, pair.new) if side for v in side.vmsds]
+        for ident in dict.fromkeys(idents):
+            for path in release.tree.grep(ident, "*.c")[:1]:
+                text = release.tree.read(path)
+                if text is not None:
+                    return scan(text, path, table)
+        return None
+
+    return read
 
 
 def _models(fc: FileChange, old_table: MacroTable, new_table: MacroTable) -> FileModels:

@@ -158,6 +158,9 @@ class CompatEntryAdded(Fact):
     newest: str | None
     """Name of the newest array of the same family, when known."""
     array_is_new: bool
+    released_change: str | None = None
+    """Set when the entry is in the array of the release before a released behaviour
+    change it restores (``10.1.0, d3a24134e37``): the right array, not the newest."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -245,3 +248,19 @@ class DeviceNotMigrated(Fact):
 
     device: str
     base: str
+
+
+# --- against the last release --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Unreleased(Fact):
+    """A wire change to state no release has shipped, or that brings the stream
+    back to what the last release sends: nothing released can tell."""
+
+    inner: Fact
+    release: str
+    """The last release of the base (``10.1.0``)."""
+    restored: bool
+    """True: the state existed at the release, and after the change it is sent as
+    the release sent it (a fix or revert of an unreleased change)."""

@@ -123,6 +123,18 @@ def _fact_meanings(fact: F.Fact) -> Iterable[tuple[str, dict[str, object]]]:
             yield "MIG016", {"vmsd": vmsd, "subsection": fact.subject, "function": fact.function}
         case F.SecondRegistration():
             yield "MIG024", {"vmsd": vmsd, "others": ", ".join(fact.others)}
+        case F.CompatEntryAdded(entry=e) if fact.released_change and fact.newest:
+            yield (
+                "MIG039",
+                {
+                    "driver": e.driver or e.driver_expr,
+                    "property": e.prop,
+                    "value": e.value,
+                    "array": e.array,
+                    "newest": fact.newest,
+                    "released_change": fact.released_change,
+                },
+            )
         case F.CompatEntryAdded(entry=e) if fact.newest is not None and e.array != fact.newest:
             yield (
                 "MIG019",
@@ -219,6 +231,23 @@ def _fact_meanings(fact: F.Fact) -> Iterable[tuple[str, dict[str, object]]]:
             )
         case F.DeviceNotMigrated():
             yield "MIG034", {"device": fact.device, "base": fact.base}
+        case F.Unreleased(inner=inner):
+            for rule_id, values in _fact_meanings(inner):
+                yield (
+                    "MIG038",
+                    {
+                        "what": Meaning(rule_id, values),
+                        "vmsd": vmsd,
+                        "release": fact.release,
+                        "why_fine": (
+                            f"after it '{vmsd}' is sent exactly as {fact.release} sent it, so "
+                            "this undoes a change of the current development cycle"
+                            if fact.restored
+                            else f"'{vmsd}' never sent this in a release (the last one is "
+                            f"{fact.release}), so no released QEMU sends or expects it"
+                        ),
+                    },
+                )
         case F.RustTwinOneSided():
             yield "MIG025", {"path": fact.path, "twin": fact.twin}
         case _:

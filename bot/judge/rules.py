@@ -8,7 +8,7 @@ from dataclasses import replace
 from bot.compare import facts as F
 from bot.findings import Finding, Severity, Side, TierDecision
 from bot.judge.catalogue import Catalogue, Rule
-from bot.judge.registry import meanings
+from bot.judge.registry import Meaning, meanings
 
 TierOf = Callable[[str], TierDecision]
 
@@ -76,6 +76,16 @@ def judge(facts: Sequence[F.Fact], tier_of: TierOf, catalogue: Catalogue) -> lis
     return out
 
 
+def _rendered(catalogue: Catalogue, values: Mapping[str, object]) -> dict[str, object]:
+    """Values that are themselves meanings (another rule's, quoted) as that rule's text."""
+    return {
+        key: catalogue.render_message(value.rule_id, None, **value.values)
+        if isinstance(value, Meaning)
+        else value
+        for key, value in values.items()
+    }
+
+
 def make_finding(
     catalogue: Catalogue,
     rule: Rule,
@@ -104,7 +114,7 @@ def make_finding(
         path=path,
         line=line,
         side=side,
-        message=catalogue.render_message(rule, decision.tier, **values),
+        message=catalogue.render_message(rule, decision.tier, **_rendered(catalogue, values)),
         fix=rule.fix,
         doc_url=rule.doc_url,
         vmsd=vmsd,

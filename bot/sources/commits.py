@@ -14,6 +14,7 @@ from bot.change import Change, FileChange, FileStatus
 from bot.sources.diff import FilePatch, parse_file_patches
 from bot.sources.errors import SourceError
 from bot.sources.gitrepo import Commit, GitRepo, open_repo
+from bot.sources.releases import history_of
 from bot.sources.text import decode, diff_hunks, split_lines
 
 _GITLINK = "160000"
@@ -77,7 +78,17 @@ def change_from_range(repo: Path | GitRepo, spec: str) -> Change:
         title=title,
         base_tree=git.tree(base_tree, _known(entries, new_side=False)),
         head_tree=git.tree(head.tree, _known(entries, new_side=True)),
+        messages=_messages(git, base, head),
+        history=history_of(git, base.oid) if base else None,
     )
+
+
+def _messages(git: GitRepo, base: Commit | None, head: Commit) -> tuple[str, ...]:
+    """The commit messages of the range, newest first (first parents only for merges)."""
+    if base is None or head.parents[:1] == (base.oid,):
+        return (head.message.strip(),)
+    out = git.run(["log", "--no-color", "--format=%B%x00", f"{base.oid}..{head.oid}"])
+    return tuple(m.strip() for m in decode(out).split("\0") if m.strip())
 
 
 def _endpoints(git: GitRepo, spec: str) -> tuple[Commit | None, Commit, str]:

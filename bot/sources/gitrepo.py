@@ -15,7 +15,7 @@ import subprocess
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -36,6 +36,7 @@ class Commit:
     tree: str
     parents: tuple[str, ...]
     subject: str
+    message: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +178,53 @@ class GitRepo:
         if obj is None or obj.kind != "commit":
             raise SourceError(f"unknown revision: {rev!r}")
         return _parse_commit(obj.oid, obj.data)
+
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        """Whether ``ancestor`` is reachable from ``descendant`` (both commits)."""
+        if _UNSAFE_REV.search(ancestor) or ancestor.startswith("-"):
+            return False
+        proc = subprocess.run(
+            [
+                "git",
+                f"--git-dir={self.git_dir}",
+                "merge-base",
+                "--is-ancestor",
+                ancestor,
+                descendant,
+            ],
+            capture_output=True,
+            env=self._env,
+            check=False,
+        )
+        return proc.returncode == 0
+
+    def first_parent_log(self, rev: str, path: str) -> Iterator[str]:
+        """Commits on ``rev``'s first-parent line that touched ``path``, newest first.
+
+        Streamed: a caller that stops early stops git too.
+        """
+        proc = subprocess.Popen(
+            [
+                "git",
+                f"--git-dir={self.git_dir}",
+                "log",
+                "--first-parent",
+                "--format=%H",
+                rev,
+                "--",
+                path,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=self._env,
+        )
+        assert proc.stdout is not None
+        try:
+            for line in proc.stdout:
+                yield line.decode("ascii").strip()
+        finally:
+            proc.kill()
+            proc.wait()
 
     def merge_base(self, a: str, b: str) -> str:
         out = self.run(["merge-base", a, b], ok=(0, 1)).strip().decode()
@@ -321,7 +369,7 @@ def _parse_commit(oid: str, data: bytes) -> Commit:
         text = decode(message)
     # Git's subject: the first paragraph, its lines joined by spaces.
     subject = " ".join(text.strip().split("\n\n", 1)[0].split()) if text.strip() else ""
-    return Commit(oid, tree, tuple(parents), subject)
+    return Commit(oid, tree, tuple(parents), subject, text)
 
 
 def _pipes(proc: subprocess.Popen[bytes]) -> tuple[IO[bytes], IO[bytes]]:

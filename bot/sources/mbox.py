@@ -46,6 +46,8 @@ class PatchMail:
     """The diff part of the body; empty for a cover letter."""
     base_commit: str | None
     is_reply: bool = False
+    message: str = ""
+    """The commit message: the body before the diff (trailers included)."""
 
     def label(self) -> str:
         """How notes name the patch: ``patch 2/3 "subject"``."""
@@ -96,6 +98,7 @@ def _from_message(raw: bytes) -> PatchMail:
         diff=_diff_part(body),
         base_commit=_base_commit(body),
         is_reply=bool(_REPLY.match(subject)),
+        message=_message_part(title, body),
     )
 
 
@@ -153,6 +156,12 @@ def _codec(charset: str | None) -> str:
 def _diff_part(body: bytes) -> bytes:
     found = _DIFF_START.search(body)
     return body[found.start() :] if found else b""
+
+
+def _message_part(title: str, body: bytes) -> str:
+    found = _DIFF_START.search(body)
+    text = (body[: found.start()] if found else body).decode("utf-8", "replace")
+    return f"{title}\n\n{text.split(chr(10) + '---' + chr(10), 1)[0].strip()}".strip()
 
 
 def _base_commit(body: bytes) -> str | None:

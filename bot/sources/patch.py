@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from bot.change import Change, FileChange, FileStatus, Hunk, Tree
+from bot.change import Change, FileChange, FileStatus, History, Hunk, Tree
 from bot.sources.apply import apply_hunks
 from bot.sources.diff import FilePatch, parse_file_patches
 from bot.sources.errors import SourceError
 from bot.sources.gitrepo import Commit, GitRepo, open_repo
 from bot.sources.mbox import PatchMail, split_mails
+from bot.sources.releases import history_of
 from bot.sources.text import diff_hunks, split_lines
 
 BaseReader = Callable[[str], "str | None"]
@@ -54,6 +55,7 @@ def change_from_patch(
     series: _Series
     base_id: str | None
     base_tree: Tree | None = None
+    history: History | None = None
     if repo is None:
         series = _Series(None, notes)
         base_id = base or trailer
@@ -62,6 +64,7 @@ def change_from_patch(
         commit = _base_commit(git, base, trailer, notes)
         base_id = commit.oid
         base_tree = git.tree(commit.tree)
+        history = history_of(git, commit.oid)
         series = _Series(base_tree.read, notes, partial(git.gitlink_text, commit.tree))
     for mail, file_patches in parsed:
         for fp in file_patches:
@@ -76,6 +79,8 @@ def change_from_patch(
         base_tree=base_tree,
         head_tree=_patched_tree(base_tree, series) if base_tree else None,
         notes=tuple(notes),
+        messages=tuple(m.message for m in patches if m.message),
+        history=history,
     )
 
 

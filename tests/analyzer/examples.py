@@ -32,6 +32,14 @@ A ``compare`` case has no files: ``src`` and ``dst`` are the JSON texts of the
 dumps of the QEMU migrated from and to, and ``tier`` is what ``--tier`` gives
 the comparison. Findings of a dump comparison have no line; ``at`` then maps a
 rule id to text its message must contain.
+
+Release history, for rules that judge a change against what was released: a
+case's ``history`` lists what happened before its base, oldest first. A version
+(``"10.1.0"``) is a commit setting ``VERSION`` to it (a release); ``"change"``
+is a commit of the behaviour the case's change fixes, and the change's message
+then carries ``Fixes: <that commit>``. A file's ``released`` text is what every
+release had (``released = false``: the releases did not have the file); the
+base then sets ``VERSION`` to the development version after the last release.
 """
 
 from __future__ import annotations
@@ -45,6 +53,7 @@ from pathlib import Path
 from bot.findings import Finding, Report, Side, Tier
 from bot.pipeline import ReviewOptions
 from bot.sources import change_from_range
+from bot.sources.releases import parse_version
 from tests.analyzer.minirepo import MINI_TREE, ROOT, MiniRepo, commit_change
 from tests.harness import review
 
@@ -84,6 +93,9 @@ class Case:
     src: Mapping[str, object] | None = None
     dst: Mapping[str, object] | None = None
     """The dumps of a ``compare`` case (source and destination QEMU)."""
+    history: tuple[str, ...] = ()
+    released: Mapping[str, str | None] = field(default_factory=dict)
+    """Path -> its text in the releases of ``history`` (None: absent)."""
 
     @property
     def id(self) -> str:
@@ -98,7 +110,7 @@ def _mini(path: str) -> str | None:
 def _file_spec(
     where: str, path: str, raw: Mapping[str, object], base: Mapping[str, str]
 ) -> FileSpec:
-    unknown = set(raw) - {"before", "after", "replace", "delete"}
+    unknown = set(raw) - {"before", "after", "replace", "delete", "released"}
     if unknown:
         raise ExampleError(f"{where}: file {path}: unknown keys {sorted(unknown)}")
     before = raw.get("before", base.get(path, _mini(path)))
@@ -148,7 +160,7 @@ def _case(
     if engine == "compare":
         allowed |= {"src", "dst"}
     else:
-        allowed |= {"path", "before", "after", "files", "tier_from"}
+        allowed |= {"path", "before", "after", "files", "tier_from", "history"}
     unknown = set(raw) - allowed
     if unknown:
         raise ExampleError(f"{where}: unknown keys {sorted(unknown)}")
@@ -184,6 +196,20 @@ def _case(
     xfail = raw.get("xfail")
     if xfail is not None and not isinstance(xfail, str):
         raise ExampleError(f"{where}: 'xfail' is the reason, as text")
+    history = raw.get("history", [])
+    if not isinstance(history, list) or not all(
+        isinstance(h, str) and (h == "change" or parse_version(h)) for h in history
+    ):
+        raise ExampleError(f"{where}: 'history' lists versions (X.Y.0) and \"change\"")
+    released: dict[str, str | None] = {}
+    for path, spec in files.items() if isinstance(files, dict) else ():
+        if isinstance(spec, dict) and "released" in spec:
+            text = spec["released"]
+            if not (text is False or isinstance(text, str)) or not history:
+                raise ExampleError(
+                    f"{where}: file {path}: 'released' is text or false, with a history"
+                )
+            released[path] = text if isinstance(text, str) else None
     return Case(
         source=source,
         rule=rule,
@@ -198,6 +224,8 @@ def _case(
         tier_from=str(tier_from),
         src=src,
         dst=dst,
+        history=tuple(history),
+        released=released,
     )
 
 
@@ -245,18 +273,38 @@ def run_case(case: Case, repo: MiniRepo) -> Report:
     if case.engine == "compare":
         return _compare(case)
     forced = case.tier if case.tier_from == "case" else None
-    before = commit_change(
-        repo,
-        {f.path: f.before for f in case.files if f.before != _mini(f.path)},
-        f"before: {case.id}",
-    )
-    after = commit_change(repo, {f.path: f.after for f in case.files}, f"{case.id}")
+    message, version = _commit_history(case, repo)
+    before_files: dict[str, str | None] = {
+        f.path: f.before for f in case.files if f.before != _mini(f.path)
+    }
+    if version is not None:
+        before_files.update({f.path: f.before for f in case.files}, VERSION=version)
+    before = commit_change(repo, before_files, f"before: {case.id}")
+    after = commit_change(repo, {f.path: f.after for f in case.files}, message)
     if case.engine == "audit":
         from bot.audit.run import audit
 
         return audit(repo.path, after, tier=forced, jobs=1).report
     change = change_from_range(repo.path, f"{before}..{after}")
     return review(change, ReviewOptions(tier=forced))
+
+
+def _commit_history(case: Case, repo: MiniRepo) -> tuple[str, str | None]:
+    """Commit the case's release history; its change's message, and the base's VERSION."""
+    message, last = case.id, None
+    for step in case.history:
+        if step == "change":
+            sha = commit_change(repo, {"docs/behaviour.txt": f"changed for {case.id}\n"})
+            message = f'{case.id}\n\nFixes: {sha[:12]} ("the behaviour change")'
+            continue
+        files: dict[str, str | None] = {"VERSION": f"{step}\n"}
+        if last is None:
+            files.update(case.released)
+        commit_change(repo, files, f"Update version for v{step} release")
+        last = parse_version(step)
+    if last is None:
+        return message, None
+    return message, f"{last[0]}.{last[1]}.50"
 
 
 def _compare(case: Case) -> Report:

@@ -52,7 +52,7 @@ class MiniRepo:
         for path, content in files.items():
             target = self.path / path
             if content is None:
-                target.unlink()
+                target.unlink(missing_ok=True)
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
             if isinstance(content, str):
