@@ -24,11 +24,14 @@ from bot.findings import Report, Severity
 from bot.judge.catalogue import load_catalogue
 from bot.judge.policy import load_policy
 from bot.pipeline import ReviewOptions, review
+from bot.scanner.cache import open_scan_cache
 from bot.settings import cache_dir
 from bot.sources.commits import change_from_range
 from bot.sources.errors import SourceError
 from bot.sources.gitrepo import open_repo
 from bot.tiers.pick import pick_resolver
+
+SCANS = open_scan_cache(cache_dir("scans"))
 
 _VERSIONED = ("pc-i440fx", "pc-q35", "virt-", "pseries", "s390-ccw")
 
@@ -111,7 +114,7 @@ def run(repo: Path, corpus: Path, limit: int | None, only: set[str]) -> list[Out
             change = change_from_range(git, spec)
             report = review(
                 change,
-                ReviewOptions(cache_dir=cache_dir("tiers")),
+                ReviewOptions(cache_dir=cache_dir("tiers"), scans=SCANS),
                 catalogue=load_catalogue(),
                 policy=load_policy(),
             )

@@ -25,9 +25,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.judge.catalogue import load_catalogue
 from bot.judge.policy import load_policy
 from bot.pipeline import ReviewOptions, review
+from bot.scanner.cache import open_scan_cache
 from bot.scanner.treeinfo import macro_table
 from bot.settings import cache_dir
 from bot.sources import change_from_range, open_repo
+
+SCANS = open_scan_cache(cache_dir("scans"))
 
 
 def commits(repo: Path, spec: str, count: int) -> list[str]:
@@ -58,7 +61,7 @@ def per_commit(repo: Path, shas: list[str]) -> tuple[list[float], list[float]]:
         t0 = time.perf_counter()
         review(
             change_from_range(git, sha),
-            ReviewOptions(cache_dir=cache_dir("tiers")),
+            ReviewOptions(cache_dir=cache_dir("tiers"), scans=SCANS),
             catalogue=load_catalogue(),
             policy=load_policy(),
         )

@@ -37,10 +37,11 @@ from bot.findings import (
 from bot.judge.catalogue import Catalogue
 from bot.judge.policy import Policy
 from bot.judge.rules import judge
+from bot.scanner.cache import ScanCache, text_id
 from bot.scanner.macros import MacroTable
 from bot.scanner.model import FileModel, VmsdModel
 from bot.scanner.scan import scan
-from bot.scanner.treeinfo import TreeLookups, macro_table
+from bot.scanner.treeinfo import TreeLookups, macro_table, same_table
 from bot.tiers.pick import pick_resolver
 
 _RUST_STATE_WORDS = ("vmstate", "VMState", "version_id", "subsection", "Migrat")
@@ -63,6 +64,8 @@ class ReviewOptions:
     labels: Sequence[AppliedLabel] = field(default=())
     cache_dir: Path | None = None
     """Where computed tier maps are kept; None keeps them in memory only."""
+    scans: ScanCache | None = None
+    """Scan results by content, shared with every other run (None: scan everything)."""
 
 
 def review(
@@ -75,8 +78,7 @@ def review(
 ) -> Report:
     """Judge a change. ``tiers`` None: computed from the change's own trees."""
     options = options or ReviewOptions()
-    old_table = macro_table(change.base_tree)
-    new_table = macro_table(change.head_tree) if change.head_tree else old_table
+    old_table, new_table = _tables(change, options.scans)
     pairs: list[FileModels] = []
     not_understood: list[NotUnderstood] = []
     blind: list[FileChange] = []
@@ -89,7 +91,7 @@ def review(
             blind.append(fc)
             continue
         scanned += 1
-        pair = _models(fc, old_table, new_table)
+        pair = _models(fc, old_table, new_table, options.scans)
         pairs.append(pair)
         not_understood.extend(_unknowns_in_change(pair))
         unresolved.extend(_unresolved_names(pair))
@@ -116,7 +118,7 @@ def review(
         facts = placed_for_released_change(facts, _fixed_in(change.history, change.messages))
     if release is not None and any(isinstance(f, WIRE_FACTS) for f in facts):
         facts = against_release(
-            facts, pairs, _released_reader(release, old_table), release.name, ctx
+            facts, pairs, _released_reader(release, old_table, options.scans), release.name, ctx
         )
     not_understood.extend(
         NotUnderstood(path, v.line, f"VMSD {v.ident}: name {v.name_expr} not found in the tree")
@@ -172,7 +174,7 @@ def _fixed_in(history: History, messages: Sequence[str]) -> list[FixedIn]:
     return out
 
 
-def _released_reader(release: Release, table: MacroTable) -> ReleasedModel:
+def _released_reader(release: Release, table: MacroTable, scans: ScanCache | None) -> ReleasedModel:
     """Scans a changed file as the release had it: same path, else old path, else the
     file of the release where one of its VMSDs was (moved since)."""
 
@@ -180,7 +182,7 @@ def _released_reader(release: Release, table: MacroTable) -> ReleasedModel:
         for path in dict.fromkeys(p for p in (pair.path, pair.old_path) if p):
             text = release.tree.read(path)
             if text is not None:
-                return scan(text, path, table)
+                return _scan(text, path, table, scans)
         if release.tree.grep is None:
             return None
         idents = [v.ident for side in (pair.old, pair.new) if side for v in side.vmsds]
@@ -188,20 +190,46 @@ def _released_reader(release: Release, table: MacroTable) -> ReleasedModel:
             for path in release.tree.grep(ident, "*.c")[:1]:
                 text = release.tree.read(path)
                 if text is not None:
-                    return scan(text, path, table)
+                    return _scan(text, path, table, scans)
         return None
 
     return read
 
 
-def _models(fc: FileChange, old_table: MacroTable, new_table: MacroTable) -> FileModels:
+def _tables(change: Change, scans: ScanCache | None) -> tuple[MacroTable, MacroTable]:
+    """The macro tables of the base and head; the head's is the base's when the
+    change touches no header that defines ``VMSTATE_`` macros."""
+    old = macro_table(change.base_tree, scans)
+    head = change.head_tree
+    if head is None:
+        return old, old
+    if change.base_tree is not None and not any(
+        "#define VMSTATE_" in (fc.old_text or "") + (fc.new_text or "")
+        for fc in change.files
+        if fc.path.endswith(".h") or (fc.old_path or "").endswith(".h")
+    ):
+        same_table(head, old, scans)
+        return old, old
+    return old, macro_table(head, scans)
+
+
+def _scan(text: str, path: str, table: MacroTable, scans: ScanCache | None) -> FileModel:
+    if scans is None:
+        return scan(text, path, table)
+    key = ScanCache.key("file", text_id(text), path, table.digest)
+    return scans.through(key, lambda: scan(text, path, table))
+
+
+def _models(
+    fc: FileChange, old_table: MacroTable, new_table: MacroTable, scans: ScanCache | None
+) -> FileModels:
     old = (
-        scan(fc.old_text, fc.old_path or fc.path, old_table)
+        _scan(fc.old_text, fc.old_path or fc.path, old_table, scans)
         if fc.old_text is not None and fc.status is not FileStatus.ADDED
         else None
     )
     new = (
-        scan(fc.new_text, fc.path, new_table)
+        _scan(fc.new_text, fc.path, new_table, scans)
         if fc.new_text is not None and fc.status is not FileStatus.DELETED
         else None
     )

@@ -17,6 +17,7 @@ from bot.audit.dump import Dump, dump_vmstate
 from bot.audit.index import TreeIndex
 from bot.audit.walk import scan_tree
 from bot.errors import MigbotError
+from bot.scanner.cache import ScanCache
 from bot.sources.gitrepo import GitRepo, open_repo
 
 _VERSION = re.compile(r"^\d+\.\d+(\.\d+)?$")
@@ -107,11 +108,12 @@ def dump_tree(
     target: str | None = None,
     jobs: int | None = None,
     cache_dir: Path | None = None,
+    scans: ScanCache | None = None,
 ) -> Dump:
     git = open_repo(repo)
     commit = git.commit(rev)
     chosen = machine_filter(git, commit.tree, machine, cache_dir, target) if machine else None
-    scan = scan_tree(git, commit.oid, jobs=jobs)
+    scan = scan_tree(git, commit.oid, jobs=jobs, cache=scans)
     index = TreeIndex.build(scan.models, scan.strings)
     result = dump_vmstate(
         index,

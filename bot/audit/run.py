@@ -20,6 +20,7 @@ from bot.audit.walk import TreeScan, scan_tree
 from bot.change import Tree
 from bot.findings import NotUnderstood, Report, Tier, TierDecision, TierSource
 from bot.judge.catalogue import Catalogue, load_catalogue
+from bot.scanner.cache import ScanCache
 from bot.sources.gitrepo import GitRepo, open_repo
 
 
@@ -63,6 +64,7 @@ def audit(
     tier_of: TierOf | None = None,
     jobs: int | None = None,
     cache_dir: Path | None = None,
+    scans: ScanCache | None = None,
     catalogue: Catalogue | None = None,
 ) -> AuditResult:
     """Audit revision ``rev`` of ``repo``.
@@ -74,7 +76,7 @@ def audit(
     start = time.perf_counter()
     git = open_repo(repo)
     catalogue = catalogue or load_catalogue()
-    scan = scan_tree(git, rev, jobs=jobs)
+    scan = scan_tree(git, rev, jobs=jobs, cache=scans)
     index = TreeIndex.build(scan.models, scan.strings)
     facts = {f.model.path: f.facts for f in scan.files}
     entries = [(path, e.line) for path, _, e in compat_entries(index.models)]

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from multiprocessing import get_context
 
 from bot.audit.prune import prune
+from bot.change import Tree
+from bot.scanner.cache import ScanCache, digest_of
 from bot.scanner.macros import MacroTable
 from bot.scanner.model import FileModel
 from bot.scanner.scan import scan
@@ -229,27 +231,117 @@ def scan_tree(
     *,
     jobs: int | None = None,
     paths: Callable[[str], bool] | None = None,
+    cache: ScanCache | None = None,
 ) -> TreeScan:
-    """Scan the migration-relevant files of ``rev``; ``paths`` narrows the set."""
+    """Scan the migration-relevant files of ``rev``; ``paths`` narrows the set.
+
+    With a ``cache``, a file is scanned once per blob: any other revision that
+    has the same blob (and the same macro table and header strings) reuses it.
+    """
     start = time.perf_counter()
     commit = repo.commit(rev)
     tree = repo.tree(commit.tree)
-    table = macro_table(tree)
-    strings = tree_strings(repo, commit.tree)
-    candidates = [p for p in candidate_paths(repo, commit.tree) if paths is None or paths(p)]
-    texts: list[tuple[str, str]] = []
-    for path in candidates:
-        text = tree.read(path)
-        if text is not None:
-            texts.append((path, text))
+    if cache is None:
+        table = macro_table(tree)
+        strings = tree_strings(repo, commit.tree)
+        candidates = [p for p in candidate_paths(repo, commit.tree) if paths is None or paths(p)]
+        texts = [(p, t) for p in candidates if (t := tree.read(p)) is not None]
+        files = scan_texts(texts, table, strings, jobs if jobs is not None else default_jobs())
+        n_candidates = len(candidates)
+    else:
+        files, table, strings, n_candidates = _scan_cached(repo, commit.tree, paths, jobs, cache)
     n = jobs if jobs is not None else default_jobs()
-    files = scan_texts(texts, table, strings, n)
     return TreeScan(
         commit=commit.oid,
         tree_id=commit.tree,
         files=tuple(files),
         strings=strings,
-        candidates=len(candidates),
+        candidates=n_candidates,
         seconds=time.perf_counter() - start,
         jobs=n,
     )
+
+
+# --- the same, scanning once per blob -------------------------------------------
+
+_CANDIDATE = re.compile(CANDIDATE)
+_STRING_DEFINE_TEXT = re.compile(r"^\s*#\s*define\s+\w+[ \t].*\"", re.M)
+
+
+@dataclass(frozen=True, slots=True)
+class _Header:
+    """What the audit needs of one header blob."""
+
+    strings: tuple[tuple[str, str], ...]
+    """``#define NAME "..."`` lines: name and body."""
+    defines_vmstate: bool
+
+
+def _scan_cached(
+    repo: GitRepo,
+    tree_id: str,
+    paths: Callable[[str], bool] | None,
+    jobs: int | None,
+    cache: ScanCache,
+) -> tuple[list[ScannedFile], MacroTable, dict[str, str], int]:
+    blobs = repo.blobs(tree_id, (".c", ".h"))
+    headers = _headers(repo, {p: b for p, b in blobs.items() if p.endswith(".h")}, cache)
+    strings = header_strings(d for h in headers.values() for d in h.strings)
+    tree = repo.tree(tree_id, {p: blobs[p] for p in headers})
+    learned = sorted(p for p, h in headers.items() if h.defines_vmstate)
+    table_key = ScanCache.key("macro-table", digest_of({p: blobs[p] for p in learned}), "")
+    table = cache.through(table_key, lambda: macro_table(_only(tree, learned)))
+    given = (table.digest, digest_of(strings))
+    sources = {
+        p: b
+        for p, b in blobs.items()
+        if p.endswith(".c") and not p.startswith(EXCLUDED) and (paths is None or paths(p))
+    }
+    keys = {p: ScanCache.key("audit-file", b, p, *given) for p, b in sources.items()}
+    found = cache.get_many(keys.values())
+    missing = [p for p in sorted(sources) if keys[p] not in found]
+    texts = [(p, repo.blob_text(sources[p])) for p in missing]
+    wanted = [(p, t) for p, t in texts if _CANDIDATE.search(t)]
+    n = jobs if jobs is not None else default_jobs()
+    scanned = dict(zip((p for p, _ in wanted), scan_texts(wanted, table, strings, n), strict=True))
+    cache.put_many({keys[p]: scanned.get(p) for p, _ in texts})
+    files = [
+        f
+        for p in sorted(sources)
+        if (f := scanned.get(p) if keys[p] not in found else found[keys[p]]) is not None
+    ]
+    return [f for f in files if isinstance(f, ScannedFile)], table, strings, len(files)
+
+
+def _headers(repo: GitRepo, blobs: Mapping[str, str], cache: ScanCache) -> dict[str, _Header]:
+    keys = {p: ScanCache.key("audit-header", b, p) for p, b in blobs.items()}
+    found = cache.get_many(keys.values())
+    out: dict[str, _Header] = {}
+    fresh: dict[str, object] = {}
+    for path, blob in blobs.items():
+        hit = found.get(keys[path])
+        if not isinstance(hit, _Header):
+            text = repo.blob_text(blob)
+            strings = tuple(
+                (m.group("name"), m.group("body"))
+                for line in _STRING_DEFINE_TEXT.finditer(text)
+                if (m := _STRING_DEFINE.match(line.group(0)))
+            )
+            hit = _Header(strings, "#define VMSTATE_" in text)
+            fresh[keys[path]] = hit
+        out[path] = hit
+    cache.put_many(fresh)
+    return out
+
+
+def _only(tree: Tree, paths: Sequence[str]) -> Tree:
+    """``tree``, whose search for macro headers answers from the headers already known."""
+    known = sorted(paths)
+
+    def grep(needle: str, pathspec: str) -> list[str]:
+        if needle == "#define VMSTATE_" and pathspec == "*.h":
+            return known
+        assert tree.grep is not None
+        return tree.grep(needle, pathspec)
+
+    return Tree(tree.tree_id, tree.read, grep)

@@ -28,6 +28,7 @@ from bot.cli.options import (
     use_color,
 )
 from bot.findings import Tier
+from bot.scanner.cache import open_scan_cache
 from bot.settings import cache_dir as settings_cache_dir
 
 _format = click.option(
@@ -81,6 +82,7 @@ def audit(
             tier=Tier(tier) if tier else None,
             jobs=jobs,
             cache_dir=cache_dir,
+            scans=open_scan_cache(settings_cache_dir("scans")),
             catalogue=catalogue,
         )
     except SourceError as exc:
@@ -134,7 +136,13 @@ def dump(
         raise UsageFailure("--target needs --machine")
     try:
         result = dump_tree(
-            repo, rev, machine=machine, target=target, jobs=jobs, cache_dir=cache_dir
+            repo,
+            rev,
+            machine=machine,
+            target=target,
+            jobs=jobs,
+            cache_dir=cache_dir,
+            scans=open_scan_cache(settings_cache_dir("scans")),
         )
     except (SourceError, MachineNotFoundError) as exc:
         raise UsageFailure(str(exc)) from None

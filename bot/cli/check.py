@@ -19,6 +19,7 @@ from bot.findings import Tier
 from bot.judge.catalogue import load_catalogue
 from bot.judge.policy import load_policy
 from bot.pipeline import AppliedLabel, ReviewOptions, review
+from bot.scanner.cache import open_scan_cache
 from bot.settings import cache_dir
 
 
@@ -99,6 +100,7 @@ def check(
         tier=Tier(tier) if tier else None,
         labels=tuple(AppliedLabel(name) for name in labels),
         cache_dir=cache_dir("tiers"),
+        scans=open_scan_cache(cache_dir("scans")),
     )
     report = review(change, options, catalogue=load_catalogue(), policy=load_policy())
     click.echo(render(report, fmt, color=use_color(color, fmt)), nl=False)

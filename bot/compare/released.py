@@ -108,7 +108,7 @@ class _Release:
     def differs(self, name: str) -> bool:
         """Whether the head's stream of VMSD ``name`` differs from the release's."""
         if self._differs is None:
-            every = frozenset(range(1, 1 << 20))
+            every = frozenset(range(1, _last_line(self._model, self._pair.new) + 1))
             head = FileModels(
                 path=self._pair.path,
                 old=self._model,
@@ -120,6 +120,19 @@ class _Release:
                 f.vmsd for f in compare([head], self._ctx) if isinstance(f, WIRE_FACTS) and f.vmsd
             }
         return name in self._differs
+
+
+def _last_line(*models: FileModel | None) -> int:
+    """The last line anything of the models sits on: every line up to it counts as changed."""
+    ends = [0]
+    for m in models:
+        if m is None:
+            continue
+        ends.extend(v.end_line for v in m.vmsds)
+        ends.extend(f.end_line for f in m.functions)
+        ends.extend(a.line + len(a.entries) for a in m.compat_arrays)
+        ends.extend(p.line for p in m.properties)
+    return max(ends)
 
 
 def _restored(fact: F.Fact, rel: _Release | None) -> bool:

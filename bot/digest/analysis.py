@@ -21,6 +21,7 @@ from typing import Any
 
 from bot.digest.model import CompatNote, FindingNote
 from bot.findings import Finding, Report, Severity
+from bot.scanner.cache import open_scan_cache
 from bot.settings import cache_dir
 from bot.sources.commits import change_from_range
 from bot.sources.gitrepo import GitRepo
@@ -94,7 +95,7 @@ def analyse(repo: GitRepo, base: str | None, head: str) -> Analysed:
     change = change_from_range(repo, f"{base}..{head}" if base else head)
     report = review(
         change,
-        ReviewOptions(cache_dir=cache_dir("tiers")),
+        ReviewOptions(cache_dir=cache_dir("tiers"), scans=open_scan_cache(cache_dir("scans"))),
         catalogue=load_catalogue(),
         policy=load_policy(),
     )

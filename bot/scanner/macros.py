@@ -9,6 +9,7 @@ both.
 
 from __future__ import annotations
 
+import hashlib
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -31,6 +32,8 @@ class MacroTable:
     objects: dict[str, tuple[Token, ...]] = field(default_factory=dict)
     strings: dict[str, str] = field(default_factory=dict)
     learned_from: tuple[str, ...] = ()
+    digest: str = ""
+    """Identifies what the table was learned from (for caches of scans made with it)."""
 
     def add(self, defines: Iterable[Define]) -> None:
         for d in defines:
@@ -46,7 +49,11 @@ class MacroTable:
     def overlay(self, defines: Iterable[Define]) -> MacroTable:
         """A copy with a file's own defines on top (they win, as in C)."""
         out = MacroTable(
-            dict(self.functions), dict(self.objects), dict(self.strings), self.learned_from
+            dict(self.functions),
+            dict(self.objects),
+            dict(self.strings),
+            self.learned_from,
+            self.digest,
         )
         out.add(defines)
         return out
@@ -71,8 +78,10 @@ def fallback_table() -> MacroTable:
 
 
 def _table_from_toml(path: Path) -> MacroTable:
-    data = tomllib.loads(path.read_text())
-    table = MacroTable(learned_from=(str(path),))
+    raw = path.read_text()
+    data = tomllib.loads(raw)
+    digest = hashlib.sha256(raw.encode()).hexdigest()[:16]
+    table = MacroTable(learned_from=(str(path),), digest=digest)
     defs: list[Define] = []
     scalars: Mapping[str, list[object]] = data.get("scalars", {})
     shapes: Mapping[str, list[str]] = data.get("shapes", {})

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterable, Sequence
 
 from bot.change import Tree
+from bot.scanner.cache import ScanCache, text_id
 from bot.scanner.cpp import Define, split_directives
 from bot.scanner.lexer import tokenize
 from bot.scanner.macros import MacroTable, fallback_table
@@ -23,7 +24,7 @@ _header_defines: dict[str, tuple[Define, ...]] = {}
 _MAX_CACHED_TABLES = 16
 
 
-def macro_table(tree: Tree | None) -> MacroTable:
+def macro_table(tree: Tree | None, cache: ScanCache | None = None) -> MacroTable:
     """``VMSTATE_*`` definitions of the tree's headers; the fallback table without one."""
     if tree is None or tree.grep is None:
         return fallback_table()
@@ -31,24 +32,48 @@ def macro_table(tree: Tree | None) -> MacroTable:
         cached = _tables.get(tree.tree_id)
     if cached is not None:
         return cached
+    if cache is not None:
+        table = cache.through(ScanCache.key("macro-table", tree.tree_id, ""), lambda: _learn(tree))
+        _remember(tree.tree_id, table)
+        return table
+    return _learn(tree)
+
+
+def same_table(tree: Tree, table: MacroTable, cache: ScanCache | None) -> None:
+    """Record that ``tree`` has ``table`` (a change that touched no macro header):
+    the next change, based on this tree, finds it without reading headers."""
+    _remember(tree.tree_id, table)
+    if cache is not None:
+        cache.put_many({ScanCache.key("macro-table", tree.tree_id, ""): table})
+
+
+def _learn(tree: Tree) -> MacroTable:
+    assert tree.grep is not None
     paths = sorted(tree.grep("#define VMSTATE_", "*.h"))
     table = MacroTable()
     learned = []
+    digest = hashlib.sha256()
     for path in paths:
         text = tree.read(path)
         if text is None:
             continue
         table.add(_defines(path, text))
         learned.append(path)
+        digest.update(f"{path}\0{text_id(text)}\0".encode("utf-8", "surrogateescape"))
     if not learned:
         # Not a QEMU tree (or a very old one): the table still judges the common macros.
         return fallback_table()
     table.learned_from = tuple(learned)
-    with _lock:
-        if len(_tables) >= _MAX_CACHED_TABLES:
-            _tables.pop(next(iter(_tables)))
-        _tables[tree.tree_id] = table
+    table.digest = digest.hexdigest()[:16]
+    _remember(tree.tree_id, table)
     return table
+
+
+def _remember(tree_id: str, table: MacroTable) -> None:
+    with _lock:
+        if tree_id not in _tables and len(_tables) >= _MAX_CACHED_TABLES:
+            _tables.pop(next(iter(_tables)))
+        _tables[tree_id] = table
 
 
 def _defines(path: str, text: str) -> tuple[Define, ...]:

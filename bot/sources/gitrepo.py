@@ -311,6 +311,23 @@ class GitRepo:
         names = [decode(raw) for raw in out.split(b"\0") if raw]
         return sorted(name[len(prefix) :] if name.startswith(prefix) else name for name in names)
 
+    def blobs(self, tree: str, suffixes: tuple[str, ...] = ()) -> dict[str, str]:
+        """Every file of ``tree`` (ending in one of ``suffixes``, when given) and its blob id.
+
+        One ``ls-tree`` call: no file is read.
+        """
+        out = self.run(["ls-tree", "-r", "-z", "--full-tree", tree])
+        found: dict[str, str] = {}
+        for record in out.split(b"\0"):
+            meta, _, raw = record.partition(b"\t")
+            fields = meta.split(b" ")
+            if len(fields) != 3 or fields[1] != b"blob":
+                continue
+            path = decode(raw)
+            if not suffixes or path.endswith(suffixes):
+                found[path] = fields[2].decode("ascii")
+        return found
+
     def tree(self, tree_id: str, known: Mapping[str, str | None] | None = None) -> Tree:
         """A `Tree` over ``tree_id``; ``known`` maps paths to blob ids already seen."""
         with self._lock:

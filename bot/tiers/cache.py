@@ -11,6 +11,8 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -126,3 +128,59 @@ def save_map(cache_dir: Path, m: TierMap) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+# --- what a map was built from, so that the next tree can reuse it -----------------
+
+
+def _inputs_path(cache_dir: Path, tree_id: str, rules_digest: str) -> Path:
+    return cache_path(cache_dir, tree_id, rules_digest).with_suffix(".inputs.json")
+
+
+def save_inputs(
+    cache_dir: Path, tree_id: str, rules_digest: str, paths: set[str], needles: set[str]
+) -> None:
+    """The files a map read and the strings it searched the tree for."""
+    target = _inputs_path(cache_dir, tree_id, rules_digest)
+    fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=".inputs-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump({"paths": sorted(paths), "needles": sorted(needles)}, f)
+        os.replace(tmp, target)
+    except OSError:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def alias_map(
+    cache_dir: Path,
+    base_tree: str,
+    head_tree: str,
+    rules_digest: str,
+    changed: Iterable[tuple[str, str]],
+) -> bool:
+    """Store the base's map as the head's when the change touched nothing it was
+    built from: no file it read, no text holding a string it searched for.
+
+    ``changed`` is (path, text) for both sides of every changed file. True when
+    the head now has a map (the next change, based on the head, then reuses it).
+    """
+    if cache_path(cache_dir, head_tree, rules_digest).exists():
+        return True
+    try:
+        with _inputs_path(cache_dir, base_tree, rules_digest).open(encoding="utf-8") as f:
+            inputs = json.load(f)
+        paths, needles = set(inputs["paths"]), list(inputs["needles"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    for path, text in changed:
+        if path in paths or any(n in text for n in needles):
+            return False
+    base = load_map(cache_dir, base_tree, rules_digest)
+    if base is None:
+        return False
+    try:
+        save_map(cache_dir, replace(base, tree_id=head_tree))
+        save_inputs(cache_dir, head_tree, rules_digest, paths, set(needles))
+    except OSError:
+        return False
+    return True

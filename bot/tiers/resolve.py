@@ -22,7 +22,7 @@ from pathlib import Path
 
 from bot.change import Tree
 from bot.findings import Tier, TierDecision, TierResolver, TierSource
-from bot.tiers.cache import load_map, save_map
+from bot.tiers.cache import load_map, save_inputs, save_map
 from bot.tiers.rules import TierRules, load_tier_rules
 from bot.tiers.tiermap import Reach, TierMap, build_tier_map, strictest
 
@@ -228,11 +228,33 @@ def load_or_build(tree: Tree, rules: TierRules, cache_dir: Path | None) -> TierM
         cached = load_map(cache_dir, tree.tree_id, rules.digest)
         if cached is not None:
             return cached
-    tmap = build_tier_map(tree, rules)
+    recorder = _Recorder(tree)
+    tmap = build_tier_map(recorder.tree, rules)
     if cache_dir is not None:
         with contextlib.suppress(OSError):  # a read-only cache costs time, not results
             save_map(cache_dir, tmap)
+            save_inputs(cache_dir, tree.tree_id, rules.digest, recorder.paths, recorder.needles)
     return tmap
+
+
+class _Recorder:
+    """A view of a tree that notes what building a map reads and searches for."""
+
+    def __init__(self, tree: Tree) -> None:
+        self.paths: set[str] = set()
+        self.needles: set[str] = set()
+        grep = tree.grep
+
+        def read(path: str) -> str | None:
+            self.paths.add(path)
+            return tree.read(path)
+
+        def search(needle: str, pathspec: str) -> list[str]:
+            self.needles.add(needle)
+            assert grep is not None
+            return grep(needle, pathspec)
+
+        self.tree = Tree(tree.tree_id, read, search if grep is not None else None)
 
 
 def tree_resolver(
