@@ -18,7 +18,17 @@ from typing import Any
 
 from bot.findings import Tier
 from bot.tiers.boards import Machine
-from bot.tiers.tiermap import SCHEMA, Board, FileEntry, Reach, TargetInfo, TierMap
+from bot.tiers.rules import TierRules
+from bot.tiers.tiermap import (
+    SCHEMA,
+    Board,
+    FileEntry,
+    Reach,
+    TargetInfo,
+    TierMap,
+    is_read_source,
+    source_signature,
+)
 
 
 @functools.cache
@@ -155,15 +165,19 @@ def alias_map(
     cache_dir: Path,
     base_tree: str,
     head_tree: str,
-    rules_digest: str,
-    changed: Iterable[tuple[str, str]],
+    rules: TierRules,
+    changed: Iterable[tuple[str, str | None, str | None]],
 ) -> bool:
     """Store the base's map as the head's when the change touched nothing it was
-    built from: no file it read, no text holding a string it searched for.
+    built from: no file it read (a device source whose machine lines and bus
+    markers stay the same does not count), no text holding a string it searched
+    for.
 
-    ``changed`` is (path, text) for both sides of every changed file. True when
-    the head now has a map (the next change, based on the head, then reuses it).
+    ``changed`` is (path, old text, new text) for every path a change touches.
+    True when the head now has a map (the next change, based on the head, then
+    reuses it).
     """
+    rules_digest = rules.digest
     if cache_path(cache_dir, head_tree, rules_digest).exists():
         return True
     try:
@@ -172,8 +186,14 @@ def alias_map(
         paths, needles = set(inputs["paths"]), list(inputs["needles"])
     except (OSError, ValueError, KeyError, TypeError):
         return False
-    for path, text in changed:
-        if path in paths or any(n in text for n in needles):
+    for path, old, new in changed:
+        if any(n in (old or "") or n in (new or "") for n in needles):
+            return False
+        if path not in paths:
+            continue
+        if not (is_read_source(path) and old is not None and new is not None):
+            return False
+        if source_signature(old, rules) != source_signature(new, rules):
             return False
     base = load_map(cache_dir, base_tree, rules_digest)
     if base is None:

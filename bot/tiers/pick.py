@@ -47,14 +47,13 @@ def _then_alias(
         decision = resolve(path)
         if not done:
             done.append(True)
-            changed = [
-                (p, text)
-                for f in change.files
-                for p, text in ((f.old_path, f.old_text), (f.path, f.new_text))
-                if p is not None
-                for text in [text or ""]
+            changed: list[tuple[str, str | None, str | None]] = [
+                (f.path, f.old_text, f.new_text) for f in change.files
             ]
-            alias_map(cache_dir, base, head, load_tier_rules().digest, changed)
+            changed += [
+                (f.old_path, None, None) for f in change.files if f.old_path not in (None, f.path)
+            ]
+            alias_map(cache_dir, base, head, load_tier_rules(), changed)
         return decision
 
     return decide

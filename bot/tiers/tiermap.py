@@ -260,6 +260,36 @@ class _Plug:
         return None
 
 
+def source_signature(text: str, rules: TierRules) -> tuple[object, ...]:
+    """What a map reads off a built hw/ source: its machine lines, bus markers, vetoes
+    and whether it defines a type. Equal signatures, equal maps."""
+    plugs = _plugs(rules)
+    return (
+        tuple(line for line in text.splitlines() if "MACHINE" in line or "machine_" in line),
+        tuple(p.vetoed(text) for p in plugs),
+        tuple((m.group() if (m := p.marker(text)) else None) for p in plugs),
+        _DEFINES_TYPE.search(text) is not None,
+    )
+
+
+def is_read_source(path: str) -> bool:
+    """Whether the map reads ``path`` as a source text (see `source_signature`)."""
+    return path.startswith("hw/") and _C_SOURCE.search(path) is not None
+
+
+def _plugs(rules: TierRules) -> tuple[_Plug, ...]:
+    return tuple(
+        _Plug(
+            p.bus,
+            p.board_has_any,
+            tuple(_Matcher.of(rx) for rx in p.markers),
+            tuple(_Matcher.of(rx) for rx in p.not_if),
+            p.kconfig,
+        )
+        for p in rules.pluggable
+    )
+
+
 class _Builder:
     """Everything read from the tree, and masks of configurations computed from it."""
 
@@ -285,16 +315,7 @@ class _Builder:
                 self.arch_keys.setdefault(r.scope.registry, set()).add(r.scope.key)
         self.by_path = self.meson.by_path()
         self.texts: dict[str, str] = {}
-        self.plugs = tuple(
-            _Plug(
-                p.bus,
-                p.board_has_any,
-                tuple(_Matcher.of(rx) for rx in p.markers),
-                tuple(_Matcher.of(rx) for rx in p.not_if),
-                p.kconfig,
-            )
-            for p in rules.pluggable
-        )
+        self.plugs = _plugs(rules)
 
     # -- configurations
 
@@ -395,7 +416,7 @@ class _Builder:
         """Texts of the hw/ files meson builds: machine definitions and bus markers."""
         for path, rules in self.by_path.items():
             built = any(r.scope.kind != "user" for r in rules)
-            if path.startswith("hw/") and _C_SOURCE.search(path) and built:
+            if is_read_source(path) and built:
                 text = self.tree.read(path)
                 if text is not None:
                     self.texts[path] = text
