@@ -33,6 +33,7 @@ def compare(files: Sequence[FileModels], ctx: Context) -> list[F.Fact]:
         out.extend(compat_not_applied(fm))
         out.extend(renamed_types(fm, files, ctx))
     out = _nested_bumps_refused_cleanly(out)
+    out = _covered_by_refusal(out)
     out = _gates_without_compat(out)
     out.extend(wrong_driver(files, compat_added, ctx.resolve))
     out.extend(_compat_done_right(out))
@@ -57,6 +58,30 @@ def _nested_bumps_refused_cleanly(facts: list[F.Fact]) -> list[F.Fact]:
             f = replace(f, nested_in=())
         out.append(f)
     return out
+
+
+_COVERED_BY_REFUSAL = (
+    F.FieldAdded,
+    F.FieldRemoved,
+    F.FieldChanged,
+    F.FieldsReordered,
+    F.SubsectionAdded,
+    F.SubsectionRemoved,
+    F.NeededRemoved,
+    F.VersionBumped,
+)
+
+
+def _covered_by_refusal(facts: list[F.Fact]) -> list[F.Fact]:
+    """A VMSD whose minimum version rises above its old version refuses every old
+    stream, and old QEMUs refuse its new ones: whatever else changed in it is
+    covered by that one clean refusal, which is the one thing to judge."""
+    refusing = {
+        f.vmsd
+        for f in facts
+        if isinstance(f, F.MinimumVersionRaised) and f.new > int(f.subject or 0)
+    }
+    return [f for f in facts if not (isinstance(f, _COVERED_BY_REFUSAL) and f.vmsd in refusing)]
 
 
 def _gates_without_compat(facts: list[F.Fact]) -> list[F.Fact]:
