@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from bot.compare import facts as F
 from bot.compare.context import FileModels, NameResolver
+from bot.compare.properties import same_value
 from bot.findings import Side
 from bot.scanner.model import (
     CompatArray,
@@ -32,7 +33,7 @@ def compat_facts(fm: FileModels, files: Sequence[FileModels]) -> Iterable[F.Fact
     removed = {k: e for k, e in old_entries.items() if k not in new_entries}
     for k, e in new_entries.items():
         before = old_entries.get(k)
-        if before is not None and before.value != e.value:
+        if before is not None and not same_value(before.value, e.value):
             yield F.CompatEntryValueChanged(
                 path=fm.path, line=e.line, subject=_entry_subject(e), old=before, new=e
             )

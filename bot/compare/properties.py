@@ -13,6 +13,41 @@ from bot.scanner.model import (
 )
 
 _ON = {"true", "1", "ON_OFF_AUTO_ON", "on"}
+_TRUE = frozenset({"true", "on", "yes", "1"})
+_FALSE = frozenset({"false", "off", "no", "0"})
+_ALL_ONES = {
+    "8": frozenset({"-1", "UINT8_MAX", "0xff", "0xFF", "255"}),
+    "16": frozenset({"-1", "UINT16_MAX", "0xffff", "0xFFFF", "65535"}),
+    "32": frozenset({"-1", "UINT32_MAX", "0xffffffff", "0xFFFFFFFF", "4294967295", "~0u", "~0U"}),
+    "64": frozenset(
+        {"-1", "UINT64_MAX", "0xffffffffffffffff", "0xFFFFFFFFFFFFFFFF", "~0ull", "~0ULL"}
+    ),
+}
+
+
+def same_value(a: str | None, b: str | None, macro: str = "") -> bool:
+    """Whether two spellings of a value mean the same for a property of ``macro``
+    (``DEFINE_PROP_UINT32``): ``on``/``true``, ``-1``/``UINT32_MAX``, ``0x10``/``16``."""
+    if a == b:
+        return True
+    if a is None or b is None:
+        return False
+    x, y = a.strip().strip('"'), b.strip().strip('"')
+    if x == y:
+        return True
+    if {x.lower(), y.lower()} <= _TRUE or {x.lower(), y.lower()} <= _FALSE:
+        return "BOOL" in macro or "ON_OFF" in macro or not macro
+    width = next((w for w in ("64", "32", "16", "8") if f"UINT{w}" in macro), None)
+    if width is not None and {x, y} <= _ALL_ONES[width]:
+        return True
+    return _int(x) is not None and _int(x) == _int(y)
+
+
+def _int(text: str) -> int | None:
+    try:
+        return int(text.rstrip("uUlL"), 0)
+    except ValueError:
+        return None
 
 
 def props_by_name(models: Iterable[FileModel | None]) -> dict[str, PropertyModel]:
@@ -34,7 +69,7 @@ def property_facts(
                 yield F.PropertyAdded(
                     path=fm.path, line=p.line, subject=p.name, prop=p, compat=compat
                 )
-        elif before.default != p.default and before.member == p.member:
+        elif before.member == p.member and not same_value(before.default, p.default, p.macro):
             yield F.PropertyDefaultChanged(
                 path=fm.path, line=p.line, subject=p.name, old=before, new=p, compat=compat
             )
