@@ -108,6 +108,7 @@ def review(
         resolve_old=old_lookups.resolve,
         nested_users=lookups.nested_users,
         vmsds_named=lookups.vmsds_named,
+        mentioned=lookups.mentions,
         twins=policy.twins,
         changed_paths=frozenset(fc.path for fc in change.files),
         rust_vmstate_paths=frozenset(_rust_state_paths(change.files)),

@@ -36,6 +36,8 @@ class Context:
     """Paths of tree files with a VMSD whose ``.name`` is the macro ``expr``."""
     nested_users: Callable[[str], Sequence[str]] = lambda _ident: ()
     """VMSD section names that embed the VMSD ``ident`` with VMSTATE_STRUCT*, tree-wide."""
+    mentioned: Callable[[str], bool] = lambda _ident: True
+    """Whether the head tree still spells an identifier anywhere (True when unknown)."""
     twins: Sequence[tuple[str, str]] = ()
     changed_paths: frozenset[str] = frozenset()
     rust_vmstate_paths: frozenset[str] = frozenset()

@@ -34,6 +34,7 @@ def compare(files: Sequence[FileModels], ctx: Context) -> list[F.Fact]:
         out.extend(renamed_types(fm, files, ctx))
     out = _nested_bumps_refused_cleanly(out)
     out = _covered_by_refusal(out)
+    out = _gates_retired(out, files, ctx)
     out = _gates_without_compat(out)
     out.extend(wrong_driver(files, compat_added, ctx.resolve))
     out.extend(_compat_done_right(out))
@@ -82,6 +83,37 @@ def _covered_by_refusal(facts: list[F.Fact]) -> list[F.Fact]:
         if isinstance(f, F.MinimumVersionRaised) and f.new > int(f.subject or 0)
     }
     return [f for f in facts if not (isinstance(f, _COVERED_BY_REFUSAL) and f.vmsd in refusing)]
+
+
+def _gates_retired(facts: list[F.Fact], files: Sequence[FileModels], ctx: Context) -> list[F.Fact]:
+    """A field sent only when its ``_TEST`` predicate said so, removed along with
+    every flag the predicate read (``cpu->pre_2_8_migration``): the machine types
+    that set the flag are gone (their compat arrays or options went first, or in
+    the same change), so no registered machine type sends or expects the field.
+    Were they still registered, the flag's compat entries would be reported as
+    removed from a live array (MIG020)."""
+    olds = {fm.path: fm.old for fm in files}
+    out: list[F.Fact] = []
+    for f in facts:
+        if isinstance(f, F.FieldRemoved) and f.field.test and f.replacement is None:
+            model = olds.get(f.path)
+            predicate = model.function(f.field.test) if model is not None else None
+            flags = tuple(sorted(predicate.members)) if predicate is not None else ()
+            if flags and not any(ctx.mentioned(flag) for flag in flags):
+                out.append(
+                    F.GateRetired(
+                        path=f.path,
+                        line=f.line,
+                        side=f.side,
+                        vmsd=f.vmsd,
+                        subject=f.subject,
+                        inner=f,
+                        flags=flags,
+                    )
+                )
+                continue
+        out.append(f)
+    return out
 
 
 def _gates_without_compat(facts: list[F.Fact]) -> list[F.Fact]:

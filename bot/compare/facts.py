@@ -250,6 +250,15 @@ class DeviceNotMigrated(Fact):
     base: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GateRetired(Fact):
+    """A ``_TEST`` field removed together with every flag its predicate read: it was
+    sent only for machine types that set those flags, and nothing sets them now."""
+
+    inner: FieldRemoved
+    flags: tuple[str, ...]
+
+
 # --- against the last release --------------------------------------------------------
 
 

@@ -231,6 +231,16 @@ def _fact_meanings(fact: F.Fact) -> Iterable[tuple[str, dict[str, object]]]:
             )
         case F.DeviceNotMigrated():
             yield "MIG034", {"device": fact.device, "base": fact.base}
+        case F.GateRetired(inner=inner):
+            yield (
+                "MIG040",
+                {
+                    "vmsd": vmsd,
+                    "field": inner.field.name,
+                    "test": inner.field.test,
+                    "flags": ", ".join(fact.flags),
+                },
+            )
         case F.Unreleased(inner=inner):
             for rule_id, values in _fact_meanings(inner):
                 yield (

@@ -100,6 +100,7 @@ class TreeLookups:
         self._extra = list(extra)
         self._names: dict[str, str | None] = {}
         self._users: dict[str, tuple[str, ...]] = {}
+        self._mentions: dict[str, bool] = {}
 
     def resolve(self, name: str) -> str | None:
         """A name expression: a macro, a string, or adjacent ones (``TYPE_X "-lan"``)."""
@@ -133,6 +134,20 @@ class TreeLookups:
                     break
         self._names[name] = value
         return value
+
+    def mentions(self, ident: str) -> bool:
+        """Whether any C file or header of the tree spells the identifier ``ident``
+        (True when the tree cannot be searched: unknown is not absent)."""
+        if self.tree is None or self.tree.grep is None:
+            return True
+        if ident not in self._mentions:
+            word = re.compile(rf"\b{re.escape(ident)}\b")
+            self._mentions[ident] = any(
+                word.search(self.tree.read(path) or "")
+                for pattern in ("*.c", "*.h")
+                for path in self.tree.grep(ident, pattern)[:64]
+            )
+        return self._mentions[ident]
 
     def vmsds_named(self, macro: str) -> Sequence[str]:
         """Paths of .c files whose VMSDs take their ``.name`` from ``macro``."""
