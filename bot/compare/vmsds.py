@@ -18,6 +18,15 @@ from bot.scanner.model import (
 )
 
 
+def _role(v: VmsdModel, model: FileModel) -> str:
+    """``subsection``, ``nested`` (embedded with VMSTATE_STRUCT*) or ``section``."""
+    if any(v.ident in other.subsections for other in model.vmsds):
+        return "subsection"
+    if any(f.vmsd == v.ident for other in model.vmsds for f in other.fields):
+        return "nested"
+    return "section"
+
+
 def _touched(v: VmsdModel, lines: frozenset[int]) -> bool:
     return any(v.line <= ln <= v.end_line for ln in lines)
 
@@ -35,6 +44,11 @@ def vmsd_facts(
     subsection_idents = {s for v in new.vmsds for s in v.subsections}
     for v in new.vmsds:
         o = old_by_ident.get(v.ident)
+        if o is not None and fm.old is not None and _role(o, fm.old) != _role(v, new):
+            # The identifier now names another VMSD: a nested one renamed and its
+            # old name reused for a subsection (or the reverse). Nested names are
+            # not on the wire; the subsection is new, and judged as such.
+            o = None
         name = ctx.name_of(v, new)
         touched = _touched(v, fm.changed_new) or any(
             sub is not None and _touched(sub, fm.changed_new)
