@@ -10,7 +10,7 @@ from bot.change import Change
 from bot.findings import Tier
 from bot.pipeline import ReviewOptions
 from bot.sources import change_from_range
-from tests.analyzer.minirepo import FileEdits, MiniRepo, commit_change
+from tests.fixtures.minirepo import FileEdits, MiniRepo, commit_change
 from tests.harness import review
 
 UART = "hw/char/acme_uart.c"

@@ -14,8 +14,8 @@ from pathlib import Path
 from bot.findings import Report, Severity, Tier
 from bot.pipeline import ReviewOptions
 from bot.sources import change_from_patch
-from tests.analyzer.minirepo import VENV_BIN, MiniRepo, commit_change
-from tests.harness import review
+from tests.fixtures.minirepo import MiniRepo, commit_change
+from tests.harness import MIGBOT, review
 
 UART = "hw/char/acme_uart.c"
 MACHINE = "hw/core/machine.c"
@@ -186,7 +186,7 @@ def test_cli_diff_on_stdin(mini_repo: MiniRepo, tmp_path: Path) -> None:
     patch = patch_of(mini_repo, FCR_IN_THE_MIDDLE, "hw/char/acme_uart: migrate FCR")
     diff = patch[patch.index(b"diff --git") :]
     proc = subprocess.run(
-        [str(VENV_BIN / "migbot"), "check", "--diff", "-", "--no-color"],
+        [*MIGBOT, "check", "--diff", "-", "--no-color"],
         input=diff,
         capture_output=True,
         cwd=tmp_path,

@@ -16,8 +16,8 @@ import pytest
 
 from bot.findings import Severity
 from bot.judge.catalogue import Catalogue, load_catalogue
-from tests.analyzer.examples import EXAMPLES_DIR, Case, load_examples, placed_on, run_case
-from tests.analyzer.minirepo import MiniRepo, clone
+from tests.fixtures.minirepo import MiniRepo, clone
+from tests.judge.examples import EXAMPLES_DIR, Case, load_examples, placed_on, run_case
 
 EXAMPLES = load_examples()
 CASES = [case for _rule, cases in EXAMPLES.values() for case in cases]

@@ -11,8 +11,7 @@ from click.testing import CliRunner
 from bot.cli.tiers import tiers
 from bot.findings import Tier
 from bot.tiers import tree_from_git
-
-from .minitree import files, git_repo
+from tests.tiers.minitree import files, git_repo
 
 
 @pytest.fixture(scope="module")

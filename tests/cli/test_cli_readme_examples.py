@@ -11,16 +11,16 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 
-_ROOT = Path(__file__).resolve().parents[1]
+from bot.report.jsonfmt import load_schema
+from tests.fixtures.minirepo import ROOT, MiniRepo, make_template
+from tests.harness import MIGBOT
 
-from bot.report.jsonfmt import load_schema  # noqa: E402
-from tests.analyzer.minirepo import VENV_BIN, MiniRepo, make_template  # noqa: E402
+_ROOT = ROOT
 
 EXAMPLES = _ROOT / "examples"
 ADD_FIELD = EXAMPLES / "add-field.patch"
@@ -41,7 +41,7 @@ def mini(tmp_path_factory: pytest.TempPathFactory) -> MiniRepo:
 
 def migbot(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(VENV_BIN / "migbot"), "check", *args],
+        [*MIGBOT, "check", *args],
         capture_output=True,
         text=True,
         env=env,

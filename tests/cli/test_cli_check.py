@@ -17,13 +17,13 @@ import pytest
 
 from bot.report import SUMMARY_MARKER
 from bot.report.jsonfmt import load_schema
-from tests.analyzer.minirepo import (
-    VENV_BIN,
+from tests.fixtures.minirepo import (
     MiniRepo,
     clone,
     commit_change,
     make_template,
 )
+from tests.harness import MIGBOT
 
 UART = "hw/char/acme_uart.c"
 PASSTHROUGH = "hw/vfio/acme_passthrough.c"
@@ -64,7 +64,7 @@ def migbot(
     env: dict[str, str], *args: str, stdin: bytes | None = None, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run(
-        [str(VENV_BIN / "migbot"), "check", *args],
+        [*MIGBOT, "check", *args],
         input=stdin,
         capture_output=True,
         env=env,

@@ -30,7 +30,7 @@ from bot.judge.catalogue import (
     template_variables,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BASE = "https://www.qemu.org/docs/master/devel/migration/"
 
 

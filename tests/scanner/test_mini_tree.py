@@ -10,7 +10,7 @@ from bot.pipeline import ReviewOptions
 from bot.scanner.treeinfo import macro_table
 from bot.sources import change_from_range
 from bot.tiers import tree_from_git, tree_resolver
-from tests.analyzer.minirepo import MiniRepo, commit_change
+from tests.fixtures.minirepo import MiniRepo, commit_change
 from tests.harness import review
 
 UART = "hw/char/acme_uart.c"

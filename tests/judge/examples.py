@@ -45,7 +45,7 @@ from pathlib import Path
 from bot.findings import Finding, Report, Side, Tier
 from bot.pipeline import ReviewOptions
 from bot.sources import change_from_range
-from tests.analyzer.minirepo import MINI_TREE, ROOT, MiniRepo, commit_change
+from tests.fixtures.minirepo import MINI_TREE, ROOT, MiniRepo, commit_change
 from tests.harness import review
 
 EXAMPLES_DIR = ROOT / "rules" / "examples"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bot.findings import Tier
 from bot.pipeline import ReviewOptions
-from tests.analyzer.minirepo import MiniRepo
-from tests.analyzer.test_refactors import TIMER, assert_silent, change_of, edit
+from tests.compare.test_refactors import TIMER, assert_silent, change_of, edit
+from tests.fixtures.minirepo import MiniRepo
 from tests.harness import review
 
 BIDIRECTIONAL = ReviewOptions(tier=Tier.BIDIRECTIONAL)
