@@ -12,7 +12,6 @@ import difflib
 import functools
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from bot.change import Change
@@ -27,12 +26,14 @@ from bot.pipeline import review as pipeline_review
 from bot.scanner.macros import MacroTable, learn
 from bot.scanner.model import FileModel
 from bot.scanner.scan import scan
+from tests.fixtures.tree import BASE
 
 MIGBOT = (sys.executable, "-m", "bot")
 """The ``migbot`` command as this interpreter runs it (no installed script needed)."""
 
 SNIPPET_PATH = "hw/misc/foo.c"
-MINI_TREE = Path(__file__).resolve().parent / "fixtures" / "qemu-mini"
+MINI_TREE = BASE
+"""The base QEMU-style tree of tests/fixtures."""
 
 
 @functools.cache

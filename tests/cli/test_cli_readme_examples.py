@@ -20,9 +20,7 @@ from bot.report.jsonfmt import load_schema
 from tests.fixtures.minirepo import ROOT, MiniRepo, make_template
 from tests.harness import MIGBOT
 
-_ROOT = ROOT
-
-EXAMPLES = _ROOT / "examples"
+EXAMPLES = ROOT / "examples"
 ADD_FIELD = EXAMPLES / "add-field.patch"
 DONE_RIGHT = EXAMPLES / "compat-done-right.patch"
 
@@ -45,7 +43,7 @@ def migbot(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         env=env,
-        cwd=_ROOT,
+        cwd=ROOT,
         check=False,
     )
 
