@@ -13,12 +13,9 @@ from __future__ import annotations
 import argparse
 import collections
 import json
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.findings import Report, Severity
 from bot.judge.catalogue import load_catalogue

@@ -15,12 +15,9 @@ import argparse
 import os
 import statistics
 import subprocess
-import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.judge.catalogue import load_catalogue
 from bot.judge.policy import load_policy

@@ -21,8 +21,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from bot.tiers.cache import load_map, save_map
 from bot.tiers.gittree import tree_from_git
 from bot.tiers.kconfig import parse_kconfig

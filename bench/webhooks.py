@@ -9,8 +9,10 @@ from a load generator on loopback:
 3. drain: waits (bounded) for the worker to finish, then counts every delivery
    that got a 202 but is not in the database (lost: must be 0).
 
-    python bench/webhooks.py --backend both
-    python bench/webhooks.py --backend sqlite --rate 200 --seconds 10 --json out.json
+    python -m bench.webhooks --backend both
+    python -m bench.webhooks --backend sqlite --rate 200 --seconds 10 --json out.json
+
+Run it as a module from the repository root: it drives the fake GitLab of tests/fakes.
 
 Loopback only; every loop is bounded in count and time.
 """
@@ -37,12 +39,11 @@ from pathlib import Path
 import aiohttp
 from sqlalchemy import text
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from bot.store.db import make_engine
+from tests.fakes import qemu
+from tests.fakes.fake_gitlab import Delivery, FakeGitLab, MergeRequest
 
-from bot.store.db import make_engine  # noqa: E402
-from tests.fakes import qemu  # noqa: E402
-from tests.fakes.fake_gitlab import Delivery, FakeGitLab, MergeRequest  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 PG_URLS = ("postgresql://root@127.0.0.1:5432/test", "postgresql://postgres@127.0.0.1:5432/test")
 

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# The mini QEMU tree's repository fixtures (mini_template, mini_repo, commit_change).
+pytest_plugins = ["tests.fixtures.mini_fixtures"]
+
 
 @pytest.fixture(autouse=True, scope="session")
 def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:

@@ -72,12 +72,12 @@ def test_unbalanced_text_is_returned_untouched() -> None:
 
 
 def test_the_model_of_a_pruned_file_is_the_model_of_the_file() -> None:
-    table = learn([("include/migration/vmstate.h", qemutree.VMSTATE_H)])
+    table = learn([("include/migration/vmstate.h", qemutree.source("include/migration/vmstate.h"))])
     for path, text in [
         ("hw/misc/foo.c", DEVICE),
-        ("hw/misc/acme_card.c", qemutree.ACME_CARD_C),
-        ("hw/char/acme_uart.c", qemutree.ACME_UART_C),
-        ("hw/misc/acme_plug.c", qemutree.ACME_PLUG_C),
+        ("hw/misc/acme_card.c", qemutree.source("hw/misc/acme_card.c")),
+        ("hw/char/acme_uart.c", qemutree.source("hw/char/acme_uart.c")),
+        ("hw/misc/acme_plug.c", qemutree.source("hw/misc/acme_plug.c")),
     ]:
         full, pruned = scan(text, path, table), scan(prune(text), path, table)
         assert pruned.vmsds == full.vmsds
@@ -90,11 +90,11 @@ def test_the_model_of_a_pruned_file_is_the_model_of_the_file() -> None:
 
 
 def test_text_facts_find_blockers_resets_and_opt_outs() -> None:
-    facts = text_facts(qemutree.ACME_BLOCKED_C)
+    facts = text_facts(qemutree.source("hw/misc/acme_blocked.c"))
     assert facts.includes_blocker_h and facts.blocker_lines == (10,)
-    plug = text_facts(qemutree.ACME_PLUG_C)
+    plug = text_facts(qemutree.source("hw/misc/acme_plug.c"))
     assert plug.reset_lines == (58,) and not plug.blocker_lines
-    assert text_facts(qemutree.ACME_INTERNAL_C).not_user_creatable_lines == (9,)
+    assert text_facts(qemutree.source("hw/misc/acme_internal.c")).not_user_creatable_lines == (9,)
 
 
 def test_header_strings_join_literals_and_names_and_refuse_ambiguity() -> None:

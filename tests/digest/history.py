@@ -1,4 +1,4 @@
-"""A small QEMU-like repository with a history the digest must read right.
+"""The base tree with a history the digest must read right (tests/digest/story).
 
 Commit and merge dates are set with GIT_AUTHOR_DATE / GIT_COMMITTER_DATE;
 series are merged with ``--no-ff`` as QEMU's staging merges are. The story
@@ -23,153 +23,25 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.fixtures.tree import text_files
+
 NIC = "hw/net/acme_nic.c"
 UART = "hw/char/acme_uart.c"
 SOC = "hw/arm/acme_soc.c"
 MACHINE = "hw/core/machine.c"
 DOCS = "docs/devel/index.rst"
 
-NIC_BASE = """\
-#include "qemu/osdep.h"
-#include "hw/qdev-properties.h"
-#include "migration/vmstate.h"
+STORY = Path(__file__).resolve().parent / "story"
+"""One overlay folder per step of the story, each holding the files the step writes:
+``base`` (laid over the base tree: the initial import), ``nic-irq``, ``nic-drop-status``,
+``soc-count`` (bump and a ``_V`` field), ``uart-fifo-v1`` (unversioned),
+``uart-fifo-v2`` (in a subsection gated by a property with its compat entry)."""
 
-typedef struct AcmeNicState {
-    uint32_t ctrl;
-    uint32_t status;
-    uint32_t irq_mask;
-} AcmeNicState;
 
-static const VMStateDescription vmstate_acme_nic = {
-    .name = "acme-nic",
-    .version_id = 1,
-    .minimum_version_id = 1,
-    .fields = (const VMStateField[]) {
-        VMSTATE_UINT32(ctrl, AcmeNicState),
-        VMSTATE_UINT32(status, AcmeNicState),
-        VMSTATE_END_OF_LIST()
-    }
-};
-"""
-NIC_IRQ = NIC_BASE.replace(
-    "        VMSTATE_UINT32(status, AcmeNicState),\n",
-    "        VMSTATE_UINT32(status, AcmeNicState),\n"
-    "        VMSTATE_UINT32(irq_mask, AcmeNicState),\n",
-)
-NIC_DROP_STATUS = NIC_IRQ.replace("        VMSTATE_UINT32(status, AcmeNicState),\n", "")
+def step(name: str) -> dict[str, str]:
+    """The files step ``name`` of the story writes."""
+    return text_files(STORY / name, base=None)
 
-UART_BASE = """\
-#include "qemu/osdep.h"
-#include "hw/qdev-properties.h"
-#include "migration/vmstate.h"
-
-#define TYPE_ACME_UART "acme-uart"
-
-typedef struct AcmeUartState {
-    DeviceState parent_obj;
-    uint8_t data;
-    uint8_t lcr;
-    uint32_t fifo_level;
-    bool migrate_fifo;
-} AcmeUartState;
-
-static const VMStateDescription vmstate_acme_uart = {
-    .name = TYPE_ACME_UART,
-    .version_id = 1,
-    .minimum_version_id = 1,
-    .fields = (const VMStateField[]) {
-        VMSTATE_UINT8(data, AcmeUartState),
-        VMSTATE_UINT8(lcr, AcmeUartState),
-        VMSTATE_END_OF_LIST()
-    }
-};
-
-static const Property acme_uart_properties[] = {
-    DEFINE_PROP_UINT8("lcr-reset", AcmeUartState, lcr, 0),
-};
-"""
-UART_V1 = UART_BASE.replace(
-    "        VMSTATE_UINT8(lcr, AcmeUartState),\n",
-    "        VMSTATE_UINT8(lcr, AcmeUartState),\n"
-    "        VMSTATE_UINT32(fifo_level, AcmeUartState),\n",
-)
-UART_V2 = (
-    UART_BASE.replace(
-        "static const VMStateDescription vmstate_acme_uart = {",
-        """static bool acme_uart_fifo_needed(void *opaque)
-{
-    AcmeUartState *s = opaque;
-
-    return s->migrate_fifo;
-}
-
-static const VMStateDescription vmstate_acme_uart_fifo = {
-    .name = "acme-uart/fifo",
-    .version_id = 1,
-    .minimum_version_id = 1,
-    .needed = acme_uart_fifo_needed,
-    .fields = (const VMStateField[]) {
-        VMSTATE_UINT32(fifo_level, AcmeUartState),
-        VMSTATE_END_OF_LIST()
-    }
-};
-
-static const VMStateDescription vmstate_acme_uart = {""",
-    )
-    .replace(
-        "        VMSTATE_END_OF_LIST()\n    }\n};\n\nstatic const Property",
-        "        VMSTATE_END_OF_LIST()\n    },\n"
-        "    .subsections = (const VMStateDescription * const []) {\n"
-        "        &vmstate_acme_uart_fifo,\n        NULL\n    }\n};\n\nstatic const Property",
-    )
-    .replace(
-        '    DEFINE_PROP_UINT8("lcr-reset", AcmeUartState, lcr, 0),\n',
-        '    DEFINE_PROP_UINT8("lcr-reset", AcmeUartState, lcr, 0),\n'
-        '    DEFINE_PROP_BOOL("x-migrate-fifo", AcmeUartState, migrate_fifo, true),\n',
-    )
-)
-
-SOC_BASE = """\
-#include "qemu/osdep.h"
-#include "migration/vmstate.h"
-
-typedef struct AcmeSocState {
-    uint32_t ctrl;
-    uint32_t count;
-} AcmeSocState;
-
-static const VMStateDescription vmstate_acme_soc = {
-    .name = "acme-soc",
-    .version_id = 1,
-    .minimum_version_id = 1,
-    .fields = (const VMStateField[]) {
-        VMSTATE_UINT32(ctrl, AcmeSocState),
-        VMSTATE_END_OF_LIST()
-    }
-};
-"""
-SOC_V2 = SOC_BASE.replace(".version_id = 1,", ".version_id = 2,").replace(
-    "        VMSTATE_UINT32(ctrl, AcmeSocState),\n",
-    "        VMSTATE_UINT32(ctrl, AcmeSocState),\n"
-    "        VMSTATE_UINT32_V(count, AcmeSocState, 2),\n",
-)
-
-MACHINE_BASE = """\
-#include "qemu/osdep.h"
-#include "hw/boards.h"
-
-GlobalProperty hw_compat_10_2[] = {};
-const size_t hw_compat_10_2_len = G_N_ELEMENTS(hw_compat_10_2);
-
-GlobalProperty hw_compat_10_1[] = {
-    { "virtio-net-pci", "x-old-feature", "off" },
-};
-const size_t hw_compat_10_1_len = G_N_ELEMENTS(hw_compat_10_1);
-"""
-MACHINE_FIFO = MACHINE_BASE.replace(
-    "GlobalProperty hw_compat_10_2[] = {};",
-    'GlobalProperty hw_compat_10_2[] = {\n    { "acme-uart", "x-migrate-fifo", "off" },\n};',
-)
 
 SERIES_V1 = "20260209100000.1111-1-bob@example.org"
 SERIES_V2 = "20260210090000.2222-1-bob@example.org"
@@ -247,13 +119,13 @@ def build_history(path: Path) -> Shas:
     s = Shas()
     s.base = g.commit(
         "Initial import",
-        {NIC: NIC_BASE, UART: UART_BASE, SOC: SOC_BASE, MACHINE: MACHINE_BASE, DOCS: "Docs\n"},
+        text_files(STORY / "base"),
         date="2026-01-05T10:00:00+00:00",
     )
     g.branch(SERIES_OLD)
     g.commit(
         "hw/net/acme_nic: an old idea",
-        {NIC: NIC_DROP_STATUS},
+        step("nic-drop-status"),
         date="2026-01-15T12:00:00+00:00",
         who="Dave Old",
     )
@@ -261,7 +133,7 @@ def build_history(path: Path) -> Shas:
     g.branch("nic-irq", s.base)
     s.nic_patch = g.commit(
         "hw/net/acme_nic: migrate irq_mask",
-        {NIC: NIC_IRQ},
+        step("nic-irq"),
         date="2026-01-20T09:00:00+00:00",
         who="Jason Net",
     )
@@ -272,18 +144,18 @@ def build_history(path: Path) -> Shas:
     )
     s.soc = g.commit(
         "hw/arm/acme_soc: migrate the timer count",
-        {SOC: SOC_V2},
+        step("soc-count"),
         date="2026-02-04T09:00:00+00:00",
         who="Peter Arm",
     )
     g.branch(SERIES_V1)
     s.uart_v1 = g.commit(
-        FIFO_SUBJECT, {UART: UART_V1}, date="2026-02-09T10:00:00+00:00", who="Bob Serial"
+        FIFO_SUBJECT, step("uart-fifo-v1"), date="2026-02-09T10:00:00+00:00", who="Bob Serial"
     )
     g.branch(SERIES_V2, s.soc)
     s.uart_v2 = g.commit(
         FIFO_SUBJECT,
-        {UART: UART_V2, MACHINE: MACHINE_FIFO},
+        step("uart-fifo-v2"),
         date="2026-02-10T09:00:00+00:00",
         who="Bob Serial",
     )
@@ -295,7 +167,7 @@ def build_history(path: Path) -> Shas:
     g.branch(SERIES_OPEN)
     s.open_series = g.commit(
         "hw/net/acme_nic: drop the status register",
-        {NIC: NIC_DROP_STATUS},
+        step("nic-drop-status"),
         date="2026-02-12T08:00:00+00:00",
         who="Carol Net",
     )
@@ -304,7 +176,7 @@ def build_history(path: Path) -> Shas:
     g.branch(SERIES_OPEN_V2, s.uart_merge)
     g.commit(
         "hw/net/acme_nic: drop the status register",
-        {NIC: NIC_DROP_STATUS},
+        step("nic-drop-status"),
         date="2026-02-13T08:00:00+00:00",
         who="Carol Net",
     )

@@ -1,35 +1,21 @@
-"""A few QEMU-like files whose changes the real analyzer has findings about."""
+"""The repository the fake forges serve: the base tree with tests/fakes/tree laid over it.
+
+The overlay adds hw/misc/foo.c, a device whose changes the real analyzer has
+findings about; the tests push these versions of it.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from tests.fixtures.tree import text_files
+
 FOO_C = "hw/misc/foo.c"
+OVERLAY = Path(__file__).resolve().parent / "tree"
 
-BASE_FOO = """#include "qemu/osdep.h"
-#include "migration/vmstate.h"
-
-static const VMStateDescription vmstate_foo = {
-    .name = "foo",
-    .version_id = 1,
-    .minimum_version_id = 1,
-    .fields = (const VMStateField[]) {
-        VMSTATE_UINT32(reg, FooState),
-        VMSTATE_UINT32(ctrl, FooState),
-        VMSTATE_END_OF_LIST()
-    }
-};
-
-static const VMStateDescription vmstate_bar = {
-    .name = "bar",
-    .version_id = 2,
-    .minimum_version_id = 2,
-    .fields = (const VMStateField[]) {
-        VMSTATE_UINT8(mode, BarState),
-        VMSTATE_UINT16(count, BarState),
-        VMSTATE_UINT32(level, BarState),
-        VMSTATE_END_OF_LIST()
-    }
-};
-"""
+BASE_TREE = text_files(OVERLAY)
+"""Path -> text of the project's first commit."""
+BASE_FOO = BASE_TREE[FOO_C]
 
 ADD_FIELD = (
     "        VMSTATE_UINT32(ctrl, FooState),\n",
@@ -47,9 +33,3 @@ CLEAN = BASE_FOO.replace('#include "qemu/osdep.h"\n', '#include "qemu/osdep.h"\n
 
 ADDED_LINE = 11
 REMOVED_LINE = 21
-
-BASE_TREE = {
-    FOO_C: BASE_FOO,
-    "hw/misc/meson.build": "system_ss.add(when: 'CONFIG_FOO', if_true: files('foo.c'))\n",
-    "README.rst": "QEMU\n",
-}

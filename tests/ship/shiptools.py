@@ -18,6 +18,8 @@ from typing import Any
 import jsonschema
 import pytest
 
+from tests.fixtures.tree import text_files
+
 ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(__file__).resolve().parent / "data"
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -176,35 +178,10 @@ class Git:
 FAN_C = "hw/misc/acme_fan.c"
 LED_C = "hw/misc/acme_led.c"
 
-FAN_BASE = """\
-/*
- * ACME fan controller
- *
- * SPDX-License-Identifier: GPL-2.0-or-later
- */
-
-#include "qemu/osdep.h"
-#include "hw/sysbus.h"
-#include "migration/vmstate.h"
-
-typedef struct AcmeFanState {
-    SysBusDevice parent_obj;
-    uint32_t duty;
-    uint32_t rpm;
-    uint8_t mode;
-} AcmeFanState;
-
-static const VMStateDescription vmstate_acme_fan = {
-    .name = "acme-fan",
-    .version_id = 1,
-    .minimum_version_id = 1,
-    .fields = (const VMStateField[]) {
-        VMSTATE_UINT32(duty, AcmeFanState),
-        VMSTATE_UINT32(rpm, AcmeFanState),
-        VMSTATE_END_OF_LIST()
-    }
-};
-"""
+TREE = Path(__file__).resolve().parent / "tree"
+"""The devices of the origin repository, laid over the base tree (tests/fixtures)."""
+FORK_POINT = text_files(TREE)
+FAN_BASE = FORK_POINT[FAN_C]
 # The pull request: 'mode' joins the stream with no version, test or subsection.
 FAN_ADD_FIELD = FAN_BASE.replace(
     "        VMSTATE_UINT32(rpm, AcmeFanState),\n",
@@ -216,31 +193,13 @@ FAN_COMMENT = FAN_BASE.replace(
     "    uint8_t mode;\n", "    uint8_t mode;   /* not migrated: derived from duty */\n"
 )
 
-LED_BASE = """\
-#include "qemu/osdep.h"
-#include "migration/vmstate.h"
-
-static const VMStateDescription vmstate_acme_led = {
-    .name = "acme-led",
-    .version_id = 1,
-    .minimum_version_id = 1,
-    .fields = (const VMStateField[]) {
-        VMSTATE_UINT32(on, AcmeLedState),
-        VMSTATE_END_OF_LIST()
-    }
-};
-"""
+LED_BASE = FORK_POINT[LED_C]
 # Meanwhile on master: a correct, versioned field in another device.
 LED_ADVANCED = LED_BASE.replace(".version_id = 1,", ".version_id = 2,").replace(
     "        VMSTATE_UINT32(on, AcmeLedState),\n",
     "        VMSTATE_UINT32(on, AcmeLedState),\n"
     "        VMSTATE_UINT32_V(level, AcmeLedState, 2),\n",
 )
-
-MESON = """\
-system_ss.add(when: 'CONFIG_ACME_FAN', if_true: files('acme_fan.c'))
-system_ss.add(when: 'CONFIG_ACME_LED', if_true: files('acme_led.c'))
-"""
 
 
 @dataclass(frozen=True)
@@ -262,8 +221,8 @@ def make_pull_request(path: Path, env: dict[str, str], fan_text: str) -> PullReq
     """An origin repository with a branch changing acme_fan.c to ``fan_text``."""
     origin = Git(path, env)
     fork_point = origin.commit(
-        "hw/misc: add the ACME fan and LED",
-        {FAN_C: FAN_BASE, LED_C: LED_BASE, "hw/misc/meson.build": MESON},
+        "qemu-mini with the ACME fan and LED",
+        FORK_POINT,
     )
     origin.git("checkout", "-q", "-b", "feature")
     head = origin.commit("hw/misc/acme_fan: migrate the mode", {FAN_C: fan_text})

@@ -21,6 +21,7 @@ from bot.findings import Finding, NotUnderstood, Override, Report, Severity, Sid
 from bot.judge.catalogue import Catalogue, load_catalogue
 from bot.report import FORMATS, render
 from bot.report.sarif import FINGERPRINT_KEY
+from tests.harness import MIGBOT
 from tests.ship.shiptools import (
     FAN_ADD_FIELD,
     FAN_ADDED_LINE,
@@ -30,7 +31,6 @@ from tests.ship.shiptools import (
     Git,
     clean_env,
     codequality_validator,
-    find_tool,
     run,
     sarif_schema,
     validator,
@@ -54,9 +54,7 @@ def catalogue() -> Catalogue:
 
 def migbot(repo: Path, *args: str) -> tuple[int, Any]:
     """``migbot check --repo REPO ARGS`` as a user runs it; (exit code, parsed stdout)."""
-    exe = find_tool("migbot")
-    assert exe is not None
-    proc = run([exe, "check", "--repo", str(repo), *args], env=clean_env(repo.parent / "home"))
+    proc = run([*MIGBOT, "check", "--repo", str(repo), *args], env=clean_env(repo.parent / "home"))
     assert proc.returncode in (0, 1), proc.stderr
     return proc.returncode, json.loads(proc.stdout)
 
@@ -69,9 +67,7 @@ def fan_repo(tmp_path: Path) -> Git:
 
 
 def test_cli_offers_the_formats() -> None:
-    exe = find_tool("migbot")
-    assert exe is not None
-    proc = run([exe, "check", "--help"])
+    proc = run([*MIGBOT, "check", "--help"])
     assert "sarif" in proc.stdout and "codequality" in proc.stdout
     assert {"sarif", "codequality"} <= set(FORMATS)
 

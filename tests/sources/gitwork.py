@@ -6,6 +6,7 @@ import subprocess
 from pathlib import Path
 
 from bot.change import FileChange
+from tests.fixtures.tree import text_files
 from tests.gitenv import git_env
 
 
@@ -73,88 +74,18 @@ def assert_hunks_match_texts(fc: FileChange) -> None:
                 assert new[line.new_line - 1] == line.text, (fc.path, line)
 
 
-# --- QEMU-style C written for these tests -------------------------------------
+# --- QEMU-style C written for these tests: real files in tests/sources/tree ----
+#
+# The repositories of these tests start empty: what they assert is how git's
+# answers are read (paths, hunks, line numbers), so each test writes only the
+# files it is about. The texts are the overlay in tests/sources/tree.
 
-TIMER_C = """\
-/*
- * A small timer device, written for the migbot tests.
- */
+TREE = Path(__file__).resolve().parent / "tree"
+_FILES = text_files(TREE, base=None)
 
-#include "qemu/osdep.h"
-#include "migration/vmstate.h"
-#include "hw/timer/demo_timer.h"
-
-static bool demo_timer_irq_needed(void *opaque)
-{
-    DemoTimerState *s = opaque;
-
-    return s->irq_level != 0;
-}
-
-static const VMStateDescription vmstate_demo_timer_irq = {
-    .name = "demo-timer/irq",
-    .version_id = 1,
-    .minimum_version_id = 1,
-    .needed = demo_timer_irq_needed,
-    .fields = (const VMStateField[]) {
-        VMSTATE_UINT32(irq_level, DemoTimerState),
-        VMSTATE_END_OF_LIST()
-    }
-};
-
-static const VMStateDescription vmstate_demo_timer = {
-    .name = "demo-timer",
-    .version_id = 2,
-    .minimum_version_id = 1,
-    .fields = (const VMStateField[]) {
-        VMSTATE_UINT32(count, DemoTimerState),
-        VMSTATE_UINT32(reload, DemoTimerState),
-        VMSTATE_UINT64_V(deadline, DemoTimerState, 2),
-        VMSTATE_END_OF_LIST()
-    },
-    .subsections = (const VMStateDescription * const []) {
-        &vmstate_demo_timer_irq,
-        NULL
-    }
-};
-
-static void demo_timer_class_init(ObjectClass *klass, const void *data)
-{
-    DeviceClass *dc = DEVICE_CLASS(klass);
-
-    dc->vmsd = &vmstate_demo_timer;
-}
-"""
-
-UART_C = """\
-/*
- * A small UART, written for the migbot tests.
- */
-
-#include "qemu/osdep.h"
-#include "migration/vmstate.h"
-
-static const VMStateDescription vmstate_demo_uart = {
-    .name = "demo-uart",
-    .version_id = 1,
-    .minimum_version_id = 1,
-    .fields = (const VMStateField[]) {
-        VMSTATE_UINT8(lcr, DemoUartState),
-        VMSTATE_UINT8(ier, DemoUartState),
-        VMSTATE_UINT8_ARRAY(fifo, DemoUartState, 16),
-        VMSTATE_END_OF_LIST()
-    }
-};
-"""
-
-COMPAT_C = """\
-GlobalProperty hw_compat_10_2[] = {
-    { "demo-timer", "x-irq-state", "off" },
-};
-const size_t hw_compat_10_2_len = G_N_ELEMENTS(hw_compat_10_2);
-
-GlobalProperty hw_compat_10_1[] = {
-    { "demo-uart", "x-fifo", "off" },
-};
-const size_t hw_compat_10_1_len = G_N_ELEMENTS(hw_compat_10_1);
-"""
+TIMER_C = _FILES["hw/timer/demo_timer.c"]
+"""A timer: a VMSD at version 2 with a ``_V`` field and a subsection."""
+UART_C = _FILES["hw/char/demo_uart.c"]
+"""A UART: one VMSD with an array."""
+COMPAT_C = _FILES["hw/core/machine.c"]
+"""Two compat arrays, hw_compat_10_2 and hw_compat_10_1."""

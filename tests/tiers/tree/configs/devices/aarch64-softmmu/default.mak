@@ -1,0 +1,1 @@
+include ../arm-softmmu/default.mak

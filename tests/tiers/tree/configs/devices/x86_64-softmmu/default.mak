@@ -1,0 +1,1 @@
+# Boards are selected by default

@@ -1,0 +1,2 @@
+TARGET_ARCH=riscv64
+TARGET_BASE_ARCH=riscv

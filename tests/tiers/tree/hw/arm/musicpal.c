@@ -1,0 +1,1 @@
+DEFINE_MACHINE_ARM("musicpal", musicpal_machine_init)

@@ -1,0 +1,3 @@
+static const TypeInfo sb = {
+    .parent = TYPE_SYS_BUS_DEVICE,
+};

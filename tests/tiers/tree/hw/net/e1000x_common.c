@@ -1,0 +1,1 @@
+/* helpers of the e1000 cards: no QOM type here */

@@ -1,0 +1,3 @@
+static const TypeInfo plug_info = {
+    .parent = TYPE_PCI_DEVICE,
+};

@@ -1,0 +1,3 @@
+static const TypeInfo rv = {
+    .name = MACHINE_TYPE_NAME("virt"),
+};

@@ -1,0 +1,3 @@
+static const TypeInfo vn = {
+    .parent = TYPE_VIRTIO_DEVICE,
+};

@@ -1,0 +1,1 @@
+#define TYPE_VIRT_MACHINE MACHINE_TYPE_NAME("virt")

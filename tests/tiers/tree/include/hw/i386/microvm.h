@@ -1,0 +1,1 @@
+#define TYPE_MICROVM_MACHINE   MACHINE_TYPE_NAME("microvm")

@@ -1,0 +1,1 @@
+#include "hw/net/mii.h"

@@ -1,0 +1,1 @@
+#define MII_BMCR 0
