@@ -109,6 +109,7 @@ def review(
         nested_users=lookups.nested_users,
         vmsds_named=lookups.vmsds_named,
         mentioned=lookups.mentions,
+        mentioned_old=old_lookups.mentions,
         twins=policy.twins,
         changed_paths=frozenset(fc.path for fc in change.files),
         rust_vmstate_paths=frozenset(_rust_state_paths(change.files)),

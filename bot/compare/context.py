@@ -38,6 +38,8 @@ class Context:
     """VMSD section names that embed the VMSD ``ident`` with VMSTATE_STRUCT*, tree-wide."""
     mentioned: Callable[[str], bool] = lambda _ident: True
     """Whether the head tree still spells an identifier anywhere (True when unknown)."""
+    mentioned_old: Callable[[str], bool] = lambda _ident: True
+    """The same in the base tree: False means the identifier is new."""
     twins: Sequence[tuple[str, str]] = ()
     changed_paths: frozenset[str] = frozenset()
     rust_vmstate_paths: frozenset[str] = frozenset()

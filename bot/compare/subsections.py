@@ -33,6 +33,8 @@ def subsection_facts(
             continue
         gate = _gate(sub.needed, fm.new, props)
         fn = fm.new.function(sub.needed) if sub.needed else None
+        if gate is None and fn is not None:
+            gate = _new_feature(fn, fm.new, ctx)
         always = fn is not None and fn.returns_constant in ("true", "1")
         yield F.SubsectionAdded(
             path=fm.path,
@@ -75,6 +77,24 @@ def _gate(needed: str | None, model: FileModel, props: Mapping[str, PropertyMode
     if hit:
         return hit[0]
     return _gate_through_calls(fn, model, members)
+
+
+_FEATURE = re.compile(r"FEATURE|^ext_|^has_|_EXT_|^CPUID_")
+
+
+def _new_feature(fn: FunctionSummary, model: FileModel, ctx: Context) -> str | None:
+    """A CPU feature the ``.needed`` tests that the base tree does not know: every CPU
+    model of a released machine type lacks it, so the subsection is sent only where
+    the new feature is enabled. A feature that existed before gates nothing new."""
+    names = {leaf(n) for n in fn.identifiers | fn.members}
+    for callee in fn.identifiers:
+        other = model.function(callee)
+        if other is not None and other is not fn:
+            names |= {leaf(n) for n in other.identifiers | other.members}
+    for name in sorted(n for n in names if _FEATURE.search(n)):
+        if not ctx.mentioned_old(name):
+            return f"the new CPU feature {name}"
+    return None
 
 
 def leaf(member: str) -> str:
