@@ -61,6 +61,29 @@ def compat_facts(fm: FileModels, files: Sequence[FileModels]) -> Iterable[F.Fact
             new_array=aname,
             narrowed=narrowed,
         )
+    # The same setting moved to other drivers of one array (a parent type to the
+    # subclasses that own the property, an alias to its canonical name): the
+    # machine types are the same, so it is no removal, and no new placement.
+    for (key, aname), e in list(removed.items()):
+        to = [
+            (k, a)
+            for (k, a), n in added.items()
+            if a == aname and k[1] == key[1] and k[0] != key[0] and same_value(n.value, e.value)
+        ]
+        if not to:
+            continue
+        del removed[(key, aname)]
+        for k in to:
+            moved = added.pop(k)
+            yield F.CompatEntryMoved(
+                path=fm.path,
+                line=moved.line,
+                subject=_entry_subject(moved),
+                entry=moved,
+                old_array=aname,
+                new_array=aname,
+                narrowed=False,
+            )
     for (_key, aname), e in added.items():
         arr = new_arrays[aname]
         newest = _newest_name(fm.new, new_arrays.values(), arr)
