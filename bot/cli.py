@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import click
 
 from bot import __version__
+from bot.cli_finish import (
+    OUTPUT_FORMATS,
+    FinishError,
+    emit,
+    exit_status,
+    project_config,
+    refine,
+    selection_options,
+)
 from bot.findings import Report, Severity, Tier
 from bot.pipeline import AppliedLabel, ReviewOptions, review
 
@@ -32,7 +41,11 @@ def main() -> None:
 
 @main.command()
 @click.argument("revs", required=False)
-@click.option("--repo", type=click.Path(path_type=Path), help="QEMU git repository (bare is fine).")
+@click.option(
+    "--repo",
+    type=click.Path(path_type=Path),
+    help="QEMU git repository (bare is fine; default: the one around the current directory).",
+)
 @click.option(
     "--patch",
     "patch",
@@ -45,15 +58,13 @@ def main() -> None:
     "--format",
     "fmt",
     default="text",
-    type=click.Choice(["text", "json", "markdown", "sarif", "codequality"]),
+    type=click.Choice(list(OUTPUT_FORMATS)),
     show_default=True,
 )
 @click.option(
     "--fail-on",
     type=click.Choice(list(_FAIL_ON)),
-    default="error",
-    show_default=True,
-    help="Exit 1 when a finding reaches this severity.",
+    help="Exit 1 when a finding reaches this severity.  [default: error]",
 )
 @click.option(
     "--tier",
@@ -67,6 +78,7 @@ def main() -> None:
     help="Try an override label (e.g. migration::ack); repeatable.",
 )
 @click.option("--color/--no-color", default=None, help="Colour (default: when on a terminal).")
+@selection_options
 def check(
     revs: str | None,
     repo: Path | None,
@@ -74,29 +86,68 @@ def check(
     diff: BinaryIO | None,
     base: str | None,
     fmt: str,
-    fail_on: str,
+    fail_on: str | None,
     tier: str | None,
     labels: tuple[str, ...],
     color: bool | None,
+    **chosen: Any,
 ) -> None:
     """Check a commit or range (A..B, or SHA for SHA^..SHA), a patch/mbox, or a diff.
 
     \b
+    With none of them, the current branch of the repository around the current
+    directory: @{upstream}..HEAD, else from the merge base with origin/master.
     Exit codes: 0 nothing reaches --fail-on, 1 something does, 2 bad input.
     """
+    from bot.catalogue import load_catalogue
+    from bot.commitlines import commit_lines
     from bot.report import render
     from bot.sources.commits import change_from_range
+    from bot.sources.defaults import default_range, repo_around
     from bot.sources.errors import SourceError
+    from bot.sources.gitrepo import open_repo
     from bot.sources.patch import change_from_patch
 
     given = [x for x in (revs, patch, diff) if x is not None]
-    if len(given) != 1:
+    if len(given) > 1:
         raise UsageFailure("give exactly one of: a revision range, --patch FILE, --diff FILE")
+    if not given and repo is None:
+        repo = repo_around(Path.cwd())
     try:
+        config = project_config(
+            chosen["config_path"],
+            repo,
+            select=chosen["select"],
+            ignore=chosen["ignore"],
+            fail_on=fail_on,
+            labels=labels,
+            doc_base=chosen["doc_base"],
+            baseline=chosen["baseline"],
+        )
+    except FinishError as exc:
+        raise UsageFailure(str(exc)) from None
+    catalogue = load_catalogue()
+    options = ReviewOptions(
+        tier=Tier(tier) if tier else None,
+        labels=tuple(AppliedLabel(name) for name in config.labels),
+    )
+    lines: list[str] = []
+    try:
+        if not given:
+            if repo is None:
+                raise UsageFailure(
+                    "not inside a git repository: give --repo PATH, --patch FILE or --diff FILE"
+                )
+            revs = default_range(open_repo(repo))
         if revs is not None:
             if repo is None:
+                repo = repo_around(Path.cwd())
+            if repo is None:
                 raise UsageFailure("a revision range needs --repo PATH")
-            change = change_from_range(repo, revs)
+            git = open_repo(repo)
+            if ".." in revs and fmt == "text":
+                lines = commit_lines(git, revs, options, lambda r: refine(r, config, catalogue))
+            change = change_from_range(git, revs)
         else:
             if patch is not None:
                 try:
@@ -107,16 +158,31 @@ def check(
                 assert diff is not None
                 data = diff.read()
             change = change_from_patch(data, repo, base)
-    except SourceError as exc:
+        report = refine(review(change, options), config, catalogue)
+    except (SourceError, FinishError) as exc:
         raise UsageFailure(str(exc)) from None
-    options = ReviewOptions(
-        tier=Tier(tier) if tier else None,
-        labels=tuple(AppliedLabel(name) for name in labels),
-    )
-    report = review(change, options)
     use_color = sys.stdout.isatty() if color is None else color
-    click.echo(render(report, fmt, color=use_color and fmt == "text"), nl=False)
-    sys.exit(exit_code(report, _FAIL_ON[fail_on]))
+    doc_base = config.doc_base
+
+    def draw(report: Report, fmt: str, colour: bool) -> str:
+        return render(report, fmt, color=colour and fmt == "text", rule_docs=doc_base)
+
+    if lines:
+        click.echo("\n".join(lines) + "\n")
+    try:
+        emit(
+            report,
+            fmt=fmt,
+            outputs=chosen["outputs"],
+            show_statistics=chosen["statistics"],
+            color=use_color,
+            render=draw,
+            write_baseline_to=chosen["write_baseline"],
+        )
+    except FinishError as exc:
+        raise UsageFailure(str(exc)) from None
+    written = chosen["write_baseline"] is not None
+    sys.exit(exit_status(report, config.fail_on or "error", baseline_written=written))
 
 
 def exit_code(report: Report, threshold: Severity | None) -> int:
@@ -129,10 +195,11 @@ def _register_commands() -> None:
     """The other doors' commands; their modules import their heavy parts lazily."""
     from bot.cli_audit import audit, compare, dump
     from bot.cli_digest import digest
+    from bot.cli_rule import rule
     from bot.cli_service import jobs, serve, worker
     from bot.cli_tiers import tiers
 
-    for cmd in (tiers, serve, worker, jobs, audit, dump, compare, digest):
+    for cmd in (tiers, serve, worker, jobs, audit, dump, compare, digest, rule):
         main.add_command(cmd)
 
 

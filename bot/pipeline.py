@@ -38,5 +38,6 @@ class ReviewOptions:
 def review(change: Change, options: ReviewOptions | None = None) -> Report:
     """Judge a change. Implemented in the analyzer; see bot.analyzer."""
     from bot.analyzer import analyze
+    from bot.suppress import suppress_in_change
 
-    return analyze(change, options or ReviewOptions())
+    return suppress_in_change(change, analyze(change, options or ReviewOptions()))
