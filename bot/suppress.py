@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from bot.catalogue import Catalogue, load_catalogue
 from bot.change import Change
@@ -183,3 +184,20 @@ def suppress_in_change(
     return apply_suppressions(
         report, read, paths, catalogue or load_catalogue(), report_unused_on=added
     )
+
+
+def suppress_in_tree(
+    report: Report, repo: Path, rev: str, catalogue: Catalogue | None = None
+) -> Report:
+    """`apply_suppressions` over a whole tree (``migbot audit``): every comment
+    counts, and every unused one is reported."""
+    from bot.sources.gitrepo import open_repo
+
+    with open_repo(repo) as git:
+        tree = git.commit(rev).tree
+        paths = git.grep(tree, "migbot: ignore[")
+
+        def read(path: str) -> str | None:
+            return git.read_path(tree, path)
+
+        return apply_suppressions(report, read, paths, catalogue or load_catalogue())

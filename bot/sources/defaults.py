@@ -65,6 +65,9 @@ def commits_of(repo: GitRepo, spec: str) -> list[tuple[str, str]]:
     if ".." not in spec:
         commit = repo.commit(spec)
         return [(commit.oid, commit.subject)]
+    for end in spec.replace("...", "..").split(".."):
+        if end:
+            repo.commit(end)  # says which end is missing, and why, before git does
     out = repo.run(["rev-list", "--reverse", "--no-merges", "--format=%s", spec, "--"])
     commits = []
     lines = out.decode("utf-8", errors="replace").splitlines()
