@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import sys
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -54,6 +55,7 @@ def main() -> None:
 )
 @click.option("--diff", "diff", type=click.File("rb"), help="A unified diff; '-' for stdin.")
 @click.option("--base", help="Base revision for --patch (default: base-commit trailer, else HEAD).")
+@click.option("--staged", is_flag=True, help="The staged change (git diff --cached) on HEAD.")
 @click.option(
     "--format",
     "fmt",
@@ -85,6 +87,7 @@ def check(
     patch: Path | None,
     diff: BinaryIO | None,
     base: str | None,
+    staged: bool,
     fmt: str,
     fail_on: str | None,
     tier: str | None,
@@ -103,14 +106,16 @@ def check(
     from bot.commitlines import commit_lines
     from bot.report import render
     from bot.sources.commits import change_from_range
-    from bot.sources.defaults import default_range, repo_around
+    from bot.sources.defaults import default_range, repo_around, staged_diff
     from bot.sources.errors import SourceError
     from bot.sources.gitrepo import open_repo
     from bot.sources.patch import change_from_patch
 
-    given = [x for x in (revs, patch, diff) if x is not None]
+    given = [x for x in (revs, patch, diff, staged or None) if x is not None]
     if len(given) > 1:
-        raise UsageFailure("give exactly one of: a revision range, --patch FILE, --diff FILE")
+        raise UsageFailure(
+            "give exactly one of: a revision range, --patch FILE, --diff FILE, --staged"
+        )
     if not given and repo is None:
         repo = repo_around(Path.cwd())
     try:
@@ -133,6 +138,19 @@ def check(
     )
     lines: list[str] = []
     try:
+        if staged:
+            if repo is None:
+                repo = repo_around(Path.cwd())
+            if repo is None:
+                raise UsageFailure(
+                    "--staged needs a git repository: run it inside one or give --repo"
+                )
+            staged_bytes = staged_diff(open_repo(repo))
+            if not staged_bytes.strip():
+                click.echo("migbot: nothing staged", err=True)
+                sys.exit(0)
+            diff = io.BytesIO(staged_bytes)
+            base = "HEAD"
         if not given:
             if repo is None:
                 raise UsageFailure(

@@ -74,3 +74,10 @@ def commits_of(repo: GitRepo, spec: str) -> list[tuple[str, str]]:
     for header, subject in zip(lines[::2], lines[1::2], strict=False):
         commits.append((header.removeprefix("commit ").strip(), subject))
     return commits
+
+
+def staged_diff(repo: GitRepo) -> bytes:
+    """``git diff --cached`` against HEAD: what the next commit would change."""
+    return repo.run(
+        ["diff", "--cached", "--no-color", "--no-ext-diff", "--no-textconv", "-M", "HEAD", "--"]
+    )
