@@ -213,11 +213,12 @@ def _register_commands() -> None:
     """The other doors' commands; their modules import their heavy parts lazily."""
     from bot.cli_audit import audit, compare, dump
     from bot.cli_digest import digest
+    from bot.cli_doctor import doctor
     from bot.cli_rule import rule
     from bot.cli_service import jobs, serve, worker
     from bot.cli_tiers import tiers
 
-    for cmd in (tiers, serve, worker, jobs, audit, dump, compare, digest, rule):
+    for cmd in (tiers, serve, worker, jobs, audit, dump, compare, digest, rule, doctor):
         main.add_command(cmd)
 
 

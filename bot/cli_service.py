@@ -114,6 +114,11 @@ def serve(
     else:
         for name in missing:
             log.warning("no webhook secret: that forge's deliveries will be refused", setting=name)
+    from bot.doctor import diagnose
+
+    for problem in diagnose(settings, database=False):  # the database is checked below
+        click.echo(f"migbot doctor: {problem}", err=True)
+        log.warning("settings problem", problem=problem)
     log.info("starting", settings=settings.redacted())
     if settings.run_worker and not settings.worker_process:
         # Reviews run in threads of this process: hand the GIL back to the event
