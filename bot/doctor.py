@@ -14,7 +14,8 @@ from collections.abc import Callable
 from bot.config import Settings, redact_url
 
 
-def forge_problems(s: Settings) -> list[str]:
+def forge_problems(s: Settings, *, files: bool = True) -> list[str]:
+    """``files``: also check that the files the settings name can be read here."""
     out: list[str] = []
     gitlab_secret = s.gitlab_webhook_token or s.gitlab_signing_token
     gitlab_any = s.gitlab_url or s.gitlab_token
@@ -42,7 +43,7 @@ def forge_problems(s: Settings) -> list[str]:
                 "GitHub: a GitHub App needs both MIGBOT_GITHUB_APP_ID and "
                 "MIGBOT_GITHUB_APP_KEY_FILE"
             )
-        if s.github_app_key_file and not os.access(s.github_app_key_file, os.R_OK):
+        if files and s.github_app_key_file and not os.access(s.github_app_key_file, os.R_OK):
             out.append(f"GitHub: the App key file {s.github_app_key_file} cannot be read")
         if not s.github_webhook_secret and not s.insecure_no_verify:
             out.append("GitHub: no webhook secret: set MIGBOT_GITHUB_WEBHOOK_SECRET")
