@@ -47,14 +47,19 @@ def _from_git(
 ) -> Digest:
     from bot.digest.analysis import default_cache_dir
     from bot.digest.build import build
+    from bot.digest.freshness import staleness
     from bot.digest.gitsource import LinkTemplates, changes_from_git
+    from bot.progress import progress
     from bot.sources.errors import SourceError
     from bot.sources.gitrepo import GitRepo
 
     start = min(period.since, weeks_before(period.until, weeks)[0])
     links = LinkTemplates(settings.digest_commit_url or None, settings.digest_series_url or None)
     try:
-        with GitRepo(repo) as git:
+        with GitRepo(repo) as git, progress("analysing commits") as step:
+            stale = staleness(git, branch, period.since)
+            if stale is not None:
+                click.echo(f"migbot: warning: {stale}", err=True)
             changes = changes_from_git(
                 git,
                 branch,
@@ -66,6 +71,7 @@ def _from_git(
                 jobs=jobs,
                 cache_dir=default_cache_dir() if cache else None,
                 progress=lambda msg: click.echo(f"migbot: {msg}", err=True),
+                on_done=step,
             )
     except SourceError as exc:
         raise _Usage(str(exc)) from None
