@@ -38,6 +38,8 @@ class ReviewOptions:
 def review(change: Change, options: ReviewOptions | None = None) -> Report:
     """Judge a change. Implemented in the analyzer; see bot.analyzer."""
     from bot.analyzer import analyze
+    from bot.recipes import specialise
     from bot.suppress import suppress_in_change
 
-    return suppress_in_change(change, analyze(change, options or ReviewOptions()))
+    report = analyze(change, options or ReviewOptions())
+    return specialise(change, suppress_in_change(change, report))

@@ -282,6 +282,15 @@ def _tier_line(decision: TierDecision, paths: list[str]) -> str:
     return line
 
 
+def suggestion(finding: Finding) -> list[str]:
+    """A GitHub suggestion block for a certain one-line fix on the commented line."""
+    fix = finding.line_fix
+    if fix is None or fix.line != finding.line:
+        return []
+    fence = "`" * max(3, 1 + max((len(r) for r in re.findall(r"`+", fix.new)), default=0))
+    return ["Suggested fix:", "", f"{fence}suggestion", printable(fix.new), fence, ""]
+
+
 def render_inline(
     finding: Finding, catalogue: Catalogue | None = None, *, rule_docs: str | None = None
 ) -> str:
@@ -293,6 +302,7 @@ def render_inline(
     head = f"{badge(finding.severity)} {rule}: {md(finding.message)}"
     out = [marker, head, "", f"**Tier:** {md(tier_text(finding.tier, finding.tier_reason))}", ""]
     out += _override(finding)
+    out += suggestion(finding)
     out += ["<details>", "<summary>Why, and how to fix it</summary>", ""]
     out += _explanation(finding, catalogue)
     out += ["</details>"]

@@ -154,6 +154,27 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
         "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
         "properties": properties,
     }
+    if finding.line_fix is not None:
+        fix = finding.line_fix
+        result["fixes"] = [
+            {
+                "description": {"text": f"Replace line {fix.line}"},
+                "artifactChanges": [
+                    {
+                        "artifactLocation": {
+                            "uri": artifact_uri(finding.path),
+                            "uriBaseId": SRCROOT,
+                        },
+                        "replacements": [
+                            {
+                                "deletedRegion": {"startLine": fix.line, "endLine": fix.line},
+                                "insertedContent": {"text": fix.new},
+                            }
+                        ],
+                    }
+                ],
+            }
+        ]
     if finding.override is not None and finding.override.effect == SUPPRESSED:
         # Code scanning closes a suppressed alert and shows the justification.
         result["suppressions"] = [{"kind": "inSource", "justification": finding.override.reason}]
