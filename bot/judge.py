@@ -128,7 +128,7 @@ def _size_text(f: FieldModel) -> str:
 
 def _rules_for(fact: F.Fact) -> Iterable[tuple[str, dict[str, object]]]:
     """The rule(s) a fact breaks, with the values of their message templates."""
-    vmsd = fact.vmsd or "?"
+    vmsd = fact.vmsd or "an unnamed VMSD"
     match fact:
         case F.FieldAdded(field=f) if not fact.in_new_vmsd_version and f.test is None:
             yield (
@@ -260,7 +260,10 @@ def _rules_for(fact: F.Fact) -> Iterable[tuple[str, dict[str, object]]]:
             # "x-" properties exist to pin old behaviour for old machine types: one
             # that defaults on with no compat entry is the entry forgotten. A
             # user-facing knob defaulting on usually exposes existing behaviour.
-            yield "MIG023", {"property": p.name, "device": p.owner or "?", "default": p.default}
+            yield (
+                "MIG023",
+                {"property": p.name, "device": p.owner or "its device", "default": p.default},
+            )
         case F.PropertyDefaultChanged(old=o, new=n, compat=()) if _literal(o.default) or _literal(
             n.default
         ):
@@ -268,14 +271,19 @@ def _rules_for(fact: F.Fact) -> Iterable[tuple[str, dict[str, object]]]:
             # (LOST_TICK_DELAY -> LOST_TICK_POLICY_DELAY): not judged.
             yield (
                 "MIG022",
-                {"property": n.name, "device": n.owner or "?", "old": o.default, "new": n.default},
+                {
+                    "property": n.name,
+                    "device": n.owner or "its device",
+                    "old": o.default,
+                    "new": n.default,
+                },
             )
         case F.CompatDoneRight(prop=p, entry=e):
             yield (
                 "MIG027",
                 {
                     "property": p.name,
-                    "device": p.owner or "?",
+                    "device": p.owner or "its device",
                     "entry": f'{{ "{e.driver or e.driver_expr}", "{e.prop}", "{e.value}" }}',
                     "array": e.array,
                     "gate": fact.gate,
@@ -326,7 +334,10 @@ def _describe_change(what: str, o: FieldModel, n: FieldModel) -> str:
     if what == "count":
         return f"element count from {o.count or 1} to {n.count or 1}"
     if what == "nested":
-        return f"nested description from {o.vmsd} to {n.vmsd}"
+        return (
+            f"nested description from {o.vmsd or 'none (a plain field)'} "
+            f"to {n.vmsd or 'none (a plain field)'}"
+        )
     if what == "gate":
         return (
             f"stream versions from {o.version or 0} to {n.version or 0}: "

@@ -567,7 +567,7 @@ def _finding_values(i: DumpIssue) -> _Rows:
             return _one("MIG002", i.field, vmsd=where, field=i.field, size=_bytes(i.size))
         case "unused-size":
             return _one(
-                "MIG003", i.field, vmsd=where, field=i.field, size="other sizes", unused_size="?"
+                "MIG003", i.field, vmsd=where, field=i.field, size="other sizes", unused_size="n"
             )
         case "field-missing-description":
             what = "from a nested VMSD to a plain field"
@@ -595,7 +595,14 @@ def _mismatch_values(i: DumpIssue, where: str) -> _Rows:
         case "removed":
             return _one("MIG002", s, vmsd=where, field=s, size=_bytes(i.size))
         case "added":
-            return _one("MIG001", d, vmsd=where, field=d, position="in the middle", version="?")
+            return _one(
+                "MIG001",
+                d,
+                vmsd=where,
+                field=d,
+                position="in the middle",
+                version="not in the dump",
+            )
         case "added-gated" | "renamed":
             return []  # versioning (a _V or _TEST field in the middle), or a mere rename
         case "reordered":
