@@ -26,7 +26,6 @@ from bot.report.common import (
     printable,
     severity_change,
     severity_order,
-    tier_text,
     verdict,
 )
 
@@ -79,6 +78,14 @@ def _rule_link(finding: Finding, rule_docs: str | None = None) -> str:
     if not url:
         return finding.rule_id
     return f"[{finding.rule_id}]({_url(url)})"
+
+
+def one_tier_line(finding: Finding) -> str:
+    """``bidirectional: reachable from pc-q35-10.2``: the tier and why, once, without
+    the path the comment already shows or internal error text."""
+    reason = clean_reason(finding.tier_reason)
+    reason = reason.removeprefix(f"tier {finding.tier.value}: ").removeprefix(f"{finding.path}: ")
+    return f"{finding.tier.value}: {reason}" if reason else finding.tier.value
 
 
 def how_to_proceed(report: Report) -> str | None:
@@ -217,7 +224,7 @@ def _details(finding: Finding, catalogue: Catalogue | None) -> list[str]:
 def _body(finding: Finding, catalogue: Catalogue | None) -> list[str]:
     """Message, tier, override, then the explanation."""
     out = [md(finding.message), ""]
-    out += [f"**Tier:** {md(tier_text(finding.tier, finding.tier_reason))}", ""]
+    out += [f"**Tier:** {md(one_tier_line(finding))}", ""]
     return out + _override(finding) + _explanation(finding, catalogue)
 
 
@@ -300,7 +307,7 @@ def render_inline(
     marker = FINDING_MARKER.format(fingerprint=finding.fingerprint)
     rule = f"{_rule_link(finding, rule_docs)} {code(finding.slug)}"
     head = f"{badge(finding.severity)} {rule}: {md(finding.message)}"
-    out = [marker, head, "", f"**Tier:** {md(tier_text(finding.tier, finding.tier_reason))}", ""]
+    out = [marker, head, "", f"**Tier:** {md(one_tier_line(finding))}", ""]
     out += _override(finding)
     out += suggestion(finding)
     out += ["<details>", "<summary>Why, and how to fix it</summary>", ""]
