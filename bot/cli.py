@@ -106,7 +106,7 @@ def check(
     from bot.commitlines import commit_lines
     from bot.report import render
     from bot.sources.commits import change_from_range
-    from bot.sources.defaults import default_range, repo_around, staged_diff
+    from bot.sources.defaults import commits_of, default_range, repo_around, staged_diff
     from bot.sources.errors import SourceError
     from bot.sources.gitrepo import open_repo
     from bot.sources.patch import change_from_patch
@@ -157,6 +157,9 @@ def check(
                     "not inside a git repository: give --repo PATH, --patch FILE or --diff FILE"
                 )
             revs = default_range(open_repo(repo))
+            if not commits_of(open_repo(repo), revs):
+                click.echo(f"migbot: nothing to check: no commits in {revs}", err=True)
+                sys.exit(0)
         if revs is not None:
             if repo is None:
                 repo = repo_around(Path.cwd())

@@ -10,8 +10,9 @@ import json
 from typing import Any
 
 from bot.findings import Finding, Report, Severity
-from bot.report.common import order
+from bot.report.common import describe_override, order
 from bot.report.sarif import new_line
+from bot.suppress import SUPPRESSED
 
 _SEVERITY = {
     Severity.ERROR: "ERROR",
@@ -27,6 +28,8 @@ def diagnostic(finding: Finding) -> dict[str, Any]:
     if line is not None:
         location["range"] = {"start": {"line": line}}
     message = finding.message
+    if finding.override is not None and finding.override.effect == SUPPRESSED:
+        message += f" [{describe_override(finding.override)}]"
     if finding.fix:
         message += "\nfix: " + finding.fix.strip().splitlines()[0]
     out: dict[str, Any] = {

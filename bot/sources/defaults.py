@@ -19,24 +19,23 @@ _MAINLINES = ("origin/master", "origin/main", "master", "main")
 
 def repo_around(cwd: Path) -> Path | None:
     """The top of the work tree (or the bare repository) that holds ``cwd``."""
-    proc = subprocess.run(
-        ["git", "-C", str(cwd), "rev-parse", "--is-bare-repository", "--show-toplevel"],
-        capture_output=True,
-        env=git_env(),
-        check=False,
-    )
-    if proc.returncode != 0:
-        return None
-    lines = proc.stdout.decode("utf-8", errors="surrogateescape").splitlines()
-    if lines and lines[0] == "true":
-        git_dir = subprocess.run(
-            ["git", "-C", str(cwd), "rev-parse", "--absolute-git-dir"],
+
+    def ask(option: str) -> str | None:
+        proc = subprocess.run(
+            ["git", "-C", str(cwd), "rev-parse", option],
             capture_output=True,
             env=git_env(),
             check=False,
         )
-        return Path(git_dir.stdout.decode("utf-8", errors="surrogateescape").strip())
-    return Path(lines[1]) if len(lines) > 1 else None
+        if proc.returncode != 0:
+            return None
+        return proc.stdout.decode("utf-8", errors="surrogateescape").strip()
+
+    bare = ask("--is-bare-repository")
+    if bare is None:
+        return None
+    top = ask("--absolute-git-dir" if bare == "true" else "--show-toplevel")
+    return Path(top) if top else None
 
 
 def default_range(repo: GitRepo) -> str:

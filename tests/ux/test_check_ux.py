@@ -234,3 +234,26 @@ def test_ack_turning_every_error_into_a_notice_exits_0(repo: MiniRepo, env: dict
     )
     assert got.code == 0, got.out
     assert "notice" in got.out
+
+
+def test_on_master_there_is_nothing_to_check_even_in_a_bare_mirror(
+    repo: MiniRepo, env: dict[str, str], tmp_path: object
+) -> None:
+    from pathlib import Path
+
+    mirror = Path(str(tmp_path)) / "mirror.git"
+    repo.git("clone", "-q", "--bare", str(repo.path), str(mirror))
+    got = run(env, "check", cwd=mirror)
+    assert got.code == 0, got.err
+    assert got.err.startswith("migbot: nothing to check: no commits in ")
+    assert got.out == ""
+
+
+def test_every_output_shows_the_suppression_reason(repo: MiniRepo, env: dict[str, str]) -> None:
+    comment = "/* migbot: ignore[field-added-unversioned] read back after load */"
+    added = ADD_FCR[1].replace("(fcr, AcmeUARTState),", f"(fcr, AcmeUARTState), {comment}")
+    sha = edit(repo, UART, (ADD_FCR[0], added))
+    for fmt in ("text", "json", "markdown", "sarif", "codequality", "github", "rdjson"):
+        got = run(env, "check", "--repo", str(repo.path), sha, "--format", fmt)
+        assert got.code == 0, (fmt, got.err)
+        assert "read back after load" in got.out, fmt
