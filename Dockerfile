@@ -15,10 +15,11 @@ ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 FROM ${PYTHON_IMAGE} AS builder
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY rules ./rules
 COPY bot ./bot
-RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
+RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels . \
+    && cp constraints.txt /wheels/constraints.txt
 
 FROM ${PYTHON_IMAGE} AS runtime
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -29,11 +30,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN apt-get update \
     && apt-get install -y --no-install-recommends git ca-certificates \
     && rm -rf /var/lib/apt/lists/*
-# The wheel is this project itself, built above; its dependencies resolve to the
-# lower bounds in pyproject.toml or newer.
+# The wheel is this project itself, built above; its dependencies are pinned by
+# constraints.txt, so every build of one commit installs the same versions.
 # hadolint ignore=DL3013
 RUN --mount=type=bind,from=builder,source=/wheels,target=/wheels \
-    set -- /wheels/migbot-*.whl && pip install --no-cache-dir "$1[postgres]"
+    set -- /wheels/migbot-*.whl \
+    && pip install --no-cache-dir -c /wheels/constraints.txt "$1[postgres]"
 RUN groupadd --system --gid 10001 migbot \
     && useradd --system --uid 10001 --gid migbot --home-dir /var/lib/migbot --create-home \
        --shell /usr/sbin/nologin migbot

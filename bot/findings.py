@@ -77,6 +77,15 @@ class Override:
 
 
 @dataclass(frozen=True, slots=True)
+class LineFix:
+    """A certain fix of one line of the new file: ``old`` becomes ``new``."""
+
+    line: int
+    old: str
+    new: str
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     rule_id: str
     slug: str
@@ -96,6 +105,8 @@ class Finding:
     override: Override | None = None
     base_severity: Severity | None = None
     """Severity before an override changed it."""
+    line_fix: LineFix | None = None
+    """Set when the fix is one certain line (a suggestion, a SARIF fix)."""
 
     @property
     def fingerprint(self) -> str:

@@ -36,7 +36,9 @@ from bot.findings import (
 )
 from bot.judge.catalogue import Catalogue
 from bot.judge.policy import Policy
+from bot.judge.recipes import specialise
 from bot.judge.rules import judge
+from bot.judge.suppress import suppress_in_change
 from bot.scanner.cache import ScanCache, text_id
 from bot.scanner.macros import MacroTable
 from bot.scanner.model import FileModel, VmsdModel
@@ -152,7 +154,7 @@ def review(
             "array is the newest were not seen outside the hunks; run with --repo for a "
             "full check."
         )
-    return Report(
+    report = Report(
         change_title=change.title,
         base=change.base,
         head=change.head,
@@ -163,6 +165,8 @@ def review(
         files_scanned=scanned,
         notes=tuple(notes),
     )
+    # In-source suppressions, then fix recipes filled with the change's own names.
+    return specialise(change, suppress_in_change(change, report))
 
 
 def _fixed_in(history: History, messages: Sequence[str]) -> list[FixedIn]:

@@ -20,6 +20,7 @@ from multiprocessing import get_context
 
 from bot.audit.prune import prune
 from bot.change import Tree
+from bot.report.progress import progress
 from bot.scanner.cache import ScanCache, digest_of
 from bot.scanner.macros import MacroTable
 from bot.scanner.model import FileModel
@@ -199,18 +200,26 @@ def scan_texts(
 
     Results come back in the order of ``texts`` whatever the parallelism.
     """
-    if jobs <= 1 or len(texts) < 2 * jobs:
-        _init_worker(table, strings)
-        return [_scan_one(t) for t in texts]
-    # Biggest files first, so no worker is left with a large file at the end.
-    order = sorted(range(len(texts)), key=lambda k: -len(texts[k][1]))
-    with ProcessPoolExecutor(
-        max_workers=jobs,
-        mp_context=get_context("spawn"),
-        initializer=_init_worker,
-        initargs=(table, dict(strings)),
-    ) as pool:
-        done = list(pool.map(_scan_one, [texts[k] for k in order], chunksize=4))
+    with progress("scanning files", total=len(texts)) as step:
+        if jobs <= 1 or len(texts) < 2 * jobs:
+            _init_worker(table, strings)
+            serial = []
+            for t in texts:
+                serial.append(_scan_one(t))
+                step()
+            return serial
+        # Biggest files first, so no worker is left with a large file at the end.
+        order = sorted(range(len(texts)), key=lambda k: -len(texts[k][1]))
+        with ProcessPoolExecutor(
+            max_workers=jobs,
+            mp_context=get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(table, dict(strings)),
+        ) as pool:
+            done = []
+            for result in pool.map(_scan_one, [texts[k] for k in order], chunksize=4):
+                done.append(result)
+                step()
     out: list[ScannedFile | None] = [None] * len(texts)
     for k, result in zip(order, done, strict=True):
         out[k] = result

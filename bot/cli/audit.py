@@ -14,11 +14,20 @@ Exit codes as ``migbot check``: 0 nothing reaches --fail-on, 1 something does,
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
+from bot.cli.finish import (
+    FinishError,
+    emit,
+    exit_status,
+    project_config,
+    refine,
+    selection_options,
+)
 from bot.cli.options import (
     TIERS,
     UsageFailure,
@@ -27,7 +36,7 @@ from bot.cli.options import (
     fail_on_option,
     use_color,
 )
-from bot.findings import Tier
+from bot.findings import Report, Tier
 from bot.scanner.cache import open_scan_cache
 from bot.settings import cache_dir as settings_cache_dir
 
@@ -50,30 +59,70 @@ _cache = click.option(
 
 
 @click.command("audit")
-@click.option("--repo", required=True, type=click.Path(path_type=Path), help="QEMU git repository.")
+@click.option(
+    "--repo",
+    type=click.Path(path_type=Path),
+    help="QEMU git repository (default: the one around the current directory).",
+)
 @click.option("--rev", default="HEAD", show_default=True, help="Revision to audit.")
-@_format
+@click.option(
+    "--format",
+    "fmt",
+    default="text",
+    type=click.Choice(["text", "json", "markdown", "sarif", "codequality", "github", "rdjson"]),
+    show_default=True,
+)
 @click.option("--tier", type=click.Choice(TIERS), help="Judge every file at this tier.")
-@fail_on_option
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "never"]),
+    help="Exit 1 when a finding reaches this severity.  [default: error]",
+)
 @_jobs
 @_cache
 @color_option
+@selection_options
 def audit(
-    repo: Path,
+    repo: Path | None,
     rev: str,
     fmt: str,
     tier: str | None,
-    fail_on: str,
+    fail_on: str | None,
     jobs: int | None,
     cache_dir: Path | None,
     color: bool | None,
+    **chosen: Any,
 ) -> None:
-    """Report the latent migration problems of a whole tree, with an inventory."""
+    """Report the latent migration problems of a whole tree, with an inventory.
+
+    \b
+    With --baseline only findings the baseline does not accept count, so an
+    audit can gate CI on new problems; --write-baseline accepts today's.
+    """
     from bot.audit.output import render_audit
     from bot.audit.run import audit as run_audit
     from bot.judge.catalogue import load_catalogue
+    from bot.judge.suppress import suppress_in_tree
+    from bot.report import render
+    from bot.sources.defaults import repo_around
     from bot.sources.errors import SourceError
 
+    repo = repo or repo_around(Path.cwd())
+    if repo is None:
+        raise UsageFailure("not inside a git repository: give --repo PATH")
+    try:
+        config = project_config(
+            chosen["config_path"],
+            repo,
+            select=chosen["select"],
+            ignore=chosen["ignore"],
+            fail_on=fail_on,
+            labels=(),
+            doc_base=chosen["doc_base"],
+            baseline=chosen["baseline"],
+        )
+    except FinishError as exc:
+        raise UsageFailure(str(exc)) from None
     catalogue = load_catalogue()
     try:
         result = run_audit(
@@ -85,17 +134,30 @@ def audit(
             scans=open_scan_cache(settings_cache_dir("scans")),
             catalogue=catalogue,
         )
-    except SourceError as exc:
+        report = suppress_in_tree(result.report, repo, rev, catalogue)
+        report = refine(report, config, catalogue)
+    except (SourceError, FinishError) as exc:
         raise UsageFailure(str(exc)) from None
-    text = render_audit(
-        result.report,
-        result.inventory,
-        fmt,
-        color=use_color(color, fmt),
-        catalogue=catalogue,
-    )
-    click.echo(text, nl=False)
-    exit_for(result.report, fail_on)
+
+    def draw(report: Report, fmt: str, colour: bool) -> str:
+        if fmt in ("text", "json", "markdown"):
+            return render_audit(report, result.inventory, fmt, color=colour, catalogue=catalogue)
+        return render(report, fmt, catalogue=catalogue, rule_docs=config.doc_base)
+
+    try:
+        emit(
+            report,
+            fmt=fmt,
+            outputs=chosen["outputs"],
+            show_statistics=chosen["statistics"],
+            color=use_color(color, fmt),
+            render=draw,
+            write_baseline_to=chosen["write_baseline"],
+        )
+    except FinishError as exc:
+        raise UsageFailure(str(exc)) from None
+    written = chosen["write_baseline"] is not None
+    sys.exit(exit_status(report, config.fail_on or "error", baseline_written=written))
 
 
 @click.command("dump")

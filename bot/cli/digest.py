@@ -38,7 +38,9 @@ def _from_git(
     now: datetime,
 ) -> Digest:
     from bot.digest.build import build
+    from bot.digest.freshness import staleness
     from bot.digest.gitsource import LinkTemplates, changes_from_git
+    from bot.report.progress import progress
     from bot.settings import cache_dir as default_cache
     from bot.sources.errors import SourceError
     from bot.sources.gitrepo import GitRepo
@@ -46,7 +48,10 @@ def _from_git(
     start = min(period.since, weeks_before(period.until, weeks)[0])
     links = LinkTemplates(settings.digest_commit_url or None, settings.digest_series_url or None)
     try:
-        with GitRepo(repo) as git:
+        with GitRepo(repo) as git, progress("analysing commits") as step:
+            stale = staleness(git, branch, period.since)
+            if stale is not None:
+                click.echo(f"migbot: warning: {stale}", err=True)
             changes = changes_from_git(
                 git,
                 branch,
@@ -58,6 +63,7 @@ def _from_git(
                 jobs=jobs,
                 cache_dir=default_cache("digest") if cache else None,
                 progress=lambda msg: click.echo(f"migbot: {msg}", err=True),
+                on_done=step,
             )
     except SourceError as exc:
         raise UsageFailure(str(exc)) from None

@@ -18,6 +18,7 @@ from typing import Any
 
 import click
 
+from bot.cli.errors import OneLine, check_port, open_database
 from bot.cli.options import cli_settings, config_option, db_option
 from bot.service import logs
 from bot.settings import Settings
@@ -97,11 +98,18 @@ def serve(
     else:
         for name in missing:
             log.warning("no webhook secret: that forge's deliveries will be refused", setting=name)
+    from bot.service.doctor import diagnose
+
+    for problem in diagnose(settings, database=False):  # the database is checked below
+        click.echo(f"migbot doctor: {problem}", err=True)
+        log.warning("settings problem", problem=problem)
     log.info("starting", settings=settings.redacted())
     if settings.run_worker and not settings.worker_process:
         # Reviews run in threads of this process: hand the GIL back to the event
         # loop sooner, so acknowledging a delivery never waits long behind them.
         sys.setswitchinterval(0.0005)
+    check_port(settings.host, settings.port)
+    open_database(settings.database_url, settings.sqlite_synchronous).dispose()
     app = create_app(settings)
     web.run_app(
         app,
@@ -160,17 +168,14 @@ def worker(config_file: Path | None, database_url: str | None) -> None:
     _configure_logs(settings)
     if settings.worker_nice:
         os.nice(settings.worker_nice)
+    open_database(settings.database_url, settings.sqlite_synchronous).dispose()
     logs.get_logger("migbot.worker").info("starting", settings=settings.redacted())
     asyncio.run(_run_worker(settings))
 
 
 def _engine(config_file: Path | None, database_url: str | None) -> Any:
-    from bot.store.db import make_engine, migrate
-
     settings = cli_settings(config_file, database_url=database_url)
-    engine = make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
-    migrate(engine)
-    return engine
+    return open_database(settings.database_url, settings.sqlite_synchronous)
 
 
 @click.group("jobs", invoke_without_command=True)
@@ -193,7 +198,11 @@ def jobs(
     if ctx.invoked_subcommand is not None:
         return
     from bot.store.jobs import list_jobs
+    from bot.store.models import JobState
 
+    unknown = [s for s in states if s not in JobState.ALL]
+    if unknown:
+        raise OneLine(f"unknown job state {unknown[0]!r}; choose from {', '.join(JobState.ALL)}")
     records = list_jobs(_engine(config_file, database_url), states=states or None, limit=limit)
     if fmt == "json":
         click.echo(json.dumps([r.to_json() for r in records], indent=2))
@@ -221,7 +230,7 @@ def jobs_retry(ctx: click.Context, job_id: int) -> None:
     try:
         record = retry(engine, job_id)
     except JobError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise OneLine(str(exc)) from None
     click.echo(f"job {record.id} queued again ({record.mr_key})")
 
 

@@ -89,6 +89,9 @@ def tiers(
         except SourceError as exc:
             raise UsageFailure(str(exc)) from None
         directory = None if no_cache else (cache_dir or default_cache("tiers"))
+        absent = [f for f in files if tree.read(f) is None]
+        if absent:
+            raise UsageFailure(f"{absent[0]}: no such file at {rev} in {repo}")
         header = {"rev": rev, "tree_id": tree.tree_id}
         opened = open_tiers(tree, rules, directory)
         if isinstance(opened, str):  # as in a review: path rules, saying why

@@ -232,7 +232,7 @@ def _vmsd_name(h: Hunk) -> str:
         if m:
             return m.group("id")
     m = _VMSD_HEAD.search(h.section)
-    return m.group("id") if m else "?"
+    return m.group("id") if m else "the VMSD of this hunk"
 
 
 def _versions(frag: Sequence[tuple[int, str]]) -> dict[str, int]:

@@ -62,7 +62,7 @@ def registration_facts(fm: FileModels, files: Sequence[FileModels]) -> Iterable[
         if r.kind == "dc->vmsd" and r.vmsd in nested_anywhere:
             others.append(f"embedded in {nested_anywhere[r.vmsd]}")
         others.extend(
-            f"{o.kind} in {o.function or '?'}"
+            f"{o.kind} in {o.function or 'file scope'}"
             for o in fm.new.registrations
             if o.vmsd == r.vmsd and o.kind != r.kind
         )

@@ -13,7 +13,7 @@ import json
 import multiprocessing
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +37,8 @@ class Analysed:
     verdict: str
     findings: tuple[FindingNote, ...]
     compat: tuple[CompatNote, ...]
+    retired: tuple[str, ...] = ()
+    """Machine types and compat arrays the range removed (`bot.digest.retired`)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -53,6 +55,7 @@ class Analysed:
                 }
                 for c in self.compat
             ],
+            "retired": list(self.retired),
         }
 
     @classmethod
@@ -61,6 +64,7 @@ class Analysed:
             str(data["verdict"]),
             tuple(FindingNote.from_json(f) for f in data["findings"]),
             tuple(CompatNote.from_json(c) for c in data["compat"]),
+            tuple(str(r) for r in data.get("retired", ())),
         )
 
 
@@ -88,6 +92,7 @@ def _verdict(report: Report) -> str:
 def analyse(repo: GitRepo, base: str | None, head: str) -> Analysed:
     """Run the review pipeline over ``base..head`` (``head`` alone for a root commit)."""
     from bot.compare.touched import compat_entries_touched  # pure: reads hunks only
+    from bot.digest.retired import retirements
     from bot.judge.catalogue import load_catalogue
     from bot.judge.policy import load_policy
     from bot.pipeline import ReviewOptions, review
@@ -103,6 +108,7 @@ def analyse(repo: GitRepo, base: str | None, head: str) -> Analysed:
         _verdict(report),
         tuple(finding_note(f) for f in report.findings),
         tuple(CompatNote.from_json(c) for c in compat_entries_touched(change)),
+        retirements(change),
     )
 
 
@@ -176,22 +182,36 @@ def _analyse_in_worker(job: tuple[str, str | None, str]) -> Analysed:
 
 
 def analyse_all(
-    repo: GitRepo, ranges: Sequence[Range], *, jobs: int = 1, cache_dir: Path | None = None
+    repo: GitRepo,
+    ranges: Sequence[Range],
+    *,
+    jobs: int = 1,
+    cache_dir: Path | None = None,
+    on_done: Callable[[], None] | None = None,
 ) -> list[Analysed]:
     """Analyse ranges (cached ones are read back), in ``jobs`` processes when more
-    than one: libclang is not thread-safe, and the work is CPU-bound."""
+    than one: libclang is not thread-safe, and the work is CPU-bound. ``on_done``
+    is called once per range analysed (a progress display)."""
+    tick = on_done or (lambda: None)
     if cache_dir is not None:
         _prune(cache_dir)
     results: list[Analysed | None] = [_cached(cache_dir, b, h) for b, h in ranges]
     todo = [i for i, r in enumerate(results) if r is None]
+    for _ in range(len(ranges) - len(todo)):
+        tick()
+    fresh: list[Analysed] = []
     if jobs <= 1 or len(todo) <= 1:
-        fresh = [analyse(repo, *ranges[i]) for i in todo]
+        for i in todo:
+            fresh.append(analyse(repo, *ranges[i]))
+            tick()
     else:
         # spawn: a forked child would share the parent's cat-file pipes.
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(min(jobs, len(todo)), mp_context=context) as pool:
             work = [(str(repo.path), *ranges[i]) for i in todo]
-            fresh = list(pool.map(_analyse_in_worker, work))
+            for result in pool.map(_analyse_in_worker, work):
+                fresh.append(result)
+                tick()
     for i, result in zip(todo, fresh, strict=True):
         results[i] = result
         _remember(cache_dir, *ranges[i], result)

@@ -25,6 +25,7 @@ from bot.digest.model import (
     FindingNote,
     Outcome,
     OutcomeGroup,
+    RetiredLine,
     TierGroup,
     WeekCount,
 )
@@ -127,7 +128,7 @@ def line_of(change: ChangeInput) -> DigestLine:
         outcome=outcome_of(change),
         tier=tier_of(change),
         vmsds=tuple(vmsds),
-        what=_phrases(change.findings or change.earlier_findings),
+        what=_phrases(change.findings or change.earlier_findings) + change.retired,
         compat=_compat_phrases(change),
         acknowledged=_acknowledged(change),
         errors=len(latest_errors),
@@ -271,4 +272,7 @@ def build(
         weeks=_weeks(every, period.until, max(1, weeks)),
         subsystems=_subsystems(every, period, max(1, weeks)),
         rules=_rules(affecting),
+        retired=tuple(
+            RetiredLine(what, c.ref, c.url, c.state) for c in landed_or_open for what in c.retired
+        ),
     )

@@ -19,6 +19,7 @@ from bot.digest.model import (
     Outcome,
     OutcomeGroup,
     Patch,
+    RetiredLine,
     TierGroup,
     WeekCount,
 )
@@ -90,6 +91,9 @@ def digest_to_json(d: Digest) -> dict[str, Any]:
                 "tiers": [{"tier": t.tier, "lines": [_line(x) for x in t.lines]} for t in g.tiers],
             }
             for g in d.groups
+        ],
+        "retired": [
+            {"what": r.what, "ref": r.ref, "url": r.url, "state": r.state} for r in d.retired
         ],
         "compat": [
             {
@@ -171,6 +175,10 @@ def digest_from_json(data: Mapping[str, Any]) -> Digest:
                 ),
             )
             for g in data.get("groups", ())
+        ),
+        retired=tuple(
+            RetiredLine(str(r["what"]), str(r["ref"]), r.get("url"), str(r.get("state", "")))
+            for r in data.get("retired", ())
         ),
         compat=tuple(
             CompatArray(

@@ -112,7 +112,7 @@ def _paths(a: Analysed) -> set[str]:
 def landing_change(
     repo: GitRepo, landing: Landing, result: Analysed, links: LinkTemplates
 ) -> ChangeInput:
-    affecting = bool(result.findings or result.compat)
+    affecting = bool(result.findings or result.compat or result.retired)
     touched = patches(repo, landing.parent, landing.sha, _paths(result), links) if affecting else ()
     title, via = landing.subject, None
     match = _MERGE_SUBJECT.match(landing.subject) if landing.merge else None
@@ -134,6 +134,7 @@ def landing_change(
         verdicts=(result.verdict,),
         findings=result.findings,
         compat=result.compat,
+        retired=result.retired,
         patches=touched if landing.merge else (),
         via=via,
     )
@@ -164,6 +165,7 @@ def series_change(
         verdicts=(result.verdict,),
         findings=result.findings,
         compat=result.compat,
+        retired=result.retired,
         patches=commits if len(commits) > 1 else (),
     )
     return SeriesChange(change, frozenset(p.subject for p in commits), first.subject)
@@ -184,13 +186,21 @@ def changes_from_git(
     jobs: int = 1,
     cache_dir: Path | None = None,
     progress: Progress | None = None,
+    on_done: Callable[[], None] | None = None,
 ) -> list[ChangeInput]:
-    """Every landing of [since, until) on ``branch`` (and open series), analysed."""
+    """Every landing of [since, until) on ``branch`` (and open series), analysed;
+    ``on_done`` is called once per commit or series analysed."""
     links = links or LinkTemplates()
     say = progress or (lambda _msg: None)
     landed = landings(repo, branch, since, until)
     say(f"{len(landed)} first-parent commits on {branch}")
-    results = analyse_all(repo, [(c.parent, c.sha) for c in landed], jobs=jobs, cache_dir=cache_dir)
+    results = analyse_all(
+        repo,
+        [(c.parent, c.sha) for c in landed],
+        jobs=jobs,
+        cache_dir=cache_dir,
+        on_done=on_done,
+    )
     changes = [landing_change(repo, c, r, links) for c, r in zip(landed, results, strict=True)]
     if not series_patterns:
         return changes
@@ -202,7 +212,11 @@ def changes_from_git(
             pending.append((s, base))
     say(f"{len(pending)} series")
     results = analyse_all(
-        repo, [(base, s.tip) for s, base in pending], jobs=jobs, cache_dir=cache_dir
+        repo,
+        [(base, s.tip) for s, base in pending],
+        jobs=jobs,
+        cache_dir=cache_dir,
+        on_done=on_done,
     )
     versions = [
         series_change(repo, s.name, base, s.tip, s.when, r, links)

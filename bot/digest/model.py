@@ -166,10 +166,12 @@ class ChangeInput:
     patches: tuple[Patch, ...] = ()
     via: str | None = None
     """How it landed, when that says something (a pull request's tag)."""
+    retired: tuple[str, ...] = ()
+    """Machine types and compat arrays it removed (deprecation policy)."""
 
     @property
     def affecting(self) -> bool:
-        return bool(self.findings or self.earlier_findings or self.compat)
+        return bool(self.findings or self.earlier_findings or self.compat or self.retired)
 
 
 # --- what comes out -------------------------------------------------------------------
@@ -279,6 +281,16 @@ class Count:
 
 
 @dataclass(frozen=True, slots=True)
+class RetiredLine:
+    """A machine type or compat array a change in the period removed."""
+
+    what: str
+    ref: str
+    url: str | None
+    state: str
+
+
+@dataclass(frozen=True, slots=True)
 class Digest:
     key: str
     """The period's identity: ``2026-W06`` for a week, else ``2026-02-01..2026-02-15``."""
@@ -294,6 +306,8 @@ class Digest:
     weeks: tuple[WeekCount, ...]
     subsystems: tuple[Count, ...]
     rules: tuple[Count, ...]
+    retired: tuple[RetiredLine, ...] = ()
+    """Retired under the deprecation policy: listed under their own heading."""
 
     @property
     def affecting(self) -> int:
@@ -301,7 +315,7 @@ class Digest:
 
     @property
     def empty(self) -> bool:
-        return self.affecting == 0 and not self.compat
+        return self.affecting == 0 and not self.compat and not self.retired
 
     def group(self, outcome: Outcome) -> OutcomeGroup | None:
         return next((g for g in self.groups if g.outcome is outcome), None)

@@ -46,7 +46,7 @@ _REQUIRED = (
     "fix",
     "doc",
 )
-_OPTIONAL = ("example", "tier_note")
+_OPTIONAL = ("example", "tier_note", "category")
 _TOP_LEVEL = ("links", "redirects", "rule")
 
 
@@ -145,6 +145,8 @@ class Rule:
     example: str | None = None
     tier_notes: Mapping[Tier, str] = field(default_factory=dict, hash=False)
     """Optional per-tier sentence appended to the message (``tier_note``)."""
+    category: str = ""
+    """The group a rule belongs to (fields, versions, compat...): ``--select compat``."""
 
     @property
     def code(self) -> str:
@@ -394,6 +396,7 @@ def _rule(
         vars=tuple(variables),
         example=example,
         tier_notes=MappingProxyType(notes),
+        category=text("category") if "category" in raw else "",
     )
 
 

@@ -18,6 +18,8 @@ class Policy:
     ack_severities: tuple[tuple[Severity, Severity], ...]
     twins: tuple[tuple[str, str], ...]
     scan_suffixes: tuple[str, ...]
+    rule_docs: str | None = None
+    """Where docs/rules.md is published (``[docs] rules``): rule ids link there."""
 
     def tier_for_label(self, label: str) -> Tier | None:
         return next((t for name, t in self.tier_labels if name == label), None)
@@ -40,4 +42,5 @@ def load_policy() -> Policy:
         ack_severities=tuple((Severity(k), Severity(v)) for k, v in data.get("ack", {}).items()),
         twins=tuple((t["c"], t["rust"]) for t in data.get("twins", [])),
         scan_suffixes=tuple(data.get("scan", {}).get("suffixes", [".c", ".h"])),
+        rule_docs=data.get("docs", {}).get("rules") or None,
     )

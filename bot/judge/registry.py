@@ -14,6 +14,9 @@ from bot.compare import facts as F
 from bot.compare.dumps import DumpIssue, item_size
 from bot.scanner.model import FieldModel
 
+PREFIX_FIXES = frozenset({"MIG013"})
+"""Rules whose fix is certain on one line: the subsection's name gets its parent's prefix."""
+
 
 class Meaning(NamedTuple):
     """A rule broken, the values of its message template, and (when the fact
@@ -32,7 +35,7 @@ def meanings(fact: F.Fact | DumpIssue) -> list[Meaning]:
 
 
 def _fact_meanings(fact: F.Fact) -> Iterable[tuple[str, dict[str, object]]]:
-    vmsd = fact.vmsd or "?"
+    vmsd = fact.vmsd or "an unnamed VMSD"
     match fact:
         case F.FieldAdded(field=f) if not fact.in_new_vmsd_version and f.test is None:
             yield (
@@ -176,7 +179,10 @@ def _fact_meanings(fact: F.Fact) -> Iterable[tuple[str, dict[str, object]]]:
             # "x-" properties exist to pin old behaviour for old machine types: one
             # that defaults on with no compat entry is the entry forgotten. A
             # user-facing knob defaulting on usually exposes existing behaviour.
-            yield "MIG023", {"property": p.name, "device": p.owner or "?", "default": p.default}
+            yield (
+                "MIG023",
+                {"property": p.name, "device": p.owner or "its device", "default": p.default},
+            )
         case F.PropertyDefaultChanged(old=o, new=n, compat=()) if _literal(o.default) or _literal(
             n.default
         ):
@@ -184,14 +190,19 @@ def _fact_meanings(fact: F.Fact) -> Iterable[tuple[str, dict[str, object]]]:
             # (LOST_TICK_DELAY -> LOST_TICK_POLICY_DELAY): not judged.
             yield (
                 "MIG022",
-                {"property": n.name, "device": n.owner or "?", "old": o.default, "new": n.default},
+                {
+                    "property": n.name,
+                    "device": n.owner or "its device",
+                    "old": o.default,
+                    "new": n.default,
+                },
             )
         case F.CompatDoneRight(prop=p, entry=e):
             yield (
                 "MIG027",
                 {
                     "property": p.name,
-                    "device": p.owner or "?",
+                    "device": p.owner or "its device",
                     "entry": f'{{ "{e.driver or e.driver_expr}", "{e.prop}", "{e.value}" }}',
                     "array": e.array,
                     "gate": fact.gate,
@@ -296,7 +307,10 @@ def _describe_change(what: str, o: FieldModel, n: FieldModel) -> str:
     if what == "count":
         return f"element count from {o.count or 1} to {n.count or 1}"
     if what == "nested":
-        return f"nested description from {o.vmsd} to {n.vmsd}"
+        return (
+            f"nested description from {o.vmsd or 'none (a plain field)'} "
+            f"to {n.vmsd or 'none (a plain field)'}"
+        )
     if what == "gate":
         return (
             f"stream versions from {o.version or 0} to {n.version or 0}: "
@@ -367,7 +381,7 @@ def _dump_meanings(i: DumpIssue) -> _Rows:
             return _one("MIG002", i.field, vmsd=where, field=i.field, size=_bytes(i.size))
         case "unused-size":
             return _one(
-                "MIG003", i.field, vmsd=where, field=i.field, size="other sizes", unused_size="?"
+                "MIG003", i.field, vmsd=where, field=i.field, size="other sizes", unused_size="n"
             )
         case "field-missing-description":
             what = "from a nested VMSD to a plain field"
@@ -395,7 +409,14 @@ def _mismatch_values(i: DumpIssue, where: str) -> _Rows:
         case "removed":
             return _one("MIG002", s, vmsd=where, field=s, size=_bytes(i.size))
         case "added":
-            return _one("MIG001", d, vmsd=where, field=d, position="in the middle", version="?")
+            return _one(
+                "MIG001",
+                d,
+                vmsd=where,
+                field=d,
+                position="in the middle",
+                version="not in the dump",
+            )
         case "added-gated" | "renamed":
             return []  # versioning (a _V or _TEST field in the middle), or a mere rename
         case "reordered":

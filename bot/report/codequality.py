@@ -17,7 +17,8 @@ import json
 from typing import Any
 
 from bot.findings import Finding, NotUnderstood, Report, Severity
-from bot.report.common import order, tier_text
+from bot.judge.suppress import SUPPRESSED
+from bot.report.common import describe_override, order, tier_text
 from bot.report.sarif import new_line
 
 SEVERITIES = {
@@ -48,6 +49,8 @@ def _issue(finding: Finding) -> dict[str, Any]:
     line = new_line(finding)
     if line is None and finding.line is not None:
         description += f" (line {finding.line} of the old file)"
+    if finding.override is not None and finding.override.effect == SUPPRESSED:
+        description += f" [{describe_override(finding.override)}]"
     body = [
         f"**{finding.title}** ({finding.severity.value})",
         "",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 from bot.findings import Finding, Override, Report, Severity, Side, Tier
+from bot.judge.suppress import SUPPRESSED
 
 SEVERITIES = (Severity.ERROR, Severity.WARNING, Severity.NOTICE, Severity.INFO)
 """Most severe first: the order of counts and summaries."""
@@ -42,6 +44,12 @@ def order(findings: Iterable[Finding]) -> list[Finding]:
     )
 
 
+def severity_order(findings: Iterable[Finding]) -> list[Finding]:
+    """Errors first, then warnings, then the rest; within each by file and line."""
+    bucket = {Severity.ERROR: 0, Severity.WARNING: 1}
+    return sorted(order(findings), key=lambda f: bucket.get(f.severity, 2))
+
+
 def by_file(findings: Iterable[Finding]) -> list[tuple[str, list[Finding]]]:
     """Ordered findings grouped by path."""
     groups: dict[str, list[Finding]] = {}
@@ -63,7 +71,11 @@ def finding_location(finding: Finding) -> str:
 
 
 def describe_override(override: Override) -> str:
-    """``label 'x' by alice: effect (ignored: reason)``: who did what, and whether it held."""
+    """``label 'x' by alice: effect (ignored: reason)``: who did what, and whether it held.
+
+    A suppression comment reads ``suppressed by 'migbot: ignore[..]' at path:line: reason``."""
+    if override.effect == SUPPRESSED:
+        return f"suppressed by '{override.label}' at {override.by}: {override.reason}"
     who = f" by {override.by}" if override.by else " (applier unknown)"
     state = "honoured" if override.honoured else "ignored"
     reason = f": {override.reason}" if override.reason else ""
@@ -102,8 +114,17 @@ def files_with_findings(findings: Sequence[Finding]) -> int:
     return len({f.path for f in findings})
 
 
+_INTERNAL = re.compile(r" ?\((?:\w+\.)*\w+(?:Error|Exception)\b.*?\)(?=;|,|$)")
+
+
+def clean_reason(reason: str) -> str:
+    """A tier reason without internal error text (``(KconfigError: ...)``)."""
+    return _INTERNAL.sub("", reason)
+
+
 def tier_text(tier: Tier, reason: str) -> str:
     """The tier and why, once: reasons already read ``tier forward: ...``."""
+    reason = clean_reason(reason)
     if reason.startswith(f"tier {tier.value}"):
         return reason
     return f"tier {tier.value}: {reason}" if reason else f"tier {tier.value}"

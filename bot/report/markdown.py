@@ -16,15 +16,16 @@ from urllib.parse import quote
 from bot import __version__
 from bot.findings import Finding, Report, Severity, TierDecision
 from bot.judge.catalogue import Catalogue
+from bot.judge.policy import load_policy
 from bot.report.common import (
-    by_file,
+    clean_reason,
     describe_override,
     finding_location,
     location,
     plural,
     printable,
     severity_change,
-    tier_text,
+    severity_order,
     verdict,
 )
 
@@ -63,10 +64,44 @@ def _url(url: str) -> str:
     return quote(url, safe=":/#?&=%~+@!$,;'*.-_")
 
 
-def _rule_link(finding: Finding) -> str:
-    if not finding.doc_url:
+def rule_url(finding: Finding, rule_docs: str | None = None) -> str:
+    """The rule's own section of docs/rules.md when its home is known (the
+    argument, else ``[docs] rules`` of the policy), else the QEMU doc link."""
+    base = rule_docs or load_policy().rule_docs
+    if base:
+        return f"{base.split('#')[0]}#{finding.rule_id.lower()}-{finding.slug}"
+    return finding.doc_url
+
+
+def _rule_link(finding: Finding, rule_docs: str | None = None) -> str:
+    url = rule_url(finding, rule_docs)
+    if not url:
         return finding.rule_id
-    return f"[{finding.rule_id}]({_url(finding.doc_url)})"
+    return f"[{finding.rule_id}]({_url(url)})"
+
+
+def one_tier_line(finding: Finding) -> str:
+    """``bidirectional: reachable from pc-q35-10.2``: the tier and why, once, without
+    the path the comment already shows or internal error text."""
+    reason = clean_reason(finding.tier_reason)
+    reason = reason.removeprefix(f"tier {finding.tier.value}: ").removeprefix(f"{finding.path}: ")
+    return f"{finding.tier.value}: {reason}" if reason else finding.tier.value
+
+
+def how_to_proceed(report: Report) -> str | None:
+    """What an author who believes a finding is wrong can do, from the policy's labels."""
+    if not report.reaches(Severity.WARNING):
+        return None
+    policy = load_policy()
+    tiers = ", ".join(code(name) for name, _ in policy.tier_labels)
+    lowered = sorted({v.value for _, v in policy.ack_severities})
+    shown = " or ".join(lowered) or "notices"
+    return (
+        f"**A finding is wrong?** Say why in a reply and ask a migration maintainer to add "
+        f"the label {code(policy.ack_label)} (only a maintainer's label counts): the findings "
+        f"stay visible as {shown}s and the check passes. A tier label ({tiers}) re-judges "
+        "the change at that tier instead."
+    )
 
 
 def heading(report: Report) -> str:
@@ -79,21 +114,25 @@ def heading(report: Report) -> str:
 
 
 def render_markdown(
-    report: Report, catalogue: Catalogue | None = None, *, max_chars: int = MAX_CHARS
+    report: Report,
+    catalogue: Catalogue | None = None,
+    *,
+    max_chars: int = MAX_CHARS,
+    rule_docs: str | None = None,
 ) -> str:
     """The summary comment. Never drops a finding silently: if the comment would be
     too long, the details go first, then table rows (least severe first), and the
     comment says how many findings it could not show."""
-    findings = [f for _, group in by_file(report.findings) for f in group]
-    text = _compose(report, findings, catalogue, details=True, rows=len(findings))
+    findings = severity_order(report.findings)
+    text = _compose(report, findings, catalogue, details=True, rows=len(findings), docs=rule_docs)
     if len(text) <= max_chars:
         return text
     findings.sort(key=lambda f: -f.severity.rank)
     rows = len(findings)
-    text = _compose(report, findings, catalogue, details=False, rows=rows)
+    text = _compose(report, findings, catalogue, details=False, rows=rows, docs=rule_docs)
     while len(text) > max_chars and rows > 0:
         rows = max(0, rows - max(1, rows // 4))
-        text = _compose(report, findings, catalogue, details=False, rows=rows)
+        text = _compose(report, findings, catalogue, details=False, rows=rows, docs=rule_docs)
     return text
 
 
@@ -104,6 +143,7 @@ def _compose(
     *,
     details: bool,
     rows: int,
+    docs: str | None = None,
 ) -> str:
     out = [SUMMARY_MARKER, f"### {heading(report)}", ""]
     out += [_scope(report), ""]
@@ -113,10 +153,13 @@ def _compose(
             "| --- | --- | --- | --- |",
         ]
         for f in findings[:rows]:
-            rule = f"{_rule_link(f)} {code(f.slug, in_table=True)}"
+            rule = f"{_rule_link(f, docs)} {code(f.slug, in_table=True)}"
             where = code(finding_location(f), in_table=True)
             out.append(f"| {badge(f.severity)} | {rule} | {where} | {md(f.message)} |")
         out.append("")
+        proceed = how_to_proceed(report)
+        if proceed:
+            out += [proceed, ""]
         hidden = len(findings) - rows
         if hidden:
             out += [
@@ -152,8 +195,10 @@ def _compose(
 def _scope(report: Report) -> str:
     what = md(report.change_title) if report.change_title else "this change"
     revs = ""
-    if report.base or report.head:
-        revs = f" ({code(report.base or '?')}..{code(report.head or '?')})"
+    if report.base and report.head:
+        revs = f" ({code(report.base[:12])}..{code(report.head[:12])})"
+    elif report.head or report.base:
+        revs = f" (at {code((report.head or report.base or '')[:12])})"
     if report.files_scanned == 0 and not report.findings:
         return f"Reviewed {what}{revs}: nothing in it is read by migbot."
     scanned = plural(report.files_scanned, "file")
@@ -179,7 +224,7 @@ def _details(finding: Finding, catalogue: Catalogue | None) -> list[str]:
 def _body(finding: Finding, catalogue: Catalogue | None) -> list[str]:
     """Message, tier, override, then the explanation."""
     out = [md(finding.message), ""]
-    out += [f"**Tier:** {md(tier_text(finding.tier, finding.tier_reason))}", ""]
+    out += [f"**Tier:** {md(one_tier_line(finding))}", ""]
     return out + _override(finding) + _explanation(finding, catalogue)
 
 
@@ -231,7 +276,10 @@ def _tier_line(decision: TierDecision, paths: list[str]) -> str:
     shown = ", ".join(code(p) for p in paths[:5])
     if len(paths) > 5:
         shown += f" and {len(paths) - 5} more"
-    line = f"- **{decision.tier.value}** for {shown}: {md(decision.reason)}"
+    reason = clean_reason(decision.reason).removeprefix(f"tier {decision.tier.value}: ")
+    for path in paths:
+        reason = reason.removeprefix(f"{path}: ")
+    line = f"- **{decision.tier.value}** for {shown}: {md(reason)}"
     if decision.machines:
         machines = ", ".join(decision.machines[:6])
         more = f" and {len(decision.machines) - 6} more" if len(decision.machines) > 6 else ""
@@ -241,15 +289,27 @@ def _tier_line(decision: TierDecision, paths: list[str]) -> str:
     return line
 
 
-def render_inline(finding: Finding, catalogue: Catalogue | None = None) -> str:
+def suggestion(finding: Finding) -> list[str]:
+    """A GitHub suggestion block for a certain one-line fix on the commented line."""
+    fix = finding.line_fix
+    if fix is None or fix.line != finding.line:
+        return []
+    fence = "`" * max(3, 1 + max((len(r) for r in re.findall(r"`+", fix.new)), default=0))
+    return ["Suggested fix:", "", f"{fence}suggestion", printable(fix.new), fence, ""]
+
+
+def render_inline(
+    finding: Finding, catalogue: Catalogue | None = None, *, rule_docs: str | None = None
+) -> str:
     """The body of one inline comment, found again by its fingerprint marker.
 
     The message, tier and override show; why and the fix recipe fold away."""
     marker = FINDING_MARKER.format(fingerprint=finding.fingerprint)
-    rule = f"{_rule_link(finding)} {code(finding.slug)}"
+    rule = f"{_rule_link(finding, rule_docs)} {code(finding.slug)}"
     head = f"{badge(finding.severity)} {rule}: {md(finding.message)}"
-    out = [marker, head, "", f"**Tier:** {md(tier_text(finding.tier, finding.tier_reason))}", ""]
+    out = [marker, head, "", f"**Tier:** {md(one_tier_line(finding))}", ""]
     out += _override(finding)
+    out += suggestion(finding)
     out += ["<details>", "<summary>Why, and how to fix it</summary>", ""]
     out += _explanation(finding, catalogue)
     out += ["</details>"]

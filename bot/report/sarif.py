@@ -21,6 +21,7 @@ from urllib.parse import quote
 from bot import __version__
 from bot.findings import Finding, NotUnderstood, Report, Severity, Side, Tier
 from bot.judge.catalogue import Catalogue, Rule, load_catalogue
+from bot.judge.suppress import SUPPRESSED
 from bot.report.common import order
 from bot.report.jsonfmt import override_to_dict
 
@@ -144,7 +145,7 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
         properties["override"] = override_to_dict(finding.override)
     if finding.base_severity is not None:
         properties["base_severity"] = finding.base_severity.value
-    return {
+    result: dict[str, Any] = {
         "ruleId": finding.rule_id,
         "ruleIndex": rule_index,
         "level": LEVELS[finding.severity],
@@ -153,6 +154,31 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
         "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
         "properties": properties,
     }
+    if finding.line_fix is not None:
+        fix = finding.line_fix
+        result["fixes"] = [
+            {
+                "description": {"text": f"Replace line {fix.line}"},
+                "artifactChanges": [
+                    {
+                        "artifactLocation": {
+                            "uri": artifact_uri(finding.path),
+                            "uriBaseId": SRCROOT,
+                        },
+                        "replacements": [
+                            {
+                                "deletedRegion": {"startLine": fix.line, "endLine": fix.line},
+                                "insertedContent": {"text": fix.new},
+                            }
+                        ],
+                    }
+                ],
+            }
+        ]
+    if finding.override is not None and finding.override.effect == SUPPRESSED:
+        # Code scanning closes a suppressed alert and shows the justification.
+        result["suppressions"] = [{"kind": "inSource", "justification": finding.override.reason}]
+    return result
 
 
 def new_line(finding: Finding) -> int | None:

@@ -9,6 +9,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from bot.service.keys import DB_POOL, ENGINE, METRICS
 from bot.store.db import ping
+from bot.store.queuestats import queue_stats
 
 routes = web.RouteTableDef()
 
@@ -32,5 +33,19 @@ async def readyz(request: web.Request) -> web.Response:
 
 @routes.get("/metrics")
 async def metrics(request: web.Request) -> web.Response:
-    data = generate_latest(request.app[METRICS].registry)
+    registry = request.app[METRICS]
+    loop = asyncio.get_running_loop()
+    try:
+        # Read from the store at scrape time: other processes (workers) change it.
+        stats = await asyncio.wait_for(
+            loop.run_in_executor(request.app[DB_POOL], queue_stats, request.app[ENGINE]),
+            timeout=5,
+        )
+    except Exception:  # the scrape still answers; readyz says the store is down
+        stats = None
+    if stats is not None:
+        registry.queue_depth.set(stats.queued)
+        registry.parked_jobs.set(stats.parked)
+        registry.oldest_queued_age.set(stats.oldest_queued_age_s)
+    data = generate_latest(registry.registry)
     return web.Response(body=data, headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -13,6 +13,7 @@ from bot.forges.github import events as github_events
 from bot.forges.gitlab import events as gitlab_events
 from bot.service.keys import BOT_USERS, ENGINE, INTAKE_POOL, METRICS, SETTINGS, WAKE
 from bot.service.logs import get_logger
+from bot.settings import Settings
 from bot.store import jobs
 
 log = get_logger("migbot.intake")
@@ -25,6 +26,12 @@ async def _accept(
     app = request.app
     metrics = app[METRICS]
     started = time.perf_counter()
+    refused = _unconfigured(app[SETTINGS], forge)
+    if refused is not None:
+        # Queued, it would fail on every attempt and be parked: say so now instead.
+        metrics.deliveries.labels(forge=forge, outcome="rejected_404").inc()
+        log.warning("delivery refused", forge=forge, status=404, reason=refused)
+        return web.json_response({"error": refused}, status=404)
     body = await request.read()  # over client_max_size: aiohttp answers 413
     try:
         event = parse(body)
@@ -69,6 +76,21 @@ async def _accept(
         },
         status=202,
     )
+
+
+def _unconfigured(settings: Settings, forge: str) -> str | None:
+    """Why this service cannot review for ``forge``; None when it can."""
+    if forge == "gitlab" and not settings.gitlab_enabled:
+        return (
+            "GitLab is not configured on this migbot (MIGBOT_GITLAB_URL and "
+            "MIGBOT_GITLAB_TOKEN): delivery refused, nothing queued"
+        )
+    if forge == "github" and not settings.github_enabled:
+        return (
+            "GitHub is not configured on this migbot (MIGBOT_GITHUB_APP_ID and "
+            "MIGBOT_GITHUB_APP_KEY_FILE, or MIGBOT_GITHUB_TOKEN): delivery refused, nothing queued"
+        )
+    return None
 
 
 @routes.post("/webhooks/gitlab")

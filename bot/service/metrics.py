@@ -45,3 +45,14 @@ class Metrics:
         self.jobs_in_flight = Gauge(
             "migbot_jobs_in_flight", "Jobs this process is running", registry=r
         )
+        self.queue_depth = Gauge(
+            "migbot_queue_depth", "Review jobs waiting in the queue", registry=r
+        )
+        self.parked_jobs = Gauge(
+            "migbot_parked_jobs", "Jobs parked after their last attempt failed", registry=r
+        )
+        self.oldest_queued_age = Gauge(
+            "migbot_oldest_queued_job_age_seconds",
+            "Age of the oldest job still waiting (0 when none waits)",
+            registry=r,
+        )

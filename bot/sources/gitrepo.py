@@ -176,7 +176,7 @@ class GitRepo:
             raise SourceError(f"unknown revision: {rev!r}")
         obj = self._read(f"{rev}^{{commit}}")
         if obj is None or obj.kind != "commit":
-            raise SourceError(f"unknown revision: {rev!r}")
+            raise SourceError(_unknown(rev))
         return _parse_commit(obj.oid, obj.data)
 
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:
@@ -406,6 +406,21 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait()
     if proc.stdout is not None:
         proc.stdout.close()
+
+
+_TAG = re.compile(r"v[0-9]+(?:\.[0-9]+)+(?:-rc[0-9]+)?")
+
+
+def _unknown(rev: str) -> str:
+    """Why a revision is not there; a release tag the repository lacks is explained."""
+    tag = rev.split("^")[0].split("~")[0].removeprefix("refs/tags/")
+    if _TAG.fullmatch(tag):
+        return (
+            f"unknown revision: {rev!r}: this repository has no tag {tag} (a mirror "
+            "fetched without tags, or older than that release); run 'git fetch --tags' "
+            "in it, or give a commit id"
+        )
+    return f"unknown revision: {rev!r}"
 
 
 def _first_line(stderr: bytes) -> str:

@@ -168,7 +168,7 @@ def test_inline_comment_body(finding: FindingFactory, catalogue: Catalogue) -> N
     assert re.fullmatch(r"<!-- migbot:finding:[0-9a-f]{16} -->", lines[0])
     assert lines[1].startswith("**WARNING** [MIG013](https://www.qemu.org/docs/master/")
     assert "`subsection-name-prefix`: subsection name 'page-poison' does not start" in lines[1]
-    assert "**Tier:** tier forward: reachable from riscv virt" in body
+    assert "**Tier:** forward: reachable from riscv virt" in body
     assert "**Override:** label 'migration-ok' by maint" in body
     assert "(severity error -> warning)" in body
     assert "<summary>Why, and how to fix it</summary>" in body

@@ -29,6 +29,9 @@ async def service(db_url: str, aiohttp_client: Callable[..., Any]) -> Service:
         gitlab_webhook_token=GL_SECRET,
         gitlab_signing_token=SIGNING,
         github_webhook_secret=GH_SECRET,
+        gitlab_url="https://gitlab.example",
+        gitlab_token="glpat-test",
+        github_token="ghp-test",
         max_body_bytes=64 * 1024,
         run_worker=False,
     )

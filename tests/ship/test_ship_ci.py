@@ -123,7 +123,7 @@ def test_gitlab_template_is_valid_ci_yaml() -> None:
     assert job["artifacts"]["when"] == "always", "the report is published when the job fails"
     assert any(
         'migbot check --repo . "$CI_MERGE_REQUEST_DIFF_BASE_SHA..$CI_COMMIT_SHA"' in line
-        and "--format codequality" in line
+        and '-o "codequality=$MIGBOT_REPORT"' in line
         for line in job["script"]
     )
 
@@ -235,6 +235,15 @@ def run_action(
     return runs, sarif, context
 
 
+def test_both_integrations_run_the_analysis_once() -> None:
+    action = yaml.safe_load(ACTION.read_text(encoding="utf-8"))
+    scripts = [s.get("run", "") for s in action["runs"]["steps"]]
+    assert sum(script.count("migbot check") for script in scripts) == 1
+    assert '-o "sarif=$MIGBOT_SARIF"' in "".join(scripts)
+    template = GITLAB_TEMPLATE.read_text(encoding="utf-8")
+    assert template.count("- migbot check") == 1
+
+
 def test_action_is_valid_action_metadata() -> None:
     action = yaml.safe_load(ACTION.read_text(encoding="utf-8"))
     validator(vendored_schema("github-actions")).validate(action)
@@ -254,6 +263,10 @@ def test_action_uploads_a_finding_and_fails(
     assert context["steps"]["check"]["outputs"]["exit-code"] == "1"
     check = next(r for r in runs if r.name == "Check the pull request")
     assert "MIG001 field-added-unversioned" in check.log, "the finding is readable in the log"
+    annotation = (
+        f"::error file={FAN_C},line={FAN_ADDED_LINE},title=MIG001 field-added-unversioned::"
+    )
+    assert annotation in check.log, "the finding is annotated on the diff, forks included"
     log = json.loads(sarif.read_text(encoding="utf-8"))
     validator(sarif_schema()).validate(log)
     results = log["runs"][0]["results"]

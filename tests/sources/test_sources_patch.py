@@ -313,7 +313,9 @@ def test_trailer_base_missing_from_the_repository_falls_back_to_head(work: GitWo
 
 def test_unknown_explicit_base(work: GitWork) -> None:
     series = make_series(work)
-    with pytest.raises(SourceError, match=r"^unknown revision: 'v99\.0'$"):
+    with pytest.raises(
+        SourceError, match=r"^unknown revision: 'v99\.0': this repository has no tag v99\.0 "
+    ):
         change_from_patch(series.mbox, work.path, "v99.0")
 
 

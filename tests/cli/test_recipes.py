@@ -1,0 +1,52 @@
+"""Fix recipes name the real device; a certain one-line fix is a suggestion and a SARIF fix."""
+
+from __future__ import annotations
+
+import json
+
+from bot.pipeline import review
+from bot.report import render_inline
+from bot.sources.commits import change_from_range
+from tests.cli.conftest import ADD_FCR, UART, edit, run
+from tests.fixtures.minirepo import MiniRepo
+
+NIC = "hw/net/acme_nic.c"
+
+
+def test_the_recipe_names_the_device_field_and_newest_compat_array(
+    repo: MiniRepo, env: dict[str, str]
+) -> None:
+    sha = edit(repo, UART, ADD_FCR)
+    got = run(env, "check", "--repo", str(repo.path), sha, "--format", "json")
+    (finding,) = [f for f in json.loads(got.out)["findings"] if f["rule_id"] == "MIG001"]
+    fix = finding["fix"]
+    for real in (
+        "AcmeUARTState *s = opaque;",
+        "static bool acme_uart_fcr_needed(void *opaque)",
+        "static const VMStateDescription vmstate_acme_uart_fcr = {",
+        '.name = "acme-uart/fcr",',
+        "VMSTATE_UINT32(fcr, AcmeUARTState),",
+        '{ TYPE_ACME_UART, "x-migrate-fcr", "off" },   /* in hw_compat_10_2[], the newest */',
+    ):
+        assert real in fix, real
+    for placeholder in ("FooState", "hw_compat_X_Y", "vmstate_foo", '"foo', "bar"):
+        assert placeholder not in fix, placeholder
+
+
+def test_a_subsection_name_fix_is_a_suggestion_and_a_sarif_fix(
+    repo: MiniRepo, env: dict[str, str]
+) -> None:
+    text = repo.read(NIC).replace('.name = "acme-nic/wol",', '.name = "wol",')
+    (repo.path / NIC).write_text(text)
+    sha = repo.commit("hw/net: acme_nic: shorter name")
+    line = text.splitlines().index('    .name = "wol",') + 1
+    sarif = json.loads(run(env, "check", "--repo", str(repo.path), sha, "--format", "sarif").out)
+    (result,) = [r for r in sarif["runs"][0]["results"] if r["ruleId"] == "MIG013"]
+    (change,) = result["fixes"][0]["artifactChanges"]
+    (swap,) = change["replacements"]
+    assert swap["deletedRegion"] == {"startLine": line, "endLine": line}
+    assert swap["insertedContent"]["text"] == '    .name = "acme-nic/wol",'
+    report = review(change_from_range(repo.path, sha))
+    (finding,) = [f for f in report.findings if f.rule_id == "MIG013"]
+    assert finding.line == line, "the finding is on the .name line, where the comment goes"
+    assert '```suggestion\n    .name = "acme-nic/wol",\n```' in render_inline(finding)
