@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from bot.forges.events import EventKind, ForgeEvent, MalformedDelivery, SignatureError
-from bot.forges.github.client import events as github_events
-from bot.forges.gitlab.client import events as gitlab_events
+from bot.forges.github import events as github_events
+from bot.forges.gitlab import events as gitlab_events
 
 SECRET = "s3cret"
 
