@@ -8,7 +8,7 @@ from dataclasses import replace
 from bot.catalogue import Catalogue, load_catalogue
 from bot.change import Change, FileChange, FileStatus
 from bot.compare import Context, FileModels, compare
-from bot.facts import CompatEntryAdded, Fact, PropertyDefaultChanged
+from bot.facts import CompatEntryAdded, Fact, PropertyDefaultChanged, RustTwinOneSided, TwinDiffers
 from bot.findings import Finding, NotUnderstood, Override, Report, TierDecision
 from bot.hunkmode import hunk_facts
 from bot.judge import judge
@@ -16,9 +16,11 @@ from bot.model import VmsdModel
 from bot.pipeline import ReviewOptions, TierResolver
 from bot.policy import Policy, load_policy
 from bot.scanner.macros import MacroTable
+from bot.scanner.rust.tree import is_rust_device, scan_in_tree
 from bot.scanner.scan import scan
 from bot.tierpick import pick_resolver
 from bot.treeinfo import TreeLookups, macro_table
+from bot.twinfind import twin_facts
 
 _RUST_STATE_WORDS = ("vmstate", "VMState", "version_id", "subsection", "Migrat")
 
@@ -40,13 +42,13 @@ def analyze(
     unresolved: list[tuple[str, VmsdModel]] = []
     scanned = 0
     for fc in change.files:
-        if fc.binary or not policy.scans(fc.path):
+        if fc.binary or not (policy.scans(fc.path) or is_rust_device(fc.path)):
             continue
         if not fc.texts_known:
             blind.append(fc)
             continue
         scanned += 1
-        pair = _models(fc, old_table, new_table)
+        pair = _models(fc, old_table, new_table, change)
         pairs.append(pair)
         not_understood.extend(_unknowns_in_change(pair))
         unresolved.extend(_unresolved_names(pair))
@@ -65,19 +67,27 @@ def analyze(
         vmsds_named=lookups.vmsds_named,
         twins=policy.twins,
         changed_paths=frozenset(fc.path for fc in change.files),
-        rust_vmstate_paths=frozenset(_rust_state_paths(change.files)),
+        rust_vmstate_paths=frozenset(_rust_state_paths(blind)),
     )
     facts = compare(pairs, ctx)
+    facts.extend(
+        twin_facts(pairs, change.base_tree, change.head_tree, old_table, new_table, policy.twins)
+    )
+    facts = _one_twin_finding(facts)
     not_understood.extend(
         NotUnderstood(path, v.line, f"VMSD {v.ident}: name {v.name_expr} not found in the tree")
         for path, v in unresolved
         if v.name_expr and lookups.resolve(v.name_expr) is None
     )
     not_understood.extend(
-        NotUnderstood(path, None, "Rust VMState changes are not parsed: review this file by hand")
+        NotUnderstood(
+            path, None, "Rust VMState changes are read from the tree only: run with --repo"
+        )
         for path in sorted(ctx.rust_vmstate_paths)
     )
     for fc in blind:
+        if fc.path.endswith(".rs"):
+            continue
         got, unknown = hunk_facts(fc, old_table)
         facts.extend(got)
         not_understood.extend(unknown)
@@ -111,14 +121,25 @@ def analyze(
     )
 
 
-def _models(fc: FileChange, old_table: MacroTable, new_table: MacroTable) -> FileModels:
+def _models(
+    fc: FileChange, old_table: MacroTable, new_table: MacroTable, change: Change
+) -> FileModels:
+    old_path = fc.old_path or fc.path
     old = (
-        scan(fc.old_text, fc.old_path or fc.path, old_table)
+        (
+            scan_in_tree(fc.old_text, old_path, change.base_tree, old_table)
+            if old_path.endswith(".rs")
+            else scan(fc.old_text, old_path, old_table)
+        )
         if fc.old_text is not None and fc.status is not FileStatus.ADDED
         else None
     )
     new = (
-        scan(fc.new_text, fc.path, new_table)
+        (
+            scan_in_tree(fc.new_text, fc.path, change.head_tree, new_table)
+            if fc.path.endswith(".rs")
+            else scan(fc.new_text, fc.path, new_table)
+        )
         if fc.new_text is not None and fc.status is not FileStatus.DELETED
         else None
     )
@@ -144,6 +165,20 @@ def _unknowns_in_change(pair: FileModels) -> list[NotUnderstood]:
         if u.line in pair.changed_new or any(v.line <= u.line <= v.end_line for v in touched):
             out.append(NotUnderstood(pair.path, u.line, u.what))
     return out
+
+
+def _one_twin_finding(facts: list[Fact]) -> list[Fact]:
+    """A twin pair that now differs is said once, by MIG038 with the difference;
+    the vaguer one-sided warning (MIG025) for the same pair is dropped."""
+    split = {p for f in facts if isinstance(f, TwinDiffers) for p in (f.path, f.twin)}
+    return [
+        f
+        for f in facts
+        if not (
+            isinstance(f, RustTwinOneSided)
+            and (f.path in split or f.twin in split or any(p.startswith(f.twin) for p in split))
+        )
+    ]
 
 
 def _with_compat_of_blind_files(facts: list[Fact]) -> list[Fact]:

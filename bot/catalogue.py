@@ -45,7 +45,7 @@ _REQUIRED = (
     "fix",
     "doc",
 )
-_OPTIONAL = ("example", "tier_note")
+_OPTIONAL = ("example", "tier_note", "fix_rust")
 _TOP_LEVEL = ("links", "redirects", "rule")
 
 
@@ -144,6 +144,12 @@ class Rule:
     example: str | None = None
     tier_notes: Mapping[Tier, str] = field(default_factory=dict, hash=False)
     """Optional per-tier sentence appended to the message (``tier_note``)."""
+    fix_rust: str | None = None
+    """The recipe written with the Rust bindings, for findings in Rust device code."""
+
+    def fix_for(self, path: str) -> str:
+        """The recipe in the language of the file the finding is in."""
+        return self.fix_rust if self.fix_rust and path.endswith(".rs") else self.fix
 
     @property
     def code(self) -> str:
@@ -393,6 +399,7 @@ def _rule(
         vars=tuple(variables),
         example=example,
         tier_notes=MappingProxyType(notes),
+        fix_rust=text("fix_rust") if "fix_rust" in raw else None,
     )
 
 

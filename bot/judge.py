@@ -105,7 +105,7 @@ def make_finding(
         line=line,
         side=side,
         message=catalogue.render_message(rule, decision.tier, **values),
-        fix=rule.fix,
+        fix=rule.fix_for(path),
         doc_url=rule.doc_url,
         vmsd=vmsd,
         subject=subject,
@@ -304,6 +304,8 @@ def _rules_for(fact: F.Fact) -> Iterable[tuple[str, dict[str, object]]]:
             )
         case F.RustTwinOneSided():
             yield "MIG025", {"path": fact.path, "twin": fact.twin}
+        case F.TwinDiffers():
+            yield "MIG038", {"vmsd": fact.vmsd, "twin": fact.twin, "difference": fact.difference}
         case _:
             return
 
