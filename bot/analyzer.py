@@ -70,10 +70,17 @@ def analyze(
         rust_vmstate_paths=frozenset(_rust_state_paths(blind)),
     )
     facts = compare(pairs, ctx)
-    facts.extend(
-        twin_facts(pairs, change.base_tree, change.head_tree, old_table, new_table, policy.twins)
+    split, caught_up = twin_facts(
+        pairs, change.base_tree, change.head_tree, old_table, new_table, policy.twins
     )
-    facts = _one_twin_finding(facts)
+    # A Rust side brought back in step with its C twin restores the released
+    # stream: its differences from its own unreleased past are not findings.
+    facts = [f for f in facts if (f.path, f.vmsd) not in caught_up] + split
+    facts = [
+        f
+        for f in _one_twin_finding(facts)
+        if not (isinstance(f, RustTwinOneSided) and (f.path, "") in caught_up)
+    ]
     not_understood.extend(
         NotUnderstood(path, v.line, f"VMSD {v.ident}: name {v.name_expr} not found in the tree")
         for path, v in unresolved

@@ -113,6 +113,8 @@ def twin_facts(
             done.add(v.name)
             if not diffs:
                 caught_up.update(_caught_up(pair, v, base, old_table, twins, rust_side))
+                # In step after the change: "changed on one side only" is no finding.
+                caught_up.update((m.path, "") for m in (*c_models, *r_models))
                 continue
             olds = _pair_models(pair.path, v.name, rust_side, base, old_table, twins)
             if olds is None or _find(*olds, v.name) is None:

@@ -136,6 +136,10 @@ def _items(side: Side, v: VmsdModel, depth: int) -> list[_Item]:
             else:
                 inner = _items(side, nested, depth + 1)
                 subs = tuple(s.name for s in _subs(side, nested))
+                if count is None and not subs:
+                    # One struct, no subsections: its fields are inline on the wire.
+                    out.extend(_Item(i.label, (*gate, *i.kind)) for i in inner)
+                    continue
                 body = ("struct", tuple(i.kind for i in inner), subs)
             out.append(_Item(f.name or f.member or "?", (*gate, count, body)))
             continue
