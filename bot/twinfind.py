@@ -107,7 +107,7 @@ def twin_facts(
             diffs = differences(
                 Side("C", c_models, lambda n: header_int(head, n)),
                 found[0],
-                Side("Rust", r_models),
+                Side("Rust", r_models, lambda n: header_int(head, n)),
                 found[1],
             )
             done.add(v.name)
@@ -124,7 +124,7 @@ def twin_facts(
             if differences(
                 Side("C", olds[0], lambda n: header_int(base, n)),
                 before[0],
-                Side("Rust", olds[1]),
+                Side("Rust", olds[1], lambda n: header_int(base, n)),
                 before[1],
             ):
                 continue  # already apart before the change: a side catching up
@@ -166,7 +166,7 @@ def _caught_up(
     if not differences(
         Side("C", olds[0], lambda n: header_int(base, n)),
         before[0],
-        Side("Rust", olds[1]),
+        Side("Rust", olds[1], lambda n: header_int(base, n)),
         before[1],
     ):
         return set()

@@ -75,6 +75,15 @@ def audit(
     git = open_repo(repo)
     catalogue = catalogue or load_catalogue()
     scan = scan_tree(git, rev, jobs=jobs)
+    from dataclasses import replace as _replace
+
+    from bot.audit.rusttwins import scan_rust_tree, twin_results
+    from bot.treeinfo import macro_table
+
+    head_tree = git.tree(scan.tree_id)
+    rust_files, rust_seconds = scan_rust_tree(head_tree, macro_table(head_tree))
+    twins = twin_results(scan, rust_files, head_tree)
+    scan = _replace(scan, files=scan.files + tuple(rust_files))
     index = TreeIndex.build(scan.models, scan.strings)
     facts = {f.model.path: f.facts for f in scan.files}
     entries = [(path, e.line) for path, _, e in compat_entries(index.models)]
@@ -102,6 +111,8 @@ def audit(
             f"{len(scan.files)} files scanned with {scan.jobs} worker(s) in "
             f"{scan.seconds:.1f} s; audit done in {seconds:.1f} s",
             base_note,
+            f"{len(rust_files)} Rust device files scanned in {rust_seconds:.2f} s",
+            *(t.line() for t in twins),
         ),
     )
     return AuditResult(

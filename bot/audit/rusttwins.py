@@ -1,0 +1,76 @@
+"""The audit's Rust side: scan the Rust devices of a revision, hold each against its C twin."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from bot.audit.walk import ScannedFile, TextFacts, TreeScan
+from bot.change import Tree
+from bot.model import FileModel
+from bot.scanner.macros import MacroTable
+from bot.scanner.rust.tree import is_rust_device, scan_in_tree
+from bot.twinfind import _find, header_int, top_level
+from bot.twins import Side, differences
+
+
+@dataclass(frozen=True, slots=True)
+class TwinResult:
+    name: str
+    rust_path: str
+    c_path: str | None
+    differences: tuple[str, ...]
+
+    def line(self) -> str:
+        if self.c_path is None:
+            return f"Rust VMSD '{self.name}' ({self.rust_path}): no C twin found"
+        if not self.differences:
+            return f"Rust VMSD '{self.name}' ({self.rust_path}) agrees with its C twin in {self.c_path}"
+        return (
+            f"Rust VMSD '{self.name}' ({self.rust_path}) DIFFERS from its C twin in "
+            f"{self.c_path}: " + "; ".join(self.differences)
+        )
+
+
+def scan_rust_tree(tree: Tree, table: MacroTable) -> tuple[list[ScannedFile], float]:
+    """Every Rust device file that describes VMState, and the seconds it took."""
+    start = time.perf_counter()
+    out = []
+    if tree.grep is not None:
+        for path in tree.grep("VMStateDescription", "rust/hw/*.rs"):
+            if not is_rust_device(path):
+                continue
+            text = tree.read(path)
+            if text is not None:
+                out.append(ScannedFile(scan_in_tree(text, path, tree, table), TextFacts()))
+    return out, time.perf_counter() - start
+
+
+def twin_results(scan: TreeScan, rust: list[ScannedFile], tree: Tree) -> list[TwinResult]:
+    """Each top-level Rust VMSD against the C VMSD with the same section name."""
+    c_models = [f.model for f in scan.files if not f.model.path.endswith(".rs")]
+    r_models = [f.model for f in rust]
+    out = []
+    for m in r_models:
+        for v in top_level(m):
+            if v.name is None:
+                continue
+            owner = _c_owner(c_models, v.name)
+            crate = [r for r in r_models if r.path.split("/src/")[0] == m.path.split("/src/")[0]]
+            found = _find([owner] if owner else [], crate, v.name)
+            if owner is None or found is None:
+                out.append(TwinResult(v.name, m.path, None, ()))
+                continue
+            ints = lambda n: header_int(tree, n)  # noqa: E731
+            diffs = differences(
+                Side("C", c_models, ints), found[0], Side("Rust", crate + c_models, ints), found[1]
+            )
+            out.append(TwinResult(v.name, m.path, owner.path, tuple(diffs)))
+    return out
+
+
+def _c_owner(models: list[FileModel], name: str) -> FileModel | None:
+    for m in models:
+        if any(v.name == name for v in top_level(m)) and m.registrations:
+            return m
+    return next((m for m in models if any(v.name == name for v in top_level(m))), None)
