@@ -182,7 +182,7 @@ def _kind(kind: tuple[object, ...]) -> str:
     elif body[0] == "vmsd":
         what = f"struct {body[1]}"
     elif body[0] == "struct":
-        what = f"struct of {len(body[1])} field(s)"  # type: ignore[arg-type]
+        what = f"struct of {len(body[1])} field(s)"
     else:
         what = str(body[0])
     if isinstance(count, tuple):

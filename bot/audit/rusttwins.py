@@ -25,7 +25,8 @@ class TwinResult:
         if self.c_path is None:
             return f"Rust VMSD '{self.name}' ({self.rust_path}): no C twin found"
         if not self.differences:
-            return f"Rust VMSD '{self.name}' ({self.rust_path}) agrees with its C twin in {self.c_path}"
+            where = f"Rust VMSD '{self.name}' ({self.rust_path})"
+            return f"{where} agrees with its C twin in {self.c_path}"
         return (
             f"Rust VMSD '{self.name}' ({self.rust_path}) DIFFERS from its C twin in "
             f"{self.c_path}: " + "; ".join(self.differences)
