@@ -111,6 +111,8 @@ def twin_facts(
                 found[1],
             )
             done.add(v.name)
+            if diffs is None:
+                continue  # a field could not be read: nothing is claimed either way
             if not diffs:
                 caught_up.update(_caught_up(pair, v, base, old_table, twins, rust_side))
                 # In step after the change: "changed on one side only" is no finding.
@@ -121,13 +123,16 @@ def twin_facts(
                 continue  # one side is new: nothing it was equal to before
             before = _find(*olds, v.name)
             assert before is not None
-            if differences(
-                Side("C", olds[0], lambda n: header_int(base, n)),
-                before[0],
-                Side("Rust", olds[1], lambda n: header_int(base, n)),
-                before[1],
+            if (
+                differences(
+                    Side("C", olds[0], lambda n: header_int(base, n)),
+                    before[0],
+                    Side("Rust", olds[1], lambda n: header_int(base, n)),
+                    before[1],
+                )
+                != []
             ):
-                continue  # already apart before the change: a side catching up
+                continue  # already apart (or unreadable) before the change: a side catching up
             twin_path = _twin_path(pair.path, c_models, r_models, found, rust_side)
             path = pair.path
             if not rust_side and any(m.path in changed for m in r_models):

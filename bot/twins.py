@@ -53,11 +53,25 @@ class _Item:
     kind: tuple[object, ...]
 
 
-def differences(c: Side, c_vmsd: VmsdModel, rust: Side, r_vmsd: VmsdModel) -> list[str]:
-    """What differs on the wire between the two descriptions; empty when they agree."""
+def differences(c: Side, c_vmsd: VmsdModel, rust: Side, r_vmsd: VmsdModel) -> list[str] | None:
+    """What differs on the wire between the two descriptions; empty when they agree,
+    None when a field of either could not be read (then nothing is claimed)."""
+    if not (_understood(c, c_vmsd) and _understood(rust, r_vmsd)):
+        return None
     out: list[str] = []
     _compare(c, c_vmsd, rust, r_vmsd, c_vmsd.name or c_vmsd.ident, out, top=True)
     return out
+
+
+def _understood(side: Side, v: VmsdModel, depth: int = 0) -> bool:
+    if any(not f.understood for f in v.fields):
+        return False
+    near = side.model_of(v)
+    for ident in (*v.subsections, *(f.vmsd for f in v.fields if f.vmsd)):
+        sub = side.vmsd(ident, near)
+        if sub is not None and depth < 8 and not _understood(side, sub, depth + 1):
+            return False
+    return True
 
 
 def _compare(

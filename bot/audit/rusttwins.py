@@ -19,11 +19,17 @@ class TwinResult:
     name: str
     rust_path: str
     c_path: str | None
-    differences: tuple[str, ...]
+    differences: tuple[str, ...] | None
+    """None when a field of either side could not be read."""
 
     def line(self) -> str:
         if self.c_path is None:
             return f"Rust VMSD '{self.name}' ({self.rust_path}): no C twin found"
+        if self.differences is None:
+            return (
+                f"Rust VMSD '{self.name}' ({self.rust_path}): a field could not be read, "
+                f"not compared with {self.c_path}"
+            )
         if not self.differences:
             where = f"Rust VMSD '{self.name}' ({self.rust_path})"
             return f"{where} agrees with its C twin in {self.c_path}"
@@ -66,7 +72,9 @@ def twin_results(scan: TreeScan, rust: list[ScannedFile], tree: Tree) -> list[Tw
             diffs = differences(
                 Side("C", c_models, ints), found[0], Side("Rust", crate + c_models, ints), found[1]
             )
-            out.append(TwinResult(v.name, m.path, owner.path, tuple(diffs)))
+            out.append(
+                TwinResult(v.name, m.path, owner.path, None if diffs is None else tuple(diffs))
+            )
     return out
 
 
