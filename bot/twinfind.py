@@ -34,16 +34,27 @@ def top_level(model: FileModel) -> list[VmsdModel]:
     return [v for v in model.vmsds if v.ident not in inner and v.name]
 
 
+_ints: dict[tuple[str, str], int | None] = {}
+
+
 def header_int(tree: Tree | None, name: str) -> int | None:
-    """``#define NAME 16`` in the tree's headers."""
+    """``#define NAME 16`` in the tree's ``include/`` headers (memoised per tree)."""
     if tree is None or tree.grep is None or not re.fullmatch(r"[A-Z_][A-Z0-9_]*", name):
         return None
+    key = (tree.tree_id, name)
+    if key in _ints:
+        return _ints[key]
+    value: int | None = None
     rx = re.compile(rf"^\s*#\s*define\s+{name}\s+\(?(0x[0-9a-fA-F]+|\d+)[uUlL]*\)?\s*$", re.M)
-    for path in tree.grep(f"define {name}", "*.h")[:4]:
+    for path in tree.grep(f"define {name}", "include/*.h")[:4]:
         m = rx.search(tree.read(path) or "")
         if m:
-            return int(m.group(1), 0)
-    return None
+            value = int(m.group(1), 0)
+            break
+    if len(_ints) > 4096:
+        _ints.clear()
+    _ints[key] = value
+    return value
 
 
 def rust_models(tree: Tree | None, path: str, c_table: MacroTable) -> list[FileModel]:

@@ -9,7 +9,8 @@ from bot.audit.walk import ScannedFile, TextFacts, TreeScan
 from bot.change import Tree
 from bot.model import FileModel
 from bot.scanner.macros import MacroTable
-from bot.scanner.rust.tree import is_rust_device, scan_in_tree
+from bot.scanner.rust import crate_of, learned_table, scan_rust
+from bot.scanner.rust.tree import is_bindings, is_rust_device
 from bot.twinfind import _find, header_int, top_level
 from bot.twins import Side, differences
 
@@ -40,16 +41,30 @@ class TwinResult:
 
 
 def scan_rust_tree(tree: Tree, table: MacroTable) -> tuple[list[ScannedFile], float]:
-    """Every Rust device file that describes VMState, and the seconds it took."""
+    """Every Rust device file that describes VMState, and the seconds it took.
+
+    One ``git grep`` lists the Rust files; each is read once, and the crates
+    and the bindings' table are built from those texts.
+    """
     start = time.perf_counter()
-    out = []
-    if tree.grep is not None:
-        for path in tree.grep("VMStateDescription", "rust/hw/*.rs"):
-            if not is_rust_device(path):
-                continue
-            text = tree.read(path)
-            if text is not None:
-                out.append(ScannedFile(scan_in_tree(text, path, tree, table), TextFacts()))
+    out: list[ScannedFile] = []
+    if tree.grep is None:
+        return out, time.perf_counter() - start
+    texts: dict[str, str] = {}
+    for path in tree.grep("", "rust/*.rs"):
+        text = tree.read(path)
+        if text is not None:
+            texts[path] = text
+    rust = learned_table(
+        (p, t) for p, t in texts.items() if is_bindings(p) and "impl_vmstate_" in t
+    )
+    for path, text in sorted(texts.items()):
+        if not is_rust_device(path) or "VMStateDescription" not in text:
+            continue
+        crate = crate_of(path)
+        siblings = {p: t for p, t in texts.items() if p.startswith(crate)}
+        model = scan_rust(text, path, rust, table, siblings)
+        out.append(ScannedFile(model, TextFacts()))
     return out, time.perf_counter() - start
 
 
