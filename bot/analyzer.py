@@ -70,16 +70,16 @@ def analyze(
         rust_vmstate_paths=frozenset(_rust_state_paths(blind)),
     )
     facts = compare(pairs, ctx)
-    split, caught_up = twin_facts(
+    split, in_step = twin_facts(
         pairs, change.base_tree, change.head_tree, old_table, new_table, policy.twins
     )
-    # A Rust side brought back in step with its C twin restores the released
-    # stream: its differences from its own unreleased past are not findings.
-    facts = [f for f in facts if (f.path, f.vmsd) not in caught_up] + split
+    # A Rust part that sends what its unchanged C twin sends puts the released
+    # stream on the wire: its differences from its own past are not findings.
+    facts = [f for f in facts if (f.path, f.vmsd) not in in_step] + split
     facts = [
         f
         for f in _one_twin_finding(facts)
-        if not (isinstance(f, RustTwinOneSided) and (f.path, "") in caught_up)
+        if not (isinstance(f, RustTwinOneSided) and (f.path, "") in in_step)
     ]
     not_understood.extend(
         NotUnderstood(path, v.line, f"VMSD {v.ident}: name {v.name_expr} not found in the tree")

@@ -95,10 +95,19 @@ def twin_facts(
     new_table: MacroTable,
     twins: Sequence[tuple[str, str]],
 ) -> tuple[list[Fact], set[tuple[str, str]]]:
-    """`TwinDiffers` facts, and the (Rust path, section name) pairs the change
-    brought back in step with their C twin."""
+    """`TwinDiffers` facts, and the (Rust path, section name) pairs whose Rust
+    description sends what its unchanged C twin sends after the change.
+
+    Judged per part: the section body (nested structs are inline) and each
+    subsection. A part that agreed before the change and differs after it is a
+    finding; a part that already differed, or had no twin, is not. A Rust part
+    that agrees with an unchanged C twin sends the stream C has been sending,
+    whatever it changed in its own (unreleased) description: its compare
+    facts are dropped by the caller. ``(path, "")`` marks a file whose twin
+    pair could be compared.
+    """
     out: list[Fact] = []
-    caught_up: set[tuple[str, str]] = set()
+    in_step: set[tuple[str, str]] = set()
     done: set[str] = set()
     changed = {p.path for p in pairs}
     for pair in sorted(pairs, key=lambda p: not p.path.endswith(".rs")):
@@ -109,45 +118,33 @@ def twin_facts(
             if v.name is None or v.name in done:
                 continue
             heads = _pair_models(pair.path, v.name, rust_side, head, new_table, twins)
-            if heads is None:
+            found = _find(*heads, v.name) if heads is not None else None
+            if heads is None or found is None:
                 continue
-            c_models, r_models = heads
-            found = _find(c_models, r_models, v.name)
-            if found is None:
-                continue
-            diffs = differences(
-                Side("C", c_models, lambda n: header_int(head, n)),
-                found[0],
-                Side("Rust", r_models, lambda n: header_int(head, n)),
-                found[1],
-            )
             done.add(v.name)
-            if diffs is None:
+            now = _by_part(_diff(heads, found, head), v.name)
+            if now is None:
                 continue  # a field could not be read: nothing is claimed either way
-            if not diffs:
-                caught_up.update(_caught_up(pair, v, base, old_table, twins, rust_side))
-                # In step after the change: "changed on one side only" is no finding.
-                caught_up.update((m.path, "") for m in (*c_models, *r_models))
-                continue
+            c_changed = any(m.path in changed for m in heads[0])
+            # Compared: MIG038 (or its silence) is the judgement, not the vaguer MIG025.
+            in_step.update((m.path, "") for m in (*heads[0], *heads[1]))
+            if not c_changed:
+                for m in heads[1]:
+                    in_step.update((m.path, n) for n in _parts_in_step(m, found[1], now))
             olds = _pair_models(pair.path, v.name, rust_side, base, old_table, twins)
-            if olds is None or _find(*olds, v.name) is None:
+            before_found = _find(*olds, v.name) if olds is not None else None
+            if olds is None or before_found is None:
                 continue  # one side is new: nothing it was equal to before
-            before = _find(*olds, v.name)
-            assert before is not None
-            if (
-                differences(
-                    Side("C", olds[0], lambda n: header_int(base, n)),
-                    before[0],
-                    Side("Rust", olds[1], lambda n: header_int(base, n)),
-                    before[1],
-                )
-                != []
-            ):
-                continue  # already apart (or unreadable) before the change: a side catching up
-            twin_path = _twin_path(pair.path, c_models, r_models, found, rust_side)
+            before = _by_part(_diff(olds, before_found, base), v.name)
+            if before is None:
+                continue
+            split = [d for part, ds in now.items() if part not in before for d in ds]
+            if not split:
+                continue
+            twin_path = _twin_path(pair.path, *heads, found, rust_side)
             path = pair.path
-            if not rust_side and any(m.path in changed for m in r_models):
-                path = next(m.path for m in r_models if m.path in changed)
+            if not rust_side and any(m.path in changed for m in heads[1]):
+                path = next(m.path for m in heads[1] if m.path in changed)
             out.append(
                 TwinDiffers(
                     path=path,
@@ -156,53 +153,63 @@ def twin_facts(
                     vmsd=v.name,
                     subject=v.name,
                     twin=twin_path,
-                    difference="; ".join(diffs[:3]),
+                    difference="; ".join(split[:3]),
                 )
             )
-    return out, caught_up
+    return out, in_step
 
 
-def _caught_up(
-    pair: FileModels,
-    v: VmsdModel,
-    base: Tree | None,
-    table: MacroTable,
-    twins: Sequence[tuple[str, str]],
-    rust_side: bool,
-) -> set[tuple[str, str]]:
-    """Names of ``v`` and what it nests, when the change brought it back in step
-    with its twin: the old side of this file was the odd one out, not the released
-    stream, so its changes are not judged against it."""
-    if not rust_side or v.name is None:
-        return set()
-    olds = _pair_models(pair.path, v.name, rust_side, base, table, twins)
-    before = _find(*olds, v.name) if olds is not None else None
-    if olds is None or before is None:
-        return set()
-    if not differences(
-        Side("C", olds[0], lambda n: header_int(base, n)),
-        before[0],
-        Side("Rust", olds[1], lambda n: header_int(base, n)),
-        before[1],
-    ):
-        return set()
-    assert pair.new is not None
-    names = {v.name}
+def _diff(
+    models: tuple[list[FileModel], list[FileModel]],
+    found: tuple[VmsdModel, VmsdModel],
+    tree: Tree | None,
+) -> list[str] | None:
+    def ints(n: str) -> int | None:
+        return header_int(tree, n)
+
+    return differences(
+        Side("C", models[0], ints), found[0], Side("Rust", models[1], ints), found[1]
+    )
+
+
+_PART = re.compile(r"^subsection '(?P<sub>[^']*)': |^(?P<top>[^:]*): ")
+
+
+def _by_part(diffs: list[str] | None, top: str) -> dict[str, list[str]] | None:
+    """Differences grouped by the part they are about: ``top`` or a subsection name."""
+    if diffs is None:
+        return None
+    out: dict[str, list[str]] = {}
+    for d in diffs:
+        m = _PART.match(d)
+        part = (m.group("sub") or top) if m else top
+        out.setdefault(part, []).append(d)
+    return out
+
+
+def _parts_in_step(model: FileModel, v: VmsdModel, now: dict[str, list[str]]) -> set[str]:
+    """Names of the parts of ``v`` (with what they nest) that agree with the twin."""
+    out: set[str] = set()
+    if v.name and v.name not in now:
+        out |= _with_nested(model, v)
+    for ident in v.subsections:
+        sub = model.vmsd(ident)
+        if sub is not None and sub.name and sub.name not in now:
+            out |= _with_nested(model, sub)
+    return out
+
+
+def _with_nested(model: FileModel, v: VmsdModel) -> set[str]:
+    names = {v.name} if v.name else set()
     frontier = [v]
     while frontier:
         cur = frontier.pop()
-        for ident in (*cur.subsections, *(f.vmsd for f in cur.fields if f.vmsd)):
-            sub = pair.new.vmsd(ident)
+        for f in cur.fields:
+            sub = model.vmsd(f.vmsd) if f.vmsd else None
             if sub is not None and sub.name and sub.name not in names:
                 names.add(sub.name)
                 frontier.append(sub)
-    if pair.old is not None:
-        names |= {
-            o.name
-            for o in pair.old.vmsds
-            if o.name and o.name not in {x.name for x in pair.new.vmsds}
-        }
-    return {(pair.path, n) for n in names}
+    return names
 
 
 def _twin_path(

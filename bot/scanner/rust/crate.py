@@ -45,6 +45,15 @@ class Crate:
     """Type -> its ``ToMigrationState::Migrated`` type."""
     ints: dict[str, int] = field(default_factory=dict)
     cstrs: dict[str, str] = field(default_factory=dict)
+    type_names: dict[str, str] = field(default_factory=dict)
+    """Struct -> the constant or literal its ``const TYPE_NAME`` names."""
+
+    def qom_name(self, struct: str) -> str | None:
+        """The QOM type name of ``struct`` (``PL011State`` -> ``pl011``)."""
+        value = self.type_names.get(struct)
+        if value is None:
+            return None
+        return self.cstrs.get(value)
 
     def add(self, text: str) -> list[Item]:
         got = items(text)
@@ -142,6 +151,8 @@ class Crate:
 
     def _impl(self, toks: Sequence[Tok]) -> None:
         words = [t.text for t in toks[:12]]
+        if "for" in words:
+            self._type_name(toks, words)
         if "ToMigrationState" not in words or "for" not in words:
             return
         k = words.index("for")
@@ -150,6 +161,26 @@ class Crate:
             if t.text == "Migrated" and i > 0 and toks[i - 1].text == "type":
                 end = next((j for j in range(i, len(toks)) if toks[j].text == ";"), len(toks))
                 self.migrated[target] = _base_name(list(toks[i + 2 : end]))
+                return
+
+    def _type_name(self, toks: Sequence[Tok], words: list[str]) -> None:
+        k = words.index("for")
+        target = toks[k + 1].text if k + 1 < len(toks) else ""
+        for i, t in enumerate(toks):
+            if t.text == "TYPE_NAME" and i > 0 and toks[i - 1].text == "const":
+                eq = next((j for j in range(i, len(toks)) if toks[j].text == "="), None)
+                end = next((j for j in range(i, len(toks)) if toks[j].text == ";"), len(toks))
+                if eq is None:
+                    return
+                value = list(toks[eq + 1 : end])
+                strings = [string_value(v) for v in value if v.kind == "str"]
+                if strings and strings[0] is not None:
+                    self.cstrs[f"{target}::TYPE_NAME"] = strings[0]
+                    self.type_names[target] = f"{target}::TYPE_NAME"
+                else:
+                    idents = [v.text for v in value if v.kind == "ident"]
+                    if idents:
+                        self.type_names[target] = idents[-1]
                 return
 
     def _const(self, toks: Sequence[Tok]) -> None:

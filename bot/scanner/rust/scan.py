@@ -216,6 +216,11 @@ def _name(st: _State, toks: Sequence[Tok]) -> tuple[str | None, str | None, int 
     idents = [t.text for t in toks if t.kind == "ident" and t.text not in _NOT_NAMES]
     if idents and idents[-1] in st.crate.cstrs:
         return st.crate.cstrs[idents[-1]], None, line
+    if len(idents) >= 2 and idents[1] in ("TYPE_INFO", "TYPE_NAME"):
+        # `PL011State::TYPE_INFO.name`: the QOM type name of the struct.
+        qom = st.crate.qom_name(idents[0])
+        if qom is not None:
+            return qom, None, line
     return None, text(toks), line
 
 
