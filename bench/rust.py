@@ -19,6 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bot.audit.output import twin_line
 from bot.audit.rusttwins import scan_rust_tree, twin_results
 from bot.audit.walk import scan_tree
 from bot.scanner.rust import tree as rust_tree
@@ -55,7 +56,7 @@ def main() -> None:
     med = statistics.median(times)
     print(f"Rust side, median of {args.runs}: {med:.3f} s ({med / c_seconds:.1%} of the C scan)")
     for r in results:
-        print("  " + r.line())
+        print("  " + twin_line(r.twin))
 
 
 if __name__ == "__main__":

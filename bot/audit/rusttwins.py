@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from bot.audit.checks import Problem
+from bot.audit.inventory import RustTwin
 from bot.audit.walk import ScannedFile, TextFacts, TreeScan
 from bot.change import Tree
 from bot.model import FileModel
@@ -17,27 +19,28 @@ from bot.twins import Side, differences
 
 @dataclass(frozen=True, slots=True)
 class TwinResult:
-    name: str
-    rust_path: str
-    c_path: str | None
-    differences: tuple[str, ...] | None
-    """None when a field of either side could not be read."""
+    twin: RustTwin
+    line: int
 
-    def line(self) -> str:
-        if self.c_path is None:
-            return f"Rust VMSD '{self.name}' ({self.rust_path}): no C twin found"
-        if self.differences is None:
-            return (
-                f"Rust VMSD '{self.name}' ({self.rust_path}): a field could not be read, "
-                f"not compared with {self.c_path}"
-            )
-        if not self.differences:
-            where = f"Rust VMSD '{self.name}' ({self.rust_path})"
-            return f"{where} agrees with its C twin in {self.c_path}"
-        return (
-            f"Rust VMSD '{self.name}' ({self.rust_path}) DIFFERS from its C twin in "
-            f"{self.c_path}: " + "; ".join(self.differences)
+
+def twin_problems(results: list[TwinResult]) -> list[Problem]:
+    """MIG038 for every Rust section that does not migrate like its C twin."""
+    return [
+        Problem(
+            "MIG038",
+            r.twin.rust_path,
+            r.line,
+            (
+                ("vmsd", r.twin.name),
+                ("twin", r.twin.c_path),
+                ("difference", "; ".join(r.twin.differences[:3])),
+            ),
+            vmsd=r.twin.name,
+            subject=r.twin.name,
         )
+        for r in results
+        if r.twin.agrees is False
+    ]
 
 
 def scan_rust_tree(tree: Tree, table: MacroTable) -> tuple[list[ScannedFile], float]:
@@ -81,15 +84,15 @@ def twin_results(scan: TreeScan, rust: list[ScannedFile], tree: Tree) -> list[Tw
             crate = [r for r in r_models if r.path.split("/src/")[0] == m.path.split("/src/")[0]]
             found = _find([owner] if owner else [], crate, v.name)
             if owner is None or found is None:
-                out.append(TwinResult(v.name, m.path, None, ()))
+                out.append(TwinResult(RustTwin(v.name, m.path, None, None), v.line))
                 continue
             ints = lambda n: header_int(tree, n)  # noqa: E731
             diffs = differences(
                 Side("C", c_models, ints), found[0], Side("Rust", crate + c_models, ints), found[1]
             )
-            out.append(
-                TwinResult(v.name, m.path, owner.path, None if diffs is None else tuple(diffs))
-            )
+            agrees = None if diffs is None else not diffs
+            twin = RustTwin(v.name, m.path, owner.path, agrees, tuple(diffs or ()))
+            out.append(TwinResult(twin, v.line))
     return out
 
 

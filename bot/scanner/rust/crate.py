@@ -45,6 +45,8 @@ class Crate:
     """Type -> its ``ToMigrationState::Migrated`` type."""
     ints: dict[str, int] = field(default_factory=dict)
     cstrs: dict[str, str] = field(default_factory=dict)
+    parents: dict[str, str] = field(default_factory=dict)
+    """Struct -> its ``type ParentType`` (a struct of the crate or of the bindings)."""
     type_names: dict[str, str] = field(default_factory=dict)
     """Struct -> the constant or literal its ``const TYPE_NAME`` names."""
 
@@ -166,6 +168,10 @@ class Crate:
     def _type_name(self, toks: Sequence[Tok], words: list[str]) -> None:
         k = words.index("for")
         target = toks[k + 1].text if k + 1 < len(toks) else ""
+        for i, t in enumerate(toks):
+            if t.text == "ParentType" and i > 0 and toks[i - 1].text == "type":
+                end = next((j for j in range(i, len(toks)) if toks[j].text == ";"), len(toks))
+                self.parents[target] = _base_name(list(toks[i + 2 : end]))
         for i, t in enumerate(toks):
             if t.text == "TYPE_NAME" and i > 0 and toks[i - 1].text == "const":
                 eq = next((j for j in range(i, len(toks)) if toks[j].text == "="), None)

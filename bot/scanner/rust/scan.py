@@ -67,8 +67,8 @@ def scan_rust(
         return FileModel(path=path)
     crate = Crate()
     for other, other_text in (crate_texts or {}).items():
-        if other != path and any(m in other_text for m in (*_MARKERS, "struct")):
-            crate.add(other_text)
+        if other != path:
+            crate.add(other_text)  # constants and type names live in lib.rs too
     own = crate.add(text_)
     st = _State(path, crate, table, c_table)
     for it in own:
@@ -464,16 +464,16 @@ def _impl(st: _State, toks: Sequence[Tok], line: int) -> None:
                     names = [n for n in names if n.isupper() or n.startswith("VMSTATE")]
                     if names:
                         st.regs.append(Registration("dc->vmsd", names[-1], target, t.line))
-    elif trait == "ObjectType":
-        for k, t in enumerate(toks):
-            if t.text == "TYPE_NAME" and k > 0 and toks[k - 1].text == "const":
-                eq = next((j for j in range(k, len(toks)) if toks[j].text == "="), None)
-                if eq is None:
-                    continue
-                end = next((j for j in range(eq, len(toks)) if toks[j].text == ";"), len(toks))
-                value = list(toks[eq + 1 : end])
-                name, expr, _ = _name(st, value)
-                st.types.append(TypeModel(name or expr or "?", None, None, t.line, target))
+    if any(t.text == "TYPE_NAME" for t in toks) and target in st.crate.type_names:
+        name = st.crate.qom_name(target) or st.crate.type_names[target]
+        parent_struct = st.crate.parents.get(target)
+        parent = (
+            st.crate.qom_name(parent_struct) or st.table.qom_parents.get(parent_struct)
+            if parent_struct
+            else None
+        )
+        # class_init is the struct: the Rust registration names it (DeviceImpl for X).
+        st.types.append(TypeModel(name, parent, target, line, target))
 
 
 def _vmsd_arrow(st: _State, body: Sequence[Tok]) -> None:

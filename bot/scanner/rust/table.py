@@ -33,6 +33,7 @@ class RustTable:
     pointers: set[str] = field(default_factory=set)
     migratable: set[str] = field(default_factory=set)
     c_structs: dict[str, str] = field(default_factory=dict)
+    qom_parents: dict[str, str] = field(default_factory=dict)
     learned_from: tuple[str, ...] = ()
 
     def copy(self) -> RustTable:
@@ -42,6 +43,7 @@ class RustTable:
             set(self.pointers),
             set(self.migratable),
             dict(self.c_structs),
+            dict(self.qom_parents),
             self.learned_from,
         )
 
@@ -125,6 +127,7 @@ def fallback_table() -> RustTable:
     table.pointers.update(wrappers["pointers"])
     table.migratable.update(wrappers["migratable"])
     table.c_structs.update(data["c_structs"])
+    table.qom_parents.update(data["qom_parents"])
     return table
 
 

@@ -57,7 +57,7 @@ def crate_texts(tree: Tree | None, path: str) -> dict[str, str]:
         return {}
     crate = crate_of(path)
     paths: set[str] = set()
-    for needle in ("struct", "const ", "impl_vmstate_"):
+    for needle in ("struct", "const", "impl_vmstate_"):
         paths.update(tree.grep(needle, f"{crate}*.rs"))
     out = {}
     for p in sorted(paths):
