@@ -131,6 +131,11 @@ def audit(
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write the dump here (default: standard output).",
 )
+@click.option(
+    "--rust",
+    is_flag=True,
+    help="Dump as a QEMU built with its Rust devices (they replace their C twins).",
+)
 @_jobs
 @_cache
 def dump(
@@ -139,6 +144,7 @@ def dump(
     machine: str | None,
     target: str | None,
     output: Path | None,
+    rust: bool,
     jobs: int | None,
     cache_dir: Path | None,
 ) -> None:
@@ -154,7 +160,13 @@ def dump(
         raise _Usage("--target needs --machine")
     try:
         result = dump_tree(
-            repo, rev, machine=machine, target=target, jobs=jobs, cache_dir=cache_dir
+            repo,
+            rev,
+            machine=machine,
+            target=target,
+            jobs=jobs,
+            cache_dir=cache_dir,
+            rust=rust,
         )
     except (SourceError, MachineNotFoundError) as exc:
         raise _Usage(str(exc)) from None

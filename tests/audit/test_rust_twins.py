@@ -43,3 +43,43 @@ def test_rust_pl011_with_a_narrower_register_is_reported_against_its_twin(
     assert (finding.path, finding.severity) == (RUST, Severity.ERROR)
     assert "hw/char/pl011.c" in finding.message
     assert "vmstate_of!(PL011Registers, ifl).with_version_id(3)" in finding.fix
+
+
+QOM = """
+unsafe impl ObjectType for PL011Registers {
+    type Class = <SysBusDevice as ObjectType>::Class;
+    const TYPE_NAME: &'static CStr = c"pl011";
+}
+
+impl ObjectImpl for PL011Registers {
+    type ParentType = SysBusDevice;
+}
+
+impl DeviceImpl for PL011Registers {
+    const VMSTATE: Option<VMStateDescription<Self>> = Some(VMSTATE_PL011);
+}
+"""
+
+
+def test_dump_has_the_c_device_by_default_and_the_rust_one_with_rust(tmp_path: Path) -> None:
+    from bot.audit.dumptree import dump_tree
+
+    repo = make_template(tmp_path)
+    commit_change(repo, {RUST: repo.read(RUST) + QOM})
+    c_dump = dump_tree(repo.path, "HEAD", jobs=1)
+    rust_dump = dump_tree(repo.path, "HEAD", jobs=1, rust=True)
+
+    def fields(data: dict[str, object]) -> list[object]:
+        section = data["pl011"]
+        assert isinstance(section, dict)
+        return [f["field"] for f in section["Description"]["Fields"]]
+
+    assert fields(c_dump.data) == ["flags", "lcr", "cr", "int_enabled", "int_level"]
+    assert fields(rust_dump.data) == [
+        "flags",
+        "line_control",
+        "control",
+        "int_enabled",
+        "int_level",
+    ]
+    assert "Rust devices in place of their C twins: pl011" in rust_dump.notes
