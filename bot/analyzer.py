@@ -20,7 +20,7 @@ from bot.scanner.rust.tree import is_rust_device, scan_in_tree
 from bot.scanner.scan import scan
 from bot.tierpick import pick_resolver
 from bot.treeinfo import TreeLookups, macro_table
-from bot.twinfind import twin_facts
+from bot.twinfind import same_wire_parts, twin_facts
 
 _RUST_STATE_WORDS = ("vmstate", "VMState", "version_id", "subsection", "Migrat")
 
@@ -75,6 +75,7 @@ def analyze(
     )
     # A Rust part that sends what its unchanged C twin sends puts the released
     # stream on the wire: its differences from its own past are not findings.
+    in_step |= same_wire_parts(pairs)
     facts = [f for f in facts if (f.path, f.vmsd) not in in_step] + split
     facts = [
         f

@@ -259,3 +259,32 @@ def _pair_models(
         for crate in _rust_candidates(tree, name, twins, path):
             r_models.extend(rust_models(tree, crate + "src/x.rs", table))
     return c_models, r_models
+
+
+def same_wire_parts(pairs: Sequence[FileModels]) -> set[tuple[str, str]]:
+    """(Rust path, section name) of the parts whose stream the change left as it was.
+
+    Rust devices move fields between nested structs (`impl_vmstate_struct!`)
+    without changing a byte on the wire: a nested struct is inline in the
+    stream. Comparing old and new flattened, as twins are compared, tells such
+    a refactor from a change; its field-by-field facts are then dropped.
+    """
+    out: set[tuple[str, str]] = set()
+    for pair in pairs:
+        if not pair.path.endswith(".rs") or pair.old is None or pair.new is None:
+            continue
+        old_top = {v.name: v for v in top_level(pair.old) if v.name}
+        for v in top_level(pair.new):
+            o = old_top.get(v.name or "")
+            if v.name is None or o is None:
+                continue
+            now = _by_part(
+                differences(Side("C", [pair.old]), o, Side("Rust", [pair.new]), v), v.name
+            )
+            if now is None:
+                continue
+            names = _parts_in_step(pair.new, v, now)
+            if v.name not in now:
+                names |= _with_nested(pair.old, o)  # nested VMSDs the change removed
+            out.update((pair.path, n) for n in names)
+    return out
