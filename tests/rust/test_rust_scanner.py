@@ -152,3 +152,27 @@ def test_twin_with_a_wider_field_differs() -> None:
 def test_twin_with_another_version_differs() -> None:
     bumped = RUST.replace(".version_id(3)", ".version_id(4)")
     assert _diff(bumped) == ["uart: version_id 3 in C, 4 in Rust"]
+
+
+def test_forms_the_scanner_cannot_follow_are_said_not_guessed() -> None:
+    odd = RUST.replace("level: BqlCell<u8>,", "level: chardev::Level,").replace(
+        "vmstate_of!(UartState, stamp).with_version_id(3),",
+        "vmstate_of!(UartState, nowhere),",
+    )
+    m = _rust(odd)
+    assert [u.what for u in m.unknowns] == [
+        "VMSD VMSTATE_UART_LEVEL: type Level has no VMState the scanner can see",
+        "VMSD VMSTATE_UART: field nowhere of UartState not found",
+    ]
+    c = scan(C, "hw/char/uart.c", c_fallback())
+    cv, rv = c.vmsd("vmstate_uart"), m.vmsd("VMSTATE_UART")
+    assert cv is not None and rv is not None
+    assert differences(Side("C", [c]), cv, Side("Rust", [m]), rv) is None
+
+
+def test_broken_rust_is_read_as_far_as_it_goes() -> None:
+    broken = RUST.replace('.name(c"uart/level")', '.name(c"uart/level"')
+    m = _rust(broken)
+    assert m.vmsds and "Rust that does not parse: VMState not read here" in [
+        u.what for u in m.unknowns
+    ]

@@ -72,7 +72,14 @@ def scan_rust(
     own = crate.add(text_)
     st = _State(path, crate, table, c_table)
     for it in own:
-        _item(st, it)
+        if it.has_error and any(t.text.startswith(("VMState", "vmstate")) for t in it.toks):
+            st.unknowns.append(Unknown(it.line, "Rust that does not parse: VMState not read here"))
+            continue
+        try:
+            _item(st, it)
+        except (IndexError, StopIteration, ValueError) as exc:
+            # Rust the forms above do not cover: said, never guessed.
+            st.unknowns.append(Unknown(it.line, f"Rust item not understood ({exc!r})"))
     return FileModel(
         path=path,
         vmsds=tuple(st.vmsds),

@@ -37,6 +37,8 @@ class Item:
     toks: tuple[Tok, ...]
     line: int
     end_line: int
+    has_error: bool = False
+    """tree-sitter had to recover from a syntax error inside the item."""
 
 
 @cache
@@ -75,6 +77,7 @@ def _collect(node: Node, out: list[Item]) -> None:
                 tuple(_leaves(child)),
                 child.start_point[0] + 1,
                 child.end_point[0] + 1,
+                child.has_error,
             )
         )
 
