@@ -34,7 +34,8 @@ def test_twin_is_found_by_its_section_name_without_the_policy_table(mini_repo: M
 def test_a_side_catching_up_is_not_a_finding(mini_repo: MiniRepo) -> None:
     c_text = mini_repo.read(C).replace(
         "        VMSTATE_UINT32(int_level, PL011State),\n",
-        "        VMSTATE_UINT32(int_level, PL011State),\n        VMSTATE_UINT32(ifl, PL011State),\n",
+        "        VMSTATE_UINT32(int_level, PL011State),\n"
+        "        VMSTATE_UINT32(ifl, PL011State),\n",
     )
     commit_change(mini_repo, {C: c_text})
     rust_text = (
