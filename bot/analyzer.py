@@ -8,7 +8,7 @@ from dataclasses import replace
 from bot.catalogue import Catalogue, load_catalogue
 from bot.change import Change, FileChange, FileStatus
 from bot.compare import Context, FileModels, compare
-from bot.facts import CompatEntryAdded, Fact, PropertyDefaultChanged, RustTwinOneSided, TwinDiffers
+from bot.facts import CompatEntryAdded, Fact, PropertyDefaultChanged
 from bot.findings import Finding, NotUnderstood, Override, Report, TierDecision
 from bot.hunkmode import hunk_facts
 from bot.judge import judge
@@ -20,7 +20,7 @@ from bot.scanner.rust.tree import is_rust_device, scan_in_tree
 from bot.scanner.scan import scan
 from bot.tierpick import pick_resolver
 from bot.treeinfo import TreeLookups, macro_table
-from bot.twinfind import same_wire_parts, twin_facts
+from bot.twinfind import with_twins
 
 _RUST_STATE_WORDS = ("vmstate", "VMState", "version_id", "subsection", "Migrat")
 
@@ -70,18 +70,9 @@ def analyze(
         rust_vmstate_paths=frozenset(_rust_state_paths(blind)),
     )
     facts = compare(pairs, ctx)
-    split, in_step = twin_facts(
-        pairs, change.base_tree, change.head_tree, old_table, new_table, policy.twins
+    facts = with_twins(
+        facts, pairs, change.base_tree, change.head_tree, old_table, new_table, policy.twins
     )
-    # A Rust part that sends what its unchanged C twin sends puts the released
-    # stream on the wire: its differences from its own past are not findings.
-    in_step |= same_wire_parts(pairs)
-    facts = [f for f in facts if (f.path, f.vmsd) not in in_step] + split
-    facts = [
-        f
-        for f in _one_twin_finding(facts)
-        if not (isinstance(f, RustTwinOneSided) and (f.path, "") in in_step)
-    ]
     not_understood.extend(
         NotUnderstood(path, v.line, f"VMSD {v.ident}: name {v.name_expr} not found in the tree")
         for path, v in unresolved
@@ -173,20 +164,6 @@ def _unknowns_in_change(pair: FileModels) -> list[NotUnderstood]:
         if u.line in pair.changed_new or any(v.line <= u.line <= v.end_line for v in touched):
             out.append(NotUnderstood(pair.path, u.line, u.what))
     return out
-
-
-def _one_twin_finding(facts: list[Fact]) -> list[Fact]:
-    """A twin pair that now differs is said once, by MIG038 with the difference;
-    the vaguer one-sided warning (MIG025) for the same pair is dropped."""
-    split = {p for f in facts if isinstance(f, TwinDiffers) for p in (f.path, f.twin)}
-    return [
-        f
-        for f in facts
-        if not (
-            isinstance(f, RustTwinOneSided)
-            and (f.path in split or f.twin in split or any(p.startswith(f.twin) for p in split))
-        )
-    ]
 
 
 def _with_compat_of_blind_files(facts: list[Fact]) -> list[Fact]:

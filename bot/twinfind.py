@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 from bot.change import Tree
 from bot.compare import FileModels
-from bot.facts import Fact, TwinDiffers
+from bot.facts import Fact, RustTwinOneSided, TwinDiffers
 from bot.findings import Side as FindingSide
 from bot.model import FileModel, VmsdModel
 from bot.scanner.macros import MacroTable
@@ -288,3 +288,37 @@ def same_wire_parts(pairs: Sequence[FileModels]) -> set[tuple[str, str]]:
                 names |= _with_nested(pair.old, o)  # nested VMSDs the change removed
             out.update((pair.path, n) for n in names)
     return out
+
+
+def with_twins(
+    facts: Sequence[Fact],
+    pairs: Sequence[FileModels],
+    base: Tree | None,
+    head: Tree | None,
+    old_table: MacroTable,
+    new_table: MacroTable,
+    twins: Sequence[tuple[str, str]],
+) -> list[Fact]:
+    """The compare facts of a change, judged with the twins and the flattened stream.
+
+    Adds MIG038 where the change split a twin pair; drops the facts of Rust
+    parts that still send what their unchanged C twin sends or what they sent
+    before (a refactor of nested structs), and MIG025 where the twins could be
+    compared (MIG038 or its silence is then the judgement).
+    """
+    split, in_step = twin_facts(pairs, base, head, old_table, new_table, twins)
+    in_step |= same_wire_parts(pairs)
+    kept = [f for f in facts if (f.path, f.vmsd) not in in_step] + split
+    touched = {p for f in split if isinstance(f, TwinDiffers) for p in (f.path, f.twin)}
+    return [
+        f
+        for f in kept
+        if not (
+            isinstance(f, RustTwinOneSided)
+            and (
+                (f.path, "") in in_step
+                or f.path in touched
+                or any(p == f.twin or p.startswith(f.twin) for p in touched)
+            )
+        )
+    ]
