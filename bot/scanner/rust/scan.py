@@ -22,7 +22,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from bot.model import FieldModel, FileModel, Registration, TypeModel, Unknown, VmsdModel
+from bot.model import (
+    FieldModel,
+    FileModel,
+    PropertyModel,
+    Registration,
+    TypeModel,
+    Unknown,
+    VmsdModel,
+)
 from bot.scanner.fields import interpret
 from bot.scanner.lexer import LexError, tokenize
 from bot.scanner.macros import MacroTable
@@ -42,6 +50,7 @@ class _State:
     table: RustTable
     c_table: MacroTable
     vmsds: list[VmsdModel] = field(default_factory=list)
+    props: list[PropertyModel] = field(default_factory=list)
     regs: list[Registration] = field(default_factory=list)
     types: list[TypeModel] = field(default_factory=list)
     unknowns: list[Unknown] = field(default_factory=list)
@@ -83,6 +92,8 @@ def scan_rust(
     return FileModel(
         path=path,
         vmsds=tuple(st.vmsds),
+        properties=tuple(st.props),
+        prop_bindings=tuple(sorted({(p.array, p.array) for p in st.props})),
         registrations=tuple(st.regs),
         types=tuple(st.types),
         string_defines=tuple(sorted(crate.cstrs.items())),
@@ -116,6 +127,8 @@ def _item(st: _State, it: Item) -> None:
             _vmsd_arrow(st, body)
     elif it.kind == "impl_item":
         _impl(st, toks, it.line)
+    elif it.kind == "struct_item":
+        _properties(st, toks)
 
 
 _NOT_NAMES = frozenset({"as_ptr", "c_str", "crate", "self", "super"})
@@ -488,3 +501,50 @@ def _vmsd_arrow(st: _State, body: Sequence[Tok]) -> None:
     for k, t in enumerate(body):
         if t.text == "vmsd" and k + 2 < len(body) and body[k + 1].text == "=>":
             st.regs.append(Registration("dc->vmsd", body[k + 2].text, None, t.line))
+
+
+def _properties(st: _State, toks: Sequence[Tok]) -> None:
+    """``#[property(rename = "migrate-clk", default = true)] migrate_clock: bool``.
+
+    The struct stands for both the property array and the class_init of the
+    C model (``prop_bindings``), so compat entries find the type's properties.
+    """
+    k = next((i for i, t in enumerate(toks) if t.text == "struct"), None)
+    if k is None or k + 2 >= len(toks) or toks[k + 2].text != "{":
+        return
+    struct = toks[k + 1].text
+    for piece in split_top(inner(toks, k + 2)):
+        j = 0
+        prop: list[Tok] | None = None
+        while j + 1 < len(piece) and piece[j].text == "#" and piece[j + 1].text == "[":
+            end = matching(piece, j + 1)
+            attr = piece[j + 2 : end]
+            if attr and attr[0].text == "property" and len(attr) > 1 and attr[1].text == "(":
+                prop = inner(attr, 1)
+            j = end + 1
+        if prop is None:
+            continue
+        rest = piece[j:]
+        if rest and rest[0].text == "pub":
+            rest = (
+                rest[1:] if len(rest) < 2 or rest[1].text != "(" else rest[matching(rest, 1) + 1 :]
+            )
+        if not rest or rest[0].kind != "ident":
+            continue
+        member = rest[0].text
+        opts: dict[str, list[Tok]] = {}
+        for kv in split_top(prop):
+            if len(kv) >= 3 and kv[1].text == "=":
+                opts[kv[0].text] = kv[2:]
+        name = string_value(opts["rename"][0]) if "rename" in opts else None
+        st.props.append(
+            PropertyModel(
+                array=struct,
+                macro="#[property]",
+                name=name or member,
+                member=member,
+                default=text(opts["default"]) if "default" in opts else None,
+                line=rest[0].line,
+                owner=struct,
+            )
+        )
