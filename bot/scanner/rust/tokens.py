@@ -18,6 +18,8 @@ from tree_sitter import Language, Node, Parser
 _OPEN = {"(": ")", "[": "]", "{": "}"}
 _ATOMIC = frozenset({"string_literal", "raw_string_literal", "char_literal"})
 _SKIP = frozenset({"line_comment", "block_comment"})
+_NOT_STATE = frozenset({"function_item", "use_declaration", "extern_crate_declaration"})
+"""Items that never describe migration state; their bodies are most of a file."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +70,8 @@ def _collect(node: Node, out: list[Item]) -> None:
                 _collect(body, out)
             continue
         kind = child.type
+        if kind in _NOT_STATE:
+            continue
         if kind == "expression_statement" and child.named_child_count == 1:
             inner = child.named_children[0]
             kind = inner.type
@@ -88,6 +92,8 @@ def _leaves(node: Node) -> Iterator[Tok]:
         n = stack.pop()
         if n.type in _SKIP:
             continue
+        if n.type == "function_item" and not _keeps_body(n):
+            continue  # a method body: only `fn vmsd()` of the 2024 bindings names state
         if n.child_count == 0 or n.type in _ATOMIC:
             raw = n.text.decode("utf-8", "surrogateescape") if n.text is not None else ""
             if not raw:
@@ -95,6 +101,11 @@ def _leaves(node: Node) -> Iterator[Tok]:
             yield Tok(raw, _kind(n.type, raw), n.start_point[0] + 1)
             continue
         stack.extend(reversed(n.children))
+
+
+def _keeps_body(fn: Node) -> bool:
+    name = fn.child_by_field_name("name")
+    return name is not None and name.text == b"vmsd"
 
 
 def _kind(node_type: str, raw: str) -> str:
