@@ -20,7 +20,7 @@ Never guesses: what it cannot follow is an `Unknown`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.model import (
     FieldModel,
@@ -39,8 +39,14 @@ from bot.scanner.rust.table import RustTable
 from bot.scanner.rust.tokens import Item, Tok, inner, matching, split_top, string_value, text
 
 _HOOKS = ("pre_load", "post_load", "pre_save", "post_save")
-_END = FieldModel(macro="VMSTATE_END_OF_LIST", args=(), line=0, name="")
-_MARKERS = ("VMStateDescription", "vmstate_", "VMSTATE", "TYPE_NAME", "ToMigrationState")
+_MARKERS = (
+    "VMStateDescription",
+    "vmstate_",
+    "VMSTATE",
+    "TYPE_NAME",
+    "ToMigrationState",
+    "#[property(",
+)
 
 
 @dataclass(slots=True)
@@ -310,7 +316,7 @@ def _field(st: _State, ident: str, piece: Sequence[Tok]) -> FieldModel | None:
         c = f'VMSTATE_VALIDATE("{name or text(args[1])}", {_callable(args[2])})'
         got = _via_c(st, ident, piece, c)
         if got is not None:
-            got = _with(got, test=_callable(args[2]))
+            got = replace(got, test=_callable(args[2]))
     elif macro == "vmstate_clock" and args:
         c_args = _c_order(st, args)
         got = _via_c(st, ident, piece, f"VMSTATE_CLOCK({c_args})")
@@ -318,14 +324,8 @@ def _field(st: _State, ident: str, piece: Sequence[Tok]) -> FieldModel | None:
         # The first bindings mirrored the C macros one to one (vmstate_uint32!).
         got = _via_c(st, ident, piece, f"{macro.upper()}({_c_order(st, args)})")
     if got is not None and version is not None:
-        got = _with(got, version=version)
+        got = replace(got, version=version)
     return got
-
-
-def _with(f: FieldModel, **kw: object) -> FieldModel:
-    from dataclasses import replace
-
-    return replace(f, **kw)  # type: ignore[arg-type]
 
 
 def _c_order(st: _State, args: list[list[Tok]]) -> str:
@@ -350,7 +350,7 @@ def _via_c(st: _State, ident: str, piece: Sequence[Tok], c_text: str | None) -> 
         return _not_read(st, ident, piece, why or f"{macro} is several fields")
     f = got[0]
     args = tuple(text(a) for a in split_top(inner(piece, 2)))
-    return _with(f, macro=macro, args=args, line=piece[0].line)
+    return replace(f, macro=macro, args=args, line=piece[0].line)
 
 
 def _vmstate_of(
