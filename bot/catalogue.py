@@ -540,6 +540,8 @@ def render_markdown(catalogue: Catalogue) -> str:
         if rule.tier_notes:
             out.append("")
         out += ["**Why.** " + rule.why, "", "**Fix.** " + rule.fix, ""]
+        if rule.fix_rust:
+            out += ["**Fix, in a Rust device.** " + rule.fix_rust, ""]
         if rule.example:
             out += [f"**Real case.** {rule.example}.", ""]
         out.append(f"Documentation: <{rule.doc_url}>")
