@@ -24,6 +24,7 @@ from bot.compare.released import (
     fixed_commits,
     placed_for_released_change,
 )
+from bot.compare.twins import with_twins
 from bot.findings import (
     Finding,
     NotUnderstood,
@@ -42,6 +43,7 @@ from bot.judge.suppress import suppress_in_change
 from bot.scanner.cache import ScanCache, text_id
 from bot.scanner.macros import MacroTable
 from bot.scanner.model import FileModel, VmsdModel
+from bot.scanner.rust.tree import is_rust_device, scan_in_tree
 from bot.scanner.scan import scan
 from bot.scanner.treeinfo import TreeLookups, macro_table, same_table
 from bot.tiers.pick import pick_resolver
@@ -87,13 +89,13 @@ def review(
     unresolved: list[tuple[str, VmsdModel]] = []
     scanned = 0
     for fc in change.files:
-        if fc.binary or not policy.scans(fc.path):
+        if fc.binary or not (policy.scans(fc.path) or is_rust_device(fc.path)):
             continue
         if not fc.texts_known:
             blind.append(fc)
             continue
         scanned += 1
-        pair = _models(fc, old_table, new_table, options.scans)
+        pair = _models(fc, old_table, new_table, options.scans, change)
         pairs.append(pair)
         not_understood.extend(_unknowns_in_change(pair))
         unresolved.extend(_unresolved_names(pair))
@@ -114,9 +116,12 @@ def review(
         mentioned_old=old_lookups.mentions,
         twins=policy.twins,
         changed_paths=frozenset(fc.path for fc in change.files),
-        rust_vmstate_paths=frozenset(_rust_state_paths(change.files)),
+        rust_vmstate_paths=frozenset(_rust_state_paths(blind)),
     )
     facts = compare(pairs, ctx)
+    facts = with_twins(
+        facts, pairs, change.base_tree, change.head_tree, old_table, new_table, policy.twins
+    )
     release = change.history.last_release() if change.history is not None else None
     if change.history is not None and any(isinstance(f, CompatEntryAdded) for f in facts):
         facts = placed_for_released_change(facts, _fixed_in(change.history, change.messages))
@@ -130,10 +135,14 @@ def review(
         if v.name_expr and lookups.resolve(v.name_expr) is None
     )
     not_understood.extend(
-        NotUnderstood(path, None, "Rust VMState changes are not parsed: review this file by hand")
+        NotUnderstood(
+            path, None, "Rust VMState changes are read from the tree only: run with --repo"
+        )
         for path in sorted(ctx.rust_vmstate_paths)
     )
     for fc in blind:
+        if fc.path.endswith(".rs"):
+            continue
         got, unknown = hunk_facts(fc, old_table)
         facts.extend(got)
         not_understood.extend(unknown)
@@ -227,15 +236,28 @@ def _scan(text: str, path: str, table: MacroTable, scans: ScanCache | None) -> F
 
 
 def _models(
-    fc: FileChange, old_table: MacroTable, new_table: MacroTable, scans: ScanCache | None
+    fc: FileChange,
+    old_table: MacroTable,
+    new_table: MacroTable,
+    scans: ScanCache | None,
+    change: Change,
 ) -> FileModels:
+    old_path = fc.old_path or fc.path
     old = (
-        _scan(fc.old_text, fc.old_path or fc.path, old_table, scans)
+        (
+            scan_in_tree(fc.old_text, old_path, change.base_tree, old_table)
+            if old_path.endswith(".rs")
+            else _scan(fc.old_text, old_path, old_table, scans)
+        )
         if fc.old_text is not None and fc.status is not FileStatus.ADDED
         else None
     )
     new = (
-        _scan(fc.new_text, fc.path, new_table, scans)
+        (
+            scan_in_tree(fc.new_text, fc.path, change.head_tree, new_table)
+            if fc.path.endswith(".rs")
+            else _scan(fc.new_text, fc.path, new_table, scans)
+        )
         if fc.new_text is not None and fc.status is not FileStatus.DELETED
         else None
     )

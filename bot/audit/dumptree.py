@@ -9,15 +9,18 @@ kept when its file is built into that target, as bot.tiers' map says.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.audit.dump import Dump, dump_vmstate
 from bot.audit.index import TreeIndex
+from bot.audit.rusttwins import scan_rust_tree
 from bot.audit.walk import scan_tree
 from bot.errors import MigbotError
 from bot.scanner.cache import ScanCache
+from bot.scanner.model import FileModel
+from bot.scanner.treeinfo import macro_table
 from bot.sources.gitrepo import GitRepo, open_repo
 
 _VERSION = re.compile(r"^\d+\.\d+(\.\d+)?$")
@@ -109,12 +112,20 @@ def dump_tree(
     jobs: int | None = None,
     cache_dir: Path | None = None,
     scans: ScanCache | None = None,
+    rust: bool = False,
 ) -> Dump:
+    """``rust``: dump as a QEMU built with its Rust devices, which then replace
+    the C devices of the same type name (Rust devices without a C twin are in
+    every dump)."""
     git = open_repo(repo)
     commit = git.commit(rev)
     chosen = machine_filter(git, commit.tree, machine, cache_dir, target) if machine else None
     scan = scan_tree(git, commit.oid, jobs=jobs, cache=scans)
-    index = TreeIndex.build(scan.models, scan.strings)
+    tree = git.tree(commit.tree)
+    rust_files, _ = scan_rust_tree(tree, macro_table(tree))
+    rust_models = [f.model for f in rust_files]
+    models, replaced = with_rust_devices(scan.models, rust_models, scan.strings, rust)
+    index = TreeIndex.build(models, scan.strings)
     result = dump_vmstate(
         index,
         machine=machine,
@@ -127,7 +138,34 @@ def dump_tree(
     else:
         notes.insert(0, "every device type of the tree, all targets (no --machine)")
     notes.append(
-        "types registered at run time (CPU models, virtio-pci variants) and Rust devices "
-        "are not in a dump from source"
+        "types registered at run time (CPU models, virtio-pci variants) are not in a dump "
+        "from source"
     )
+    if rust:
+        notes.append(f"Rust devices in place of their C twins: {', '.join(replaced) or 'none'}")
+    elif replaced:
+        notes.append(f"C devices with a Rust twin (--rust dumps those): {', '.join(replaced)}")
     return Dump(result.data, tuple(notes))
+
+
+def with_rust_devices(
+    c_models: Sequence[FileModel],
+    rust_models: Sequence[FileModel],
+    strings: Mapping[str, str],
+    rust: bool,
+) -> tuple[list[FileModel], list[str]]:
+    """The models a dump reads, and the type names that have both a C and a Rust device.
+
+    Without ``rust`` the C device of a twin pair is kept; with it, the Rust one.
+    """
+    c_index = TreeIndex.build(c_models, strings)
+    rust_names = {t.name for m in rust_models for t in m.types}
+    both = sorted(rust_names & c_index.type_names())
+
+    def without_twins(m: FileModel) -> FileModel:
+        kept = tuple(t for t in m.types if c_index.resolve(t.name, m) not in both)
+        return m if len(kept) == len(m.types) else replace(m, types=kept)
+
+    if rust:
+        return [without_twins(m) for m in c_models] + list(rust_models), both
+    return list(c_models) + [without_twins(m) for m in rust_models], both

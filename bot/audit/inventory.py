@@ -61,6 +61,18 @@ class MachineFamily:
 
 
 @dataclass(frozen=True, slots=True)
+class RustTwin:
+    """A Rust device's section held against the C one of the same name."""
+
+    name: str
+    rust_path: str
+    c_path: str | None
+    agrees: bool | None
+    """None when there is no C twin or a field could not be read."""
+    differences: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Inventory:
     total: Counts
     sections: int
@@ -73,6 +85,7 @@ class Inventory:
     machines: tuple[MachineFamily, ...] = ()
     by_directory: tuple[tuple[str, Counts], ...] = ()
     by_tier: tuple[tuple[str, Counts], ...] = field(default=())
+    rust_twins: tuple[RustTwin, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape (``inventory`` of the audit report, docs/audit.md)."""
@@ -99,6 +112,16 @@ class Inventory:
             ],
             "by_directory": [{"directory": d, **c.to_dict()} for d, c in self.by_directory],
             "by_tier": [{"tier": t, **c.to_dict()} for t, c in self.by_tier],
+            "rust_twins": [
+                {
+                    "name": t.name,
+                    "rust": t.rust_path,
+                    "c": t.c_path,
+                    "agrees": t.agrees,
+                    "differences": list(t.differences),
+                }
+                for t in self.rust_twins
+            ],
         }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.audit.inventory import Counts, Inventory
+from bot.audit.inventory import Counts, Inventory, RustTwin
 from bot.findings import Report
 from bot.judge.catalogue import Catalogue
 from bot.report import render_text, report_to_dict
@@ -87,7 +87,22 @@ def inventory_text(inv: Inventory) -> str:
                 f"    {m.family:<8} {m.versions:>3} versions, {m.oldest} to {m.latest}  {m.path}"
             )
         out.append("")
+    if inv.rust_twins:
+        out.append("  Rust devices and their C twins:")
+        out.extend(f"    {twin_line(t)}" for t in inv.rust_twins)
+        out.append("")
     return "\n".join(out)
+
+
+def twin_line(t: RustTwin) -> str:
+    head = f"{t.name:<8} {t.rust_path}"
+    if t.c_path is None:
+        return f"{head}: no C twin"
+    if t.agrees is None:
+        return f"{head}: a field could not be read, not compared with {t.c_path}"
+    if t.agrees:
+        return f"{head}: agrees with {t.c_path}"
+    return f"{head}: DIFFERS from {t.c_path}: " + "; ".join(t.differences)
 
 
 def inventory_markdown(inv: Inventory) -> str:

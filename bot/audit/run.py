@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from dataclasses import replace as _replace
 from pathlib import Path
 
 from bot.audit.checks import Problem, compat_entries, compat_strings, run_checks
@@ -16,11 +17,13 @@ from bot.audit.gitfacts import baseline, literal_hits, oldest_in_tree
 from bot.audit.index import TreeIndex
 from bot.audit.inventory import Inventory, take_inventory
 from bot.audit.judge import TierOf, judge_problems
+from bot.audit.rusttwins import scan_rust_tree, twin_problems, twin_results
 from bot.audit.walk import TreeScan, scan_tree
 from bot.change import Tree
 from bot.findings import NotUnderstood, Report, Tier, TierDecision, TierSource
 from bot.judge.catalogue import Catalogue, load_catalogue
 from bot.scanner.cache import ScanCache
+from bot.scanner.treeinfo import macro_table
 from bot.sources.gitrepo import GitRepo, open_repo
 
 
@@ -77,6 +80,10 @@ def audit(
     git = open_repo(repo)
     catalogue = catalogue or load_catalogue()
     scan = scan_tree(git, rev, jobs=jobs, cache=scans)
+    head_tree = git.tree(scan.tree_id)
+    rust_files, rust_seconds = scan_rust_tree(head_tree, macro_table(head_tree))
+    twins = twin_results(scan, rust_files, head_tree)
+    scan = _replace(scan, files=scan.files + tuple(rust_files))
     index = TreeIndex.build(scan.models, scan.strings)
     facts = {f.model.path: f.facts for f in scan.files}
     entries = [(path, e.line) for path, _, e in compat_entries(index.models)]
@@ -86,11 +93,11 @@ def audit(
         git, scan.commit, scan.tree_id, machines, _always_sent_candidates(index)
     )
     oldest = oldest_in_tree(git, scan.tree_id, machines)
-    problems = run_checks(index, facts, literals, base, oldest)
+    problems = run_checks(index, facts, literals, base, oldest) + twin_problems(twins)
     computed = tier_of or tree_tier_resolver(git.tree(scan.tree_id), cache_dir)
     resolve = forced_resolver(tier, computed) if tier is not None else computed
     findings = judge_problems(problems, resolve, catalogue)
-    inventory = take_inventory(index, resolve)
+    inventory = _replace(take_inventory(index, resolve), rust_twins=tuple(t.twin for t in twins))
     seconds = time.perf_counter() - start
     report = Report(
         change_title=f"audit of {rev} ({scan.commit[:12]})",
@@ -104,6 +111,7 @@ def audit(
             f"{len(scan.files)} files scanned with {scan.jobs} worker(s) in "
             f"{scan.seconds:.1f} s; audit done in {seconds:.1f} s",
             base_note,
+            f"{len(rust_files)} Rust device files scanned in {rust_seconds:.2f} s",
         ),
     )
     return AuditResult(

@@ -175,6 +175,11 @@ def audit(
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write the dump here (default: standard output).",
 )
+@click.option(
+    "--rust",
+    is_flag=True,
+    help="Dump as a QEMU built with its Rust devices (they replace their C twins).",
+)
 @_jobs
 @_cache
 def dump(
@@ -183,6 +188,7 @@ def dump(
     machine: str | None,
     target: str | None,
     output: Path | None,
+    rust: bool,
     jobs: int | None,
     cache_dir: Path | None,
 ) -> None:
@@ -205,6 +211,7 @@ def dump(
             jobs=jobs,
             cache_dir=cache_dir,
             scans=open_scan_cache(settings_cache_dir("scans")),
+            rust=rust,
         )
     except (SourceError, MachineNotFoundError) as exc:
         raise UsageFailure(str(exc)) from None

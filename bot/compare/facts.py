@@ -205,6 +205,14 @@ class RustTwinOneSided(Fact):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class TwinDiffers(Fact):
+    """A C device and its Rust twin agreed on the wire before the change and no longer do."""
+
+    twin: str
+    difference: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CompatArrayNotApplied(Fact):
     function: str
     array: str

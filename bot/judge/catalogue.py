@@ -46,7 +46,7 @@ _REQUIRED = (
     "fix",
     "doc",
 )
-_OPTIONAL = ("example", "tier_note", "category")
+_OPTIONAL = ("example", "tier_note", "category", "fix_rust")
 _TOP_LEVEL = ("links", "redirects", "rule")
 
 
@@ -147,6 +147,12 @@ class Rule:
     """Optional per-tier sentence appended to the message (``tier_note``)."""
     category: str = ""
     """The group a rule belongs to (fields, versions, compat...): ``--select compat``."""
+    fix_rust: str | None = None
+    """The recipe written with the Rust bindings, for findings in Rust device code."""
+
+    def fix_for(self, path: str) -> str:
+        """The recipe in the language of the file the finding is in."""
+        return self.fix_rust if self.fix_rust and path.endswith(".rs") else self.fix
 
     @property
     def code(self) -> str:
@@ -397,6 +403,7 @@ def _rule(
         example=example,
         tier_notes=MappingProxyType(notes),
         category=text("category") if "category" in raw else "",
+        fix_rust=text("fix_rust") if "fix_rust" in raw else None,
     )
 
 
@@ -537,6 +544,8 @@ def render_markdown(catalogue: Catalogue) -> str:
         if rule.tier_notes:
             out.append("")
         out += ["**Why.** " + rule.why, "", "**Fix.** " + rule.fix, ""]
+        if rule.fix_rust:
+            out += ["**Fix, in a Rust device.** " + rule.fix_rust, ""]
         if rule.example:
             out += [f"**Real case.** {rule.example}.", ""]
         out.append(f"Documentation: <{rule.doc_url}>")

@@ -269,6 +269,8 @@ def _fact_meanings(fact: F.Fact) -> Iterable[tuple[str, dict[str, object]]]:
                         ),
                     },
                 )
+        case F.TwinDiffers():
+            yield "MIG041", {"vmsd": vmsd, "twin": fact.twin, "difference": fact.difference}
         case F.RustTwinOneSided():
             yield "MIG025", {"path": fact.path, "twin": fact.twin}
         case _:

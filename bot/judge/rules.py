@@ -115,7 +115,7 @@ def make_finding(
         line=line,
         side=side,
         message=catalogue.render_message(rule, decision.tier, **_rendered(catalogue, values)),
-        fix=rule.fix,
+        fix=rule.fix_for(path),
         doc_url=rule.doc_url,
         vmsd=vmsd,
         subject=subject,

@@ -59,6 +59,8 @@ class FieldModel:
         """What decides the bytes on the wire, minus gating."""
         flags = frozenset(f for f in self.flags if f not in _FLAGS_NOT_ON_WIRE)
         info = _SIGNLESS.sub(r"int\1", self.info) if self.info else None
+        if info == "timer":
+            info = "int64"  # timer_put() sends the expiry time as a big-endian int64
         return (info, self.size, self.size_expr, self.count, self.vmsd, flags)
 
     def wire_key(self) -> tuple[object, ...]:
