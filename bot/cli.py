@@ -11,6 +11,7 @@ import click
 from bot import __version__
 from bot.findings import Report, Severity, Tier
 from bot.pipeline import AppliedLabel, ReviewOptions, review
+from bot.report.common import printable
 
 _FAIL_ON = {"error": Severity.ERROR, "warning": Severity.WARNING, "never": None}
 
@@ -21,7 +22,7 @@ class UsageFailure(click.ClickException):
     exit_code = 2
 
     def show(self, file: object = None) -> None:
-        click.echo(f"migbot: {self.format_message()}", err=True)
+        click.echo(f"migbot: {printable(self.format_message())}", err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -21,6 +21,7 @@ from typing import Any
 import click
 
 from bot.findings import Report, Severity, Tier
+from bot.report.common import printable
 
 _FAIL_ON = {"error": Severity.ERROR, "warning": Severity.WARNING, "never": None}
 _TIERS = [t.value for t in Tier]
@@ -32,7 +33,7 @@ class _Usage(click.ClickException):
     exit_code = 2
 
     def show(self, file: object = None) -> None:
-        click.echo(f"migbot: {self.format_message()}", err=True)
+        click.echo(f"migbot: {printable(self.format_message())}", err=True)
 
 
 def _exit(report: Report, fail_on: str) -> None:

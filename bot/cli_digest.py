@@ -19,6 +19,7 @@ from bot.cli_service import _config_option, _db_option, _settings
 from bot.config import Settings
 from bot.digest.model import Digest
 from bot.digest.period import Period, PeriodError, weeks_before
+from bot.report.common import printable
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -30,7 +31,7 @@ class _Usage(click.ClickException):
     exit_code = 2
 
     def show(self, file: object = None) -> None:
-        click.echo(f"migbot: {self.format_message()}", err=True)
+        click.echo(f"migbot: {printable(self.format_message())}", err=True)
 
 
 def _from_git(

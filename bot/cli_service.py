@@ -33,10 +33,14 @@ _db_option = click.option(
 
 
 def _settings(config_file: Path | None, **overrides: Any) -> Settings:
+    from bot.store.db import DatabaseLocationError, check_database_url
+
     try:
-        return load_settings(config_file=config_file, **overrides)
-    except ConfigError as exc:
+        settings = load_settings(config_file=config_file, **overrides)
+        check_database_url(settings.database_url)
+    except (ConfigError, DatabaseLocationError) as exc:
         raise click.UsageError(str(exc)) from exc
+    return settings
 
 
 def _configure_logs(settings: Settings) -> None:
@@ -217,12 +221,16 @@ def jobs(
     if not records:
         click.echo("no jobs")
         return
+    from bot.report.common import printable
+
     click.echo(f"{'ID':>6}  {'STATE':<10} {'TRIES':>5}  {'MERGE REQUEST':<40} LAST ERROR")
     for r in records:
+        # Project paths and errors come from deliveries and forges: escape their
+        # control characters (NUL, terminal escapes) rather than print them.
         error = (r.last_error or "").strip().splitlines()
         click.echo(
-            f"{r.id:>6}  {r.state:<10} {r.attempts:>5}  {r.mr_key[:40]:<40} "
-            f"{error[0][:80] if error else ''}"
+            f"{r.id:>6}  {printable(r.state):<10} {r.attempts:>5}  "
+            f"{printable(r.mr_key[:40]):<40} {printable(error[0][:80]) if error else ''}"
         )
 
 
@@ -238,7 +246,9 @@ def jobs_retry(ctx: click.Context, job_id: int) -> None:
         record = retry(engine, job_id)
     except JobError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"job {record.id} queued again ({record.mr_key})")
+    from bot.report.common import printable
+
+    click.echo(f"job {record.id} queued again ({printable(record.mr_key)})")
 
 
 COMMANDS = (serve, worker, jobs)

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from bot.findings import TierDecision
+from bot.report.common import printable
 
 _MACHINES_SHOWN = 8
 
@@ -18,7 +19,7 @@ class _Usage(click.ClickException):
     exit_code = 2
 
     def show(self, file: object = None) -> None:
-        click.echo(f"migbot: {self.format_message()}", err=True)
+        click.echo(f"migbot: {printable(self.format_message())}", err=True)
 
 
 def _as_json(path: str, d: TierDecision) -> dict[str, object]:

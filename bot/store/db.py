@@ -27,6 +27,30 @@ def normalise_url(url: str) -> str:
     return url
 
 
+class DatabaseLocationError(Exception):
+    """A database URL that cannot be opened as given (a SQLite file in a missing folder)."""
+
+
+def check_database_url(url: str) -> None:
+    """Refuse a SQLite file whose folder does not exist.
+
+    Creating the folder silently would hide a typo in the URL: the service would
+    keep its queue somewhere nobody looks, and lose it with the container.
+    """
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() != "sqlite":
+        return
+    database = parsed.database or ""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    folder = Path(database).expanduser().parent
+    if not folder.is_dir():
+        raise DatabaseLocationError(
+            f"the SQLite database {database!r} is in a folder that does not exist "
+            f"({str(folder)!r}); create the folder or fix the database URL"
+        )
+
+
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
@@ -36,9 +60,7 @@ def make_engine(url: str, *, pool_size: int = 5, sqlite_synchronous: str = "NORM
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        database = parsed.database or ""
-        if database and database != ":memory:":
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        check_database_url(url)
         # One connection per process: SQLite has one writer anyway, and threads
         # queued on the pool wake at once, where SQLite's busy handler would sleep.
         engine = create_engine(
