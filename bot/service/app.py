@@ -16,6 +16,7 @@ from bot.digest.schedule import scheduler_context
 from bot.forges import build_forges
 from bot.forges.base import Forge
 from bot.service import digest, health, intake
+from bot.service.errors import json_errors
 from bot.service.keys import (
     BOT_USERS,
     DB_POOL,
@@ -131,7 +132,7 @@ def create_app(
     review_fn: ReviewFn | None = None,
     run_worker: bool | None = None,
 ) -> web.Application:
-    app = web.Application(client_max_size=settings.max_body_bytes)
+    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[json_errors])
     app[SETTINGS] = settings
     app[METRICS] = Metrics()
     app[WAKE] = asyncio.Event()

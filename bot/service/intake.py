@@ -9,7 +9,7 @@ from collections.abc import Callable
 from aiohttp import web
 
 from bot.forges import github_events, gitlab_events
-from bot.forges.events import DeliveryError, ForgeEvent
+from bot.forges.events import DeliveryError, ForgeEvent, check_storable
 from bot.service.keys import BOT_USERS, ENGINE, INTAKE_POOL, METRICS, SETTINGS, WAKE
 from bot.service.logs import get_logger
 from bot.store import jobs
@@ -26,7 +26,7 @@ async def _accept(
     started = time.perf_counter()
     body = await request.read()  # over client_max_size: aiohttp answers 413
     try:
-        event = parse(body)
+        event = check_storable(parse(body))
     except DeliveryError as exc:
         metrics.deliveries.labels(forge=forge, outcome=f"rejected_{exc.status}").inc()
         log.warning("delivery refused", forge=forge, status=exc.status, reason=str(exc))
