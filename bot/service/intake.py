@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from collections.abc import Callable
 
@@ -36,7 +37,12 @@ async def _accept(
     try:
         accepted = await loop.run_in_executor(
             app[INTAKE_POOL],
-            lambda: jobs.accept(app[ENGINE], event, max_attempts=settings.max_attempts),
+            lambda: jobs.accept(
+                app[ENGINE],
+                event,
+                max_attempts=settings.max_attempts,
+                body_sha256=hashlib.sha256(body).hexdigest(),
+            ),
         )
     except Exception as exc:
         # Not stored, so not accepted: the forge will deliver it again.
