@@ -1,0 +1,100 @@
+"""Exactly one summary and one thread per finding, whatever the forge answers.
+
+The fake GitLab applies a POST and then answers 502, or answers only after the
+client has timed out: the bot cannot tell whether its note landed, and must
+look (find its marker) before posting again.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from bot.service.app import create_app
+from tests.fakes import qemu
+from tests.fakes.fake_gitlab import FakeGitLab, MergeRequest
+from tests.fakes.fixtures import wait_for_jobs
+from tests.fakes.service import Service, make_settings
+
+HOOK = "/webhooks/gitlab"
+CONTENT_POSTS = r"/merge_requests/\d+/(notes|discussions)(/\w+/notes)?$"
+
+
+async def _service(
+    fake: FakeGitLab, db_url: str, aiohttp_client: Callable[..., Any], **overrides: Any
+) -> Service:
+    settings = make_settings(
+        db_url,
+        gitlab_url=fake.base_url,
+        gitlab_token=fake.bot.token,
+        gitlab_webhook_token=fake.webhook_token,
+        **overrides,
+    )
+    app = create_app(settings)
+    client: TestClient[Any, Any] = await aiohttp_client(app)
+    return Service(app, client, settings)
+
+
+def _bot_notes_per_thread(fake: FakeGitLab, mr: MergeRequest) -> list[list[str]]:
+    return [[n.body for n in d.notes if n.author.username == "migbot"] for d in fake.threads(mr)]
+
+
+@pytest.mark.parametrize("fault", ["502-after-applying", "timeout-after-applying"])
+async def test_applied_post_with_an_unclear_answer_is_not_posted_again(
+    fake_gitlab: FakeGitLab, sqlite_url: str, aiohttp_client: Callable[..., Any], fault: str
+) -> None:
+    fake = fake_gitlab
+    if fault == "502-after-applying":
+        fake.fail_after_applying(CONTENT_POSTS, status=502)
+        service = await _service(fake, sqlite_url, aiohttp_client)
+    else:
+        fake.fail_after_applying(CONTENT_POSTS, status=0, delay=0.8)
+        service = await _service(fake, sqlite_url, aiohttp_client, forge_timeout_s=0.3)
+    project = fake.create_project("qemu/qemu", qemu.BASE_TREE)
+    mr, delivery = fake.open_mr(
+        project, title="foo", author=fake.user("alice"), changes={qemu.FOO_C: qemu.TWO_FINDINGS}
+    )
+    assert (await service.deliver(HOOK, delivery))[0] == 202
+    counts = await wait_for_jobs(service.engine)
+    assert counts["done"] == 1, counts
+    assert len(fake.summary_notes(mr)) == 1
+    assert len(fake.threads(mr)) == 2
+
+
+async def test_redeliveries_and_force_pushes_under_timeouts_give_one_of_each(
+    fake_gitlab: FakeGitLab, db_url: str, aiohttp_client: Callable[..., Any]
+) -> None:
+    """100 redeliveries and 20 force-pushes of one merge request, every third
+    POST timing out after it was applied: one summary, one thread per finding,
+    and no bot reply said twice in a row."""
+    fake = fake_gitlab
+    fake.fail_after_applying(CONTENT_POSTS, status=0, delay=0.5, every=3)
+    service = await _service(fake, db_url, aiohttp_client, forge_timeout_s=0.2)
+    project = fake.create_project("qemu/qemu", qemu.BASE_TREE)
+    mr, opened = fake.open_mr(
+        project, title="foo", author=fake.user("alice"), changes={qemu.FOO_C: qemu.TWO_FINDINGS}
+    )
+    deliveries = [opened]
+    for n in range(20):
+        text = qemu.ONE_FINDING if n % 2 == 0 else qemu.TWO_FINDINGS
+        deliveries.append(fake.push(mr, {qemu.FOO_C: text}, force=True))
+    for n in range(100):
+        replay = deliveries[n % len(deliveries)]
+        # GitLab's "resend": the same body under a fresh delivery id.
+        fresh = dict(replay.headers, **{"Idempotency-Key": f"r{n}", "X-Gitlab-Event-UUID": f"r{n}"})
+        status, _ = await service.deliver(HOOK, type(replay)(fresh, replay.body, replay.payload))
+        assert status == 202
+        if n % 10 == 0:  # the pushes arrive while reviews run
+            status, _ = await service.deliver(HOOK, deliveries[n // 10 + 1])
+            assert status == 202
+    for delivery in deliveries:
+        assert (await service.deliver(HOOK, delivery))[0] == 202
+    await wait_for_jobs(service.engine, timeout=120)
+    assert len(fake.summary_notes(mr)) == 1
+    assert len(fake.threads(mr)) == 2
+    for said in _bot_notes_per_thread(fake, mr):
+        assert all(a != b for a, b in itertools.pairwise(said)), said
