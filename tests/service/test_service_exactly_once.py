@@ -16,6 +16,7 @@ from aiohttp.test_utils import TestClient
 
 from bot.service.app import create_app
 from tests.fakes import qemu
+from tests.fakes.fake_github import FakeGitHub
 from tests.fakes.fake_gitlab import FakeGitLab, MergeRequest
 from tests.fakes.fixtures import wait_for_jobs
 from tests.fakes.service import Service, make_settings
@@ -98,3 +99,39 @@ async def test_redeliveries_and_force_pushes_under_timeouts_give_one_of_each(
     assert len(fake.threads(mr)) == 2
     for said in _bot_notes_per_thread(fake, mr):
         assert all(a != b for a, b in itertools.pairwise(said)), said
+
+
+GH_CONTENT_POSTS = r"/pulls/\d+/(reviews|comments)$|/issues/\d+/comments$|/comments/\d+/replies$"
+
+
+@pytest.mark.parametrize("fault", ["502-after-applying", "timeout-after-applying"])
+async def test_github_applied_post_with_an_unclear_answer_is_not_posted_again(
+    fake_github: FakeGitHub, sqlite_url: str, aiohttp_client: Callable[..., Any], fault: str
+) -> None:
+    """PyGithub's retry re-sends a POST after a 5xx or a read timeout: not ours."""
+    fake = fake_github
+    timeout = 10.0
+    if fault == "502-after-applying":
+        fake.fail_after_applying(GH_CONTENT_POSTS, status=502)
+    else:
+        fake.fail_after_applying(GH_CONTENT_POSTS, status=0, delay=1.5)
+        timeout = 1.0  # PyGithub takes whole seconds
+    settings = make_settings(
+        sqlite_url,
+        github_api_url=fake.base_url,
+        github_token=fake.bot_token,
+        github_webhook_secret=fake.webhook_secret,
+        forge_timeout_s=timeout,
+    )
+    client: TestClient[Any, Any] = await aiohttp_client(create_app(settings))
+    service = Service(client.server.app, client, settings)
+    repo = fake.create_repo("qemu/qemu", qemu.BASE_TREE)
+    pr, delivery = fake.open_pr(
+        repo, title="foo", author=fake.user("alice"), changes={qemu.FOO_C: qemu.TWO_FINDINGS}
+    )
+    assert (await service.deliver("/webhooks/github", delivery))[0] == 202
+    counts = await wait_for_jobs(service.engine)
+    assert counts["done"] == 1, counts
+    assert len(fake.summaries(pr)) == 1
+    assert len(fake.roots(pr)) == 2
+    assert len(pr.reviews) == 1
