@@ -176,6 +176,9 @@ async def _run_worker(settings: Settings) -> None:
 @_db_option
 def worker(config_file: Path | None, database_url: str | None) -> None:
     """Run the review worker alone (several may share one PostgreSQL database)."""
+    from bot.service.parent_death import from_environment
+
+    from_environment()  # started by `serve --worker-process`: die with it
     settings = _settings(config_file, database_url=database_url)
     _configure_logs(settings)
     if settings.worker_nice:

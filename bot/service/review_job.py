@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.findings import Finding, Report
 from bot.forges.base import Forge, ForgeError, PublishResult, applied_labels
 from bot.forges.events import MergeRequestRef
+from bot.forges.fence import check as still_leased
 from bot.pipeline import ReviewOptions
 from bot.placement import place_all
 from bot.reconcile import DesiredComment, Verdict, previous_verdict, reconcile, verdict_of
@@ -139,6 +140,7 @@ def run_review(
     if forge is None:
         raise ForgeError(f"no {ref.forge} forge is configured")
     fetched = forge.get_change(ref)
+    still_leased()  # a job that lost its lease stops here, before the review
     info = fetched.info
     labels = applied_labels(forge, ref, info.labels, relevant=ctx.relevant_label())
     report = ctx.review_fn(fetched.change, ReviewOptions(labels=tuple(labels)))
@@ -166,6 +168,7 @@ def run_review(
         existing=existing,
     )
     published = None
+    still_leased()
     if info.state == "open":
         published = forge.publish(ref, info, plan)
         if ctx.settings.commit_status:
@@ -178,6 +181,7 @@ def run_review(
         affected = ctx.affected_label
         if affected and report.migration_affecting and affected not in info.labels:
             forge.add_labels(ref, [affected])
+    still_leased()  # the new holder records the review
     review_id = save_review(
         ctx.engine,
         ReviewRecord(

@@ -50,6 +50,8 @@ class Hold:
     seen: asyncio.Event = field(default_factory=asyncio.Event)
     release: asyncio.Event = field(default_factory=asyncio.Event)
     times: int = 1
+    after: bool = False
+    """Answer with the state as it was when the request came, once released."""
 
 
 class FakeServer:
@@ -107,8 +109,16 @@ class FakeServer:
             live = hold.times > 0 and hold.method in (None, request.method)
             if live and hold.pattern.search(path):
                 hold.times -= 1
+                if hold.after:
+                    response = await self._route(request, path)
+                    hold.seen.set()
+                    await hold.release.wait()
+                    return response
                 hold.seen.set()
                 await hold.release.wait()
+        return await self._route(request, path)
+
+    async def _route(self, request: web.Request, path: str) -> web.StreamResponse:
         for method, pattern, handler in self._routes:
             if method != request.method:
                 continue
@@ -156,8 +166,10 @@ class FakeServer:
         self.faults.append(fault)
         return fault
 
-    def hold(self, pattern: str, *, method: str | None = None, times: int = 1) -> Hold:
-        hold = Hold(method, re.compile(pattern), times=times)
+    def hold(
+        self, pattern: str, *, method: str | None = None, times: int = 1, after: bool = False
+    ) -> Hold:
+        hold = Hold(method, re.compile(pattern), times=times, after=after)
         self.holds.append(hold)
         return hold
 
