@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import time
 from collections.abc import Callable
@@ -11,9 +10,10 @@ from aiohttp import web
 
 from bot.forges import github_events, gitlab_events
 from bot.forges.events import DeliveryError, ForgeEvent, check_storable
-from bot.service.keys import BOT_USERS, ENGINE, INTAKE_POOL, METRICS, SETTINGS, WAKE
+from bot.service.intake_writer import IntakeBusy
+from bot.service.keys import BOT_USERS, INTAKE_WRITER, METRICS, SETTINGS, WAKE
 from bot.service.logs import get_logger
-from bot.store import jobs
+from bot.store.intake_batch import Incoming
 
 log = get_logger("migbot.intake")
 routes = web.RouteTableDef()
@@ -32,23 +32,22 @@ async def _accept(
         metrics.deliveries.labels(forge=forge, outcome=f"rejected_{exc.status}").inc()
         log.warning("delivery refused", forge=forge, status=exc.status, reason=str(exc))
         return web.json_response({"error": str(exc)}, status=exc.status)
-    settings = app[SETTINGS]
-    loop = asyncio.get_running_loop()
     try:
-        accepted = await loop.run_in_executor(
-            app[INTAKE_POOL],
-            lambda: jobs.accept(
-                app[ENGINE],
-                event,
-                max_attempts=settings.max_attempts,
-                body_sha256=hashlib.sha256(body).hexdigest(),
-            ),
+        accepted = await app[INTAKE_WRITER].submit(
+            Incoming(event, hashlib.sha256(body).hexdigest())
         )
+    except IntakeBusy:
+        metrics.deliveries.labels(forge=forge, outcome="busy").inc()
+        return _unavailable("too many deliveries in flight; retry later")
+    except TimeoutError:
+        metrics.deliveries.labels(forge=forge, outcome="store_timeout").inc()
+        log.error("delivery not stored in time", forge=forge)
+        return _unavailable("storage too slow; retry later")
     except Exception as exc:
         # Not stored, so not accepted: the forge will deliver it again.
         metrics.deliveries.labels(forge=forge, outcome="store_failed").inc()
         log.error("delivery not stored", forge=forge, error=type(exc).__name__)
-        return web.json_response({"error": "storage unavailable"}, status=503)
+        return _unavailable("storage unavailable")
     if accepted.outcome in ("queued", "coalesced"):
         app[WAKE].set()
     metrics.deliveries.labels(forge=forge, outcome=accepted.outcome).inc()
@@ -74,6 +73,11 @@ async def _accept(
         },
         status=202,
     )
+
+
+def _unavailable(reason: str) -> web.Response:
+    # Not stored, so not accepted: the forge delivers again (a replay is recognised).
+    return web.json_response({"error": reason}, status=503, headers={"Retry-After": "1"})
 
 
 @routes.post("/webhooks/gitlab")

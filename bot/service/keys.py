@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.findings import Report
 from bot.forges.base import Forge
 from bot.pipeline import ReviewOptions
+from bot.service.intake_writer import IntakeWriter
 from bot.service.metrics import Metrics
 
 ReviewFn = Callable[[Change, ReviewOptions], Report]
@@ -28,3 +29,4 @@ FORGES: web.AppKey[Mapping[str, Forge]] = web.AppKey("forges")
 BOT_USERS: web.AppKey[dict[str, frozenset[str]]] = web.AppKey("bot_users")
 WAKE = web.AppKey("wake", asyncio.Event)
 REVIEW_FN: web.AppKey[ReviewFn] = web.AppKey("review_fn")
+INTAKE_WRITER = web.AppKey("intake_writer", IntakeWriter)
