@@ -85,8 +85,6 @@ def serve(
     worker_process: bool | None,
 ) -> None:
     """Run the webhook service (and, by default, the review worker)."""
-    from aiohttp import web
-
     from bot.service.app import create_app
 
     settings = _settings(
@@ -122,14 +120,25 @@ def serve(
         # Reviews run in threads of this process: hand the GIL back to the event
         # loop sooner, so acknowledging a delivery never waits long behind them.
         sys.setswitchinterval(0.0005)
-    app = create_app(settings)
-    web.run_app(
+    asyncio.run(_serve(create_app(settings), settings))
+
+
+async def _serve(app: Any, settings: Settings) -> None:
+    """Serve until SIGTERM or SIGINT, with the connection limit and header deadline."""
+    from bot.service.listener import serve
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await serve(
         app,
-        host=settings.host,
-        port=settings.port,
-        print=None,
-        access_log=None,
-        shutdown_timeout=15,
+        settings.host,
+        settings.port,
+        max_connections=settings.max_connections,
+        header_timeout=settings.header_timeout_s,
+        stop=stop,
     )
 
 

@@ -31,6 +31,7 @@ from bot.service.keys import (
     WAKE,
     ReviewFn,
 )
+from bot.service.listener import request_deadlines
 from bot.service.logs import get_logger
 from bot.service.metrics import Metrics
 from bot.service.review_job import JobContext
@@ -149,7 +150,9 @@ def create_app(
     review_fn: ReviewFn | None = None,
     run_worker: bool | None = None,
 ) -> web.Application:
-    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[json_errors])
+    app = web.Application(
+        client_max_size=settings.max_body_bytes, middlewares=[request_deadlines, json_errors]
+    )
     app[SETTINGS] = settings
     app[METRICS] = Metrics()
     app[WAKE] = asyncio.Event()

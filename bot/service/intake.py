@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
 from collections.abc import Callable
@@ -25,7 +26,12 @@ async def _accept(
     app = request.app
     metrics = app[METRICS]
     started = time.perf_counter()
-    body = await request.read()  # over client_max_size: aiohttp answers 413
+    try:
+        # Over client_max_size aiohttp answers 413; a body trickled in too slowly, 408.
+        body = await asyncio.wait_for(request.read(), app[SETTINGS].header_timeout_s)
+    except TimeoutError:
+        metrics.deliveries.labels(forge=forge, outcome="rejected_408").inc()
+        return web.json_response({"error": "request body too slow"}, status=408)
     try:
         event = check_storable(parse(body))
     except DeliveryError as exc:
