@@ -22,8 +22,11 @@ from bot.store.intake_batch import Incoming, accept_batch
 from bot.store.jobs import Accepted
 
 log = get_logger("migbot.intake")
-_WRITERS = 2
-"""Batches being written at once: one may wait on a slow commit while the next fills."""
+_WRITERS = 1
+"""Batches being written at once. One: while it commits, the next batch fills."""
+_LINGER_S = 0.002
+"""How long a batch waits for company before it is written: each transaction
+costs a few round trips to the database, shared by all in the batch."""
 
 
 class IntakeBusy(Exception):
@@ -74,6 +77,8 @@ class IntakeWriter:
             self._wake.clear()
             while self._pending:
                 await self._slots.acquire()
+                if len(self._pending) < self._max_batch:
+                    await asyncio.sleep(_LINGER_S)
                 batch = self._pending[: self._max_batch]
                 del self._pending[: self._max_batch]
                 task = asyncio.create_task(self._write(batch))

@@ -10,12 +10,13 @@ record each delivery's outcome. Same results as `jobs.accept`, one by one.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, or_, select, update
+from sqlalchemy import Engine, bindparam, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -34,9 +35,46 @@ class Incoming:
     body_sha256: str | None = None
 
 
-def _insert(engine: Engine, table: Any) -> Any:
-    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
+@dataclass(frozen=True, slots=True)
+class _Statements:
+    deliveries: Any
+    jobs: Any
+    outcomes: Any
+
+
+@functools.cache
+def _statements_for(dialect_name: str) -> _Statements:
+    dialect: Any = postgresql if dialect_name == "postgresql" else sqlite
+    deliveries = (
+        dialect.insert(Delivery)
+        .on_conflict_do_nothing()
+        .returning(Delivery.id, Delivery.forge, Delivery.delivery_key)
+    )
+    jobs = dialect.insert(Job)
+    jobs = jobs.on_conflict_do_update(
+        index_elements=[Job.mr_key],
+        # The partial index's own predicate, as text: PostgreSQL infers the
+        # index only from an identical expression, never from a parameter.
+        index_where=text("state = 'queued'"),
+        set_={
+            "head_sha": jobs.excluded.head_sha,
+            "payload": jobs.excluded.payload,
+            "reason": jobs.excluded.reason,
+            "deliveries": Job.deliveries + jobs.excluded.deliveries,
+            "updated_at": jobs.excluded.updated_at,
+        },
+    ).returning(Job.id, Job.mr_key, Job.deliveries)
+    outcomes = (
+        update(Delivery)
+        .where(Delivery.id == bindparam("b_id"))
+        .values(outcome=bindparam("b_outcome"), job_id=bindparam("b_job"))
+        .execution_options(synchronize_session=False)
+    )
+    return _Statements(deliveries, jobs, outcomes)
+
+
+def _statements(engine: Engine) -> _Statements:
+    return _statements_for(engine.dialect.name)
 
 
 def accept_batch(
@@ -69,12 +107,9 @@ def accept_batch(
     # batches at once would otherwise wait on each other's unique index entries).
     rows.sort(key=lambda r: (r["body_sha256"] or "", r["delivery_key"]))
     with engine.begin() as conn:
-        inserted = conn.execute(
-            _insert(engine, Delivery)
-            .values(rows)
-            .on_conflict_do_nothing()
-            .returning(Delivery.id, Delivery.forge, Delivery.delivery_key)
-        ).all()
+        # executemany of one constant statement: compiled once, cached; SQLAlchemy
+        # sends it as multi-row INSERTs ("insertmanyvalues") with RETURNING.
+        inserted = conn.execute(_statements(engine).deliveries, rows).all()
         ids = {(forge, key): did for did, forge, key in inserted}
         # Which item each new row is: the first item with that key (a second
         # one in the same batch, same key or same body, is a replay).
@@ -96,10 +131,7 @@ def accept_batch(
             outcomes.setdefault(n, Accepted("ignored", did))
         if fresh:
             conn.execute(
-                update(Delivery)
-                .where(Delivery.id == bindparam("b_id"))
-                .values(outcome=bindparam("b_outcome"), job_id=bindparam("b_job"))
-                .execution_options(synchronize_session=False),
+                _statements(engine).outcomes,
                 [
                     {"b_id": a.delivery_id, "b_outcome": a.outcome, "b_job": a.job_id}
                     for a in (outcomes[n] for n in fresh)
@@ -151,19 +183,7 @@ def _queue_jobs(
                 "updated_at": now,
             }
         )
-    stmt = _insert(engine, Job).values(rows)
-    upsert = stmt.on_conflict_do_update(
-        index_elements=[Job.mr_key],
-        index_where=Job.state == JobState.QUEUED,
-        set_={
-            "head_sha": stmt.excluded.head_sha,
-            "payload": stmt.excluded.payload,
-            "reason": stmt.excluded.reason,
-            "deliveries": Job.deliveries + stmt.excluded.deliveries,
-            "updated_at": stmt.excluded.updated_at,
-        },
-    ).returning(Job.id, Job.mr_key, Job.deliveries)
-    for job_id, key, deliveries in conn.execute(upsert).all():
+    for job_id, key, deliveries in conn.execute(_statements(engine).jobs, rows).all():
         numbers = by_mr[key]
         created = deliveries == len(numbers)  # an update adds to an existing count
         for i, n in enumerate(numbers):
