@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import multiprocessing
 import os
@@ -31,6 +32,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -63,9 +65,15 @@ class Stack:
         self.fake_proc: Any = None
         self.log = open(Path(tempfile.gettempdir()) / f"migbot-bench-{name}.log", "wb")  # noqa: SIM115
 
-    def start_fake(self) -> None:
+    def start_fake(self, *, in_thread: bool = False) -> None:
+        """In its own process (its CPU apart), or in a thread of this one when
+        the scenario changes the forge's state while ``serve`` reads it."""
         port = _free_port()
         self.fake.base_url = f"http://127.0.0.1:{port}"
+        if in_thread:
+            threading.Thread(target=_serve_fake, args=(self.fake, port), daemon=True).start()
+            time.sleep(0.5)
+            return
         self.fake_proc = multiprocessing.get_context("fork").Process(
             target=_serve_fake, args=(self.fake, port), daemon=True
         )
@@ -283,39 +291,49 @@ async def exactly_once(db_url: str, args: argparse.Namespace) -> dict[str, Any]:
         project, title="foo", author=fake.user("alice"), changes={qemu.FOO_C: qemu.TWO_FINDINGS}
     )
     pushes = [opened]
-    for n in range(20):
-        text_ = qemu.ONE_FINDING if n % 2 == 0 else qemu.TWO_FINDINGS
-        pushes.append(fake.push(mr, {qemu.FOO_C: text_}, force=True))
     stack = Stack(fake, db_url, "exactly-once")
-    stack.start_fake()
+    stack.start_fake(in_thread=True)
     statuses: list[int | str] = []
     try:
         base = await stack.serve("--worker-process", MIGBOT_FORGE_TIMEOUT_S="1")
         hook = base + "/webhooks/gitlab"
+        engine = make_engine(db_url)
+
+        def settled() -> tuple[bool, dict[str, int]]:
+            with engine.connect() as conn:
+                states = dict(
+                    conn.execute(text("SELECT state, count(*) FROM jobs GROUP BY state")).all()
+                )
+            return states.get("queued", 0) + states.get("running", 0) == 0, states
+
+        async def settle(limit: float) -> dict[str, int]:
+            deadline = time.monotonic() + limit
+            while True:
+                done, states = settled()
+                if done or time.monotonic() > deadline:
+                    return states
+                await asyncio.sleep(0.2)
+
         async with aiohttp.ClientSession() as http:
-            statuses.append((await _send(http, hook, pushes[0]))[0])
-            for n in range(100):
-                if n % 5 == 0 and n // 5 + 1 < len(pushes):
-                    statuses.append((await _send(http, hook, pushes[n // 5 + 1]))[0])
-                replay = pushes[n % len(pushes)]
-                headers = dict(replay.headers, **{"Idempotency-Key": f"r{n}"})
-                headers["X-Gitlab-Event-UUID"] = f"r{n}"
-                resend = Delivery(headers, replay.body, replay.payload)
-                statuses.append((await _send(http, hook, resend))[0])
-                await asyncio.sleep(0.05)
-            engine = make_engine(db_url)
-            deadline = time.monotonic() + 300
-            while time.monotonic() < deadline:
-                with engine.connect() as conn:
-                    busy = conn.execute(
-                        text("SELECT count(*) FROM jobs WHERE state IN ('queued', 'running')")
-                    ).scalar_one()
-                    states = dict(
-                        conn.execute(text("SELECT state, count(*) FROM jobs GROUP BY state")).all()
+            # Each push is reviewed (with its forge timeouts) while redeliveries
+            # of everything sent so far keep arriving: 20 pushes, 100 resends.
+            resends = 0
+            for n in range(21):
+                if n:  # a force-push: one finding, then two again, alternately
+                    text_ = qemu.ONE_FINDING if n % 2 else qemu.TWO_FINDINGS
+                    pushes.append(fake.push(mr, {qemu.FOO_C: text_}, force=True))
+                statuses.append((await _send(http, hook, pushes[-1]))[0])
+                for _ in range(5 if n else 0):
+                    replay = pushes[(resends * 7) % (n + 1)]
+                    headers = dict(replay.headers, **{"Idempotency-Key": f"r{resends}"})
+                    headers["X-Gitlab-Event-UUID"] = f"r{resends}"
+                    statuses.append(
+                        (await _send(http, hook, Delivery(headers, replay.body, replay.payload)))[0]
                     )
-                if busy == 0:
-                    break
-                await asyncio.sleep(0.5)
+                    resends += 1
+                    await asyncio.sleep(0.1)
+                await settle(60)
+            states = await settle(300)
             engine.dispose()
             api = f"{fake.base_url}/api/v4/projects/{project.id}/merge_requests/{mr.iid}"
             headers = {"PRIVATE-TOKEN": fake.bot.token}
@@ -331,13 +349,21 @@ async def exactly_once(db_url: str, args: argparse.Namespace) -> dict[str, Any]:
         if "<!-- migbot:summary -->" in n["body"]
     ]
     threads = [d for d in discussions if not d["individual_note"]]
+    bot = fake.bot.username
+    said = [[n["body"] for n in d["notes"] if n["author"]["username"] == bot] for d in threads]
     return {
         "deliveries": len(statuses),
         "answered_202": sum(1 for s in statuses if s == 202),
+        "redeliveries": resends,
+        "force_pushes": len(pushes) - 1,
         "jobs": {str(k): int(v) for k, v in states.items()},
         "summaries": len(summaries),
         "threads": len(threads),
         "findings_at_head": 2,
+        "bot_notes_per_thread": [len(x) for x in said],
+        "bot_reply_said_twice_in_a_row": sum(
+            1 for x in said for a, b in itertools.pairwise(x) if a == b
+        ),
     }
 
 

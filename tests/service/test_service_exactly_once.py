@@ -80,21 +80,33 @@ async def test_redeliveries_and_force_pushes_under_timeouts_give_one_of_each(
         project, title="foo", author=fake.user("alice"), changes={qemu.FOO_C: qemu.TWO_FINDINGS}
     )
     deliveries = [opened]
-    for n in range(20):
-        text = qemu.ONE_FINDING if n % 2 == 0 else qemu.TWO_FINDINGS
+    assert (await service.deliver(HOOK, opened))[0] == 202
+    resent = 0
+    for k in range(1, 21):
+        # Force-pushes alternate between one finding and two: threads resolve
+        # and reopen, each with a reply, while the forge times out.
+        text = qemu.ONE_FINDING if k % 2 else qemu.TWO_FINDINGS
         deliveries.append(fake.push(mr, {qemu.FOO_C: text}, force=True))
-    for n in range(100):
-        replay = deliveries[n % len(deliveries)]
-        # GitLab's "resend": the same body under a fresh delivery id.
-        fresh = dict(replay.headers, **{"Idempotency-Key": f"r{n}", "X-Gitlab-Event-UUID": f"r{n}"})
-        status, _ = await service.deliver(HOOK, type(replay)(fresh, replay.body, replay.payload))
-        assert status == 202
-        if n % 10 == 0:  # the pushes arrive while reviews run
-            status, _ = await service.deliver(HOOK, deliveries[n // 10 + 1])
+        assert (await service.deliver(HOOK, deliveries[-1]))[0] == 202
+        for _ in range(5):
+            replay = deliveries[(resent * 7) % (k + 1)]
+            # GitLab's "resend": the same body under a fresh delivery id.
+            fresh = dict(
+                replay.headers,
+                **{"Idempotency-Key": f"r{resent}", "X-Gitlab-Event-UUID": f"r{resent}"},
+            )
+            status, _ = await service.deliver(
+                HOOK, type(replay)(fresh, replay.body, replay.payload)
+            )
             assert status == 202
+            resent += 1
+        if k % 4 == 0:  # some pushes are reviewed on their own, timeouts and all
+            await wait_for_jobs(service.engine, timeout=120)
+    assert resent == 100
     for delivery in deliveries:
         assert (await service.deliver(HOOK, delivery))[0] == 202
-    await wait_for_jobs(service.engine, timeout=120)
+    counts = await wait_for_jobs(service.engine, timeout=120)
+    assert counts["done"] >= 5, counts  # several reviews ran, each under the faults
     assert len(fake.summary_notes(mr)) == 1
     assert len(fake.threads(mr)) == 2
     for said in _bot_notes_per_thread(fake, mr):
