@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import resource
 from collections import OrderedDict
 from collections.abc import Callable
@@ -21,6 +22,18 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
+
+
+def _canned(status: str, error: str, retry_after: bool) -> bytes:
+    body = json.dumps({"error": error}).encode()
+    head = f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n"
+    head += "Retry-After: 1\r\n" if retry_after else ""
+    head += f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    return head.encode() + body
+
+
+_TOO_MANY = _canned("503 Service Unavailable", "too many connections; retry later", True)
+_TOO_SLOW = _canned("408 Request Timeout", "request headers too slow", False)
 
 
 class _Guarded(asyncio.Protocol):
@@ -52,9 +65,17 @@ class _Guarded(asyncio.Protocol):
     def resume_writing(self) -> None:
         self.inner.resume_writing()
 
-    def close(self) -> None:
-        if self.transport is not None:
-            self.transport.close()
+    def close(self, answer: bytes | None = None) -> None:
+        """Close, first answering (a clean 503 or 408) when no request is under way."""
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        if answer is not None and isinstance(transport, asyncio.WriteTransport):
+            transport.write(answer)
+        transport.close()
+
+    def too_slow(self) -> None:
+        self.close(_TOO_SLOW)
 
 
 class ConnectionGuard:
@@ -84,7 +105,7 @@ class ConnectionGuard:
         self._open[conn.transport] = conn
         if len(self._open) > self.max_connections:
             oldest = next(iter(self._waiting), None)
-            (oldest or conn).close()
+            (oldest or conn).close(_TOO_MANY)
             if oldest is None:
                 return
         self._arm(conn)
@@ -105,7 +126,7 @@ class ConnectionGuard:
 
     def _arm(self, conn: _Guarded) -> None:
         loop = asyncio.get_running_loop()
-        self._waiting[conn] = loop.call_later(self.header_timeout, conn.close)
+        self._waiting[conn] = loop.call_later(self.header_timeout, conn.too_slow)
 
     def _disarm(self, conn: _Guarded) -> None:
         timer = self._waiting.pop(conn, None)
