@@ -68,12 +68,20 @@ class Result:
     drained: bool
     server_ack_share: dict[str, float]
     """Share of all acknowledgements so far under each bucket, measured in the server."""
+    intake_cpu_ms: float = float("nan")
+    """CPU of the ``serve`` process per delivery in the paced phase (worker apart)."""
 
 
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of one process (not its children), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -120,12 +128,18 @@ class Load:
         self.fake = fake
         self.mrs = mrs
         self.rng = random.Random(7)
+        self.count = 0
 
     def next(self) -> Delivery:
         mr = self.rng.choice(self.mrs)
         action = self.rng.choice(("update", "update", "update", "open"))
-        oldrev = "0" * 40 if action == "update" else None
-        return self.fake.hook(mr, action, mr.author, oldrev=oldrev)
+        oldrev = f"{self.rng.getrandbits(160):040x}" if action == "update" else None
+        payload = self.fake.payload(mr, action, mr.author, oldrev=oldrev)
+        # Two events are never byte for byte the same on a real forge (GitLab's
+        # updated_at has sub-second digits); a replayed body is a duplicate.
+        self.count += 1
+        payload["object_attributes"]["updated_at"] = f"2026-01-01 00:00:00.{self.count:09d} UTC"
+        return self.fake.deliver(payload)
 
 
 async def _post(
@@ -238,6 +252,7 @@ async def run_backend(name: str, db_url: str, args: argparse.Namespace) -> Resul
             # 1. paced, open loop
             paced: list[float] = []
             tasks = []
+            cpu_before = _cpu_seconds(server.pid)
             start = time.perf_counter()
             for i, d in enumerate(paced_load):
                 due = start + i / args.rate
@@ -247,6 +262,7 @@ async def run_backend(name: str, db_url: str, args: argparse.Namespace) -> Resul
                 tasks.append(asyncio.create_task(_post(http, hook, d, paced, accepted)))
             statuses += await asyncio.gather(*tasks)
             paced_elapsed = time.perf_counter() - start
+            intake_cpu = (_cpu_seconds(server.pid) - cpu_before) * 1000 / max(total, 1)
 
             async with http.get(base + "/metrics") as r:
                 server_buckets = _buckets(await r.text())
@@ -314,6 +330,7 @@ async def run_backend(name: str, db_url: str, args: argparse.Namespace) -> Resul
         reviews=int(reviews),
         drained=drained,
         server_ack_share=server_buckets,
+        intake_cpu_ms=round(intake_cpu, 3),
     )
 
 
@@ -381,6 +398,9 @@ def main() -> int:
         )
     for r in results:
         print(f"{r.backend}: server-side ack time share {r.server_ack_share}")
+        apart = args.worker_process or args.split_worker
+        worker = "worker in another process" if apart else "includes the reviews"
+        print(f"{r.backend}: intake CPU {r.intake_cpu_ms} ms per delivery ({worker})")
     if args.json:
         args.json.write_text(json.dumps([asdict(r) for r in results], indent=2))
     return 1 if any(r.lost or r.non_202 for r in results) else 0

@@ -174,7 +174,7 @@ def check(
             else:
                 assert diff is not None
                 data = diff.read()
-            change = change_from_patch(data, repo, base)
+            change = change_from_patch(data, repo, base, strict=repo is not None)
         report = judged(change)
     except (SourceError, FinishError) as exc:
         raise UsageFailure(str(exc)) from None

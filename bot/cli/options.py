@@ -9,6 +9,7 @@ from typing import Any, NoReturn
 import click
 
 from bot.findings import Report, Severity, Tier
+from bot.report.common import printable
 from bot.settings import ConfigError, Settings, load_settings
 
 FAIL_ON = {"error": Severity.ERROR, "warning": Severity.WARNING, "never": None}
@@ -26,7 +27,8 @@ class UsageFailure(click.ClickException):
         self.__dict__["exit_code"] = exit_code
 
     def show(self, file: object = None) -> None:
-        click.echo(f"migbot: {self.format_message()}", err=True)
+        # A message may quote input (a path, a revision): no control character reaches a terminal.
+        click.echo(f"migbot: {printable(self.format_message())}", err=True)
 
 
 def exit_for(report: Report, fail_on: str) -> NoReturn:
@@ -63,7 +65,11 @@ db_option = click.option(
 
 def cli_settings(config_file: Path | None, **overrides: Any) -> Settings:
     """The settings, read once at the door; a bad value is a usage error."""
+    from bot.store.db import DatabaseLocationError, check_database_url
+
     try:
-        return load_settings(config_file=config_file, **overrides)
-    except ConfigError as exc:
+        settings = load_settings(config_file=config_file, **overrides)
+        check_database_url(settings.database_url)
+    except (ConfigError, DatabaseLocationError) as exc:
         raise click.UsageError(str(exc)) from exc
+    return settings

@@ -66,8 +66,6 @@ def serve(
     worker_process: bool | None,
 ) -> None:
     """Run the webhook service (and, by default, the review worker)."""
-    from aiohttp import web
-
     from bot.service.app import create_app
 
     settings = cli_settings(
@@ -110,14 +108,25 @@ def serve(
         sys.setswitchinterval(0.0005)
     check_port(settings.host, settings.port)
     open_database(settings.database_url, settings.sqlite_synchronous).dispose()
-    app = create_app(settings)
-    web.run_app(
+    asyncio.run(_serve(create_app(settings), settings))
+
+
+async def _serve(app: Any, settings: Settings) -> None:
+    """Serve until SIGTERM or SIGINT, with the connection limit and header deadline."""
+    from bot.service.listener import serve
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await serve(
         app,
-        host=settings.host,
-        port=settings.port,
-        print=None,
-        access_log=None,
-        shutdown_timeout=15,
+        settings.host,
+        settings.port,
+        max_connections=settings.max_connections,
+        header_timeout=settings.header_timeout_s,
+        stop=stop,
     )
 
 
@@ -164,6 +173,9 @@ async def _run_worker(settings: Settings) -> None:
 @db_option
 def worker(config_file: Path | None, database_url: str | None) -> None:
     """Run the review worker alone (several may share one PostgreSQL database)."""
+    from bot.service.parent_death import from_environment
+
+    from_environment()  # started by `serve --worker-process`: die with it
     settings = cli_settings(config_file, database_url=database_url)
     _configure_logs(settings)
     if settings.worker_nice:
@@ -210,12 +222,16 @@ def jobs(
     if not records:
         click.echo("no jobs")
         return
+    from bot.report.common import printable
+
     click.echo(f"{'ID':>6}  {'STATE':<10} {'TRIES':>5}  {'MERGE REQUEST':<40} LAST ERROR")
     for r in records:
+        # Project paths and errors come from deliveries and forges: escape their
+        # control characters (NUL, terminal escapes) rather than print them.
         error = (r.last_error or "").strip().splitlines()
         click.echo(
-            f"{r.id:>6}  {r.state:<10} {r.attempts:>5}  {r.mr_key[:40]:<40} "
-            f"{error[0][:80] if error else ''}"
+            f"{r.id:>6}  {printable(r.state):<10} {r.attempts:>5}  "
+            f"{printable(r.mr_key[:40]):<40} {printable(error[0][:80]) if error else ''}"
         )
 
 
@@ -231,7 +247,9 @@ def jobs_retry(ctx: click.Context, job_id: int) -> None:
         record = retry(engine, job_id)
     except JobError as exc:
         raise OneLine(str(exc)) from None
-    click.echo(f"job {record.id} queued again ({record.mr_key})")
+    from bot.report.common import printable
+
+    click.echo(f"job {record.id} queued again ({printable(record.mr_key)})")
 
 
 COMMANDS = (serve, worker, jobs)

@@ -22,6 +22,9 @@ from bot.digest.period import Period
 
 FORMATS = ("markdown", "html", "json")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~#!])")
+_LINE_BREAKS = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
+"""Every character that could end a line (or hide one): a crafted title must not
+start a new line of its own, where ``/close`` would be a quick action."""
 
 
 def marker(key: str) -> str:
@@ -31,13 +34,15 @@ def marker(key: str) -> str:
 
 def md(text: object) -> str:
     """Plain text made inert in Markdown: no formatting, links, HTML or mentions."""
-    escaped = _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
+    # ``&`` first, so that an entity such as ``&lt;`` in a title stays literal text.
+    escaped = _MD_SPECIAL.sub(r"\\\1", str(text).replace("&", "&amp;"))
+    escaped = _LINE_BREAKS.sub(" ", escaped)
     return escaped.replace("@", "@\u200b")
 
 
 def code(text: object) -> str:
     """An inline code span (a backtick inside would end it early)."""
-    return "`" + str(text).replace("`", "'") + "`"
+    return "`" + _LINE_BREAKS.sub(" ", str(text).replace("`", "'")) + "`"
 
 
 def safe_url(url: object) -> str | None:

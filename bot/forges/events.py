@@ -41,6 +41,12 @@ class MalformedDelivery(DeliveryError):
     http_status = 400
 
 
+class UnstorableDelivery(DeliveryError):
+    """Well-formed, but holding data the store can never keep (a retry would not help)."""
+
+    status = 422
+
+
 class EventKind(StrEnum):
     REVIEW = "review"
     """New commits, open or reopen: review the head."""
@@ -138,8 +144,10 @@ def header(headers: Mapping[str, str], name: str) -> str | None:
 def decode_json(body: bytes) -> dict[str, Any]:
     try:
         data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MalformedDelivery(f"body is not JSON: {exc}") from None
+    except RecursionError:
+        raise MalformedDelivery("body is not JSON this service reads: nested too deeply") from None
+    except ValueError as exc:  # also JSONDecodeError, UnicodeDecodeError, a huge integer
+        raise MalformedDelivery(f"body is not JSON: {str(exc)[:200]}") from None
     if not isinstance(data, dict):
         raise MalformedDelivery("body is not a JSON object")
     return data
@@ -159,6 +167,71 @@ def as_int(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.isdigit():
+    # ASCII digits only ("²".isdigit() is true), and few: int() refuses 5,000 digits.
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 20:
         return int(value)
     return None
+
+
+def header_bytes(headers: Mapping[str, str], name: str) -> bytes | None:
+    """A secret-bearing header as bytes; `SignatureError` when it is not text.
+
+    aiohttp hands over undecodable header bytes as lone surrogates, which no
+    secret can match: refuse them as a wrong secret, not as a server error."""
+    value = header(headers, name)
+    if value is None:
+        return None
+    try:
+        return value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise SignatureError(f"{name} is not UTF-8 text") from None
+
+
+MAX_NUMBER = 2**31 - 1
+"""Merge request numbers are 32-bit integers in the store (and on both forges)."""
+_LIMITS = {"project": 300, "key": 400, "head_sha": 64, "person": 200}
+
+
+def _bad_text(value: Any) -> str | None:
+    """Why a decoded value cannot be stored as text (NUL, a lone surrogate), if so."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return "a NUL character"
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "a lone surrogate (not Unicode text)"
+        return None
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            why = _bad_text(key) or _bad_text(item)
+            if why:
+                return why
+    elif isinstance(value, list | tuple):
+        for item in value:
+            why = _bad_text(item)
+            if why:
+                return why
+    return None
+
+
+def check_storable(event: ForgeEvent) -> ForgeEvent:
+    """``event`` when the store can keep it; else `UnstorableDelivery` (422).
+
+    Without this a delivery the database refuses gets 503, and the forge retries
+    it forever."""
+    why = _bad_text(event.to_json())
+    if why:
+        raise UnstorableDelivery(f"the delivery holds {why}")
+    ref = event.ref
+    if ref is not None:
+        if not 1 <= ref.number <= MAX_NUMBER:
+            raise UnstorableDelivery(f"merge request number {ref.number} is out of range")
+        if len(ref.project) > _LIMITS["project"] or len(ref.key) > _LIMITS["key"]:
+            raise UnstorableDelivery(f"project path longer than {_LIMITS['project']} characters")
+    if event.head_sha is not None and len(event.head_sha) > _LIMITS["head_sha"]:
+        raise UnstorableDelivery("head commit id is too long")
+    for person in (event.actor, event.author):
+        if person is not None and len(person) > _LIMITS["person"]:
+            raise UnstorableDelivery("user name is too long")
+    return event

@@ -15,18 +15,22 @@ from sqlalchemy import Engine
 from bot.forges import build_forges
 from bot.forges.contract import Forge
 from bot.service import digest, health, intake
+from bot.service.errors import json_errors
+from bot.service.intake_writer import IntakeWriter, writer_task
 from bot.service.keys import (
     BOT_USERS,
     DB_POOL,
     ENGINE,
     FORGES,
     INTAKE_POOL,
+    INTAKE_WRITER,
     METRICS,
     REVIEW_FN,
     SETTINGS,
     WAKE,
     ReviewFn,
 )
+from bot.service.listener import request_deadlines
 from bot.service.logs import get_logger
 from bot.service.metrics import Metrics
 from bot.service.review_job import JobContext
@@ -83,10 +87,21 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     owns_engine = ENGINE not in app
     if owns_engine:
         app[ENGINE] = make_engine(
-            settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
+            settings.database_url,
+            sqlite_synchronous=settings.sqlite_synchronous,
+            timeout_s=settings.db_timeout_s,
         )
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(db_pool, migrate, app[ENGINE])
+    writer = app[INTAKE_WRITER] = IntakeWriter(
+        app[ENGINE],
+        intake_pool,
+        max_batch=settings.intake_batch,
+        max_in_flight=settings.intake_max_in_flight,
+        max_attempts=settings.max_attempts,
+        timeout=settings.db_timeout_s,
+    )
+    writing = asyncio.create_task(writer_task(writer))
     learner = asyncio.create_task(learn_bot_users(app[FORGES], app[BOT_USERS], db_pool))
     # Know the bot's own accounts before the first delivery, if the forges answer soon.
     await asyncio.wait({learner}, timeout=5)
@@ -94,6 +109,10 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     learner.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await learner
+    await writer.close()
+    writing.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await writing
     db_pool.shutdown(wait=True)
     intake_pool.shutdown(wait=True)
     for forge in app[FORGES].values():
@@ -135,7 +154,9 @@ def create_app(
     review_fn: ReviewFn | None = None,
     run_worker: bool | None = None,
 ) -> web.Application:
-    app = web.Application(client_max_size=settings.max_body_bytes)
+    app = web.Application(
+        client_max_size=settings.max_body_bytes, middlewares=[request_deadlines, json_errors]
+    )
     app[SETTINGS] = settings
     app[METRICS] = Metrics()
     app[WAKE] = asyncio.Event()

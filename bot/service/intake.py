@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from collections.abc import Callable
 
 from aiohttp import web
 
-from bot.forges.events import DeliveryError, ForgeEvent
+from bot.forges.events import DeliveryError, ForgeEvent, check_storable
 from bot.forges.github import events as github_events
 from bot.forges.gitlab import events as gitlab_events
-from bot.service.keys import BOT_USERS, ENGINE, INTAKE_POOL, METRICS, SETTINGS, WAKE
+from bot.service.intake_writer import IntakeBusy
+from bot.service.keys import BOT_USERS, INTAKE_WRITER, METRICS, SETTINGS, WAKE
 from bot.service.logs import get_logger
 from bot.settings import Settings
-from bot.store import jobs
+from bot.store.intake_batch import Incoming
 
 log = get_logger("migbot.intake")
 routes = web.RouteTableDef()
@@ -32,25 +34,34 @@ async def _accept(
         metrics.deliveries.labels(forge=forge, outcome="rejected_404").inc()
         log.warning("delivery refused", forge=forge, status=404, reason=refused)
         return web.json_response({"error": refused}, status=404)
-    body = await request.read()  # over client_max_size: aiohttp answers 413
     try:
-        event = parse(body)
+        # Over client_max_size aiohttp answers 413; a body trickled in too slowly, 408.
+        body = await asyncio.wait_for(request.read(), app[SETTINGS].header_timeout_s)
+    except TimeoutError:
+        metrics.deliveries.labels(forge=forge, outcome="rejected_408").inc()
+        return web.json_response({"error": "request body too slow"}, status=408)
+    try:
+        event = check_storable(parse(body))
     except DeliveryError as exc:
         metrics.deliveries.labels(forge=forge, outcome=f"rejected_{exc.http_status}").inc()
         log.warning("delivery refused", forge=forge, status=exc.http_status, reason=str(exc))
         return web.json_response({"error": str(exc)}, status=exc.http_status)
-    settings = app[SETTINGS]
-    loop = asyncio.get_running_loop()
     try:
-        accepted = await loop.run_in_executor(
-            app[INTAKE_POOL],
-            lambda: jobs.accept(app[ENGINE], event, max_attempts=settings.max_attempts),
+        accepted = await app[INTAKE_WRITER].submit(
+            Incoming(event, hashlib.sha256(body).hexdigest())
         )
+    except IntakeBusy:
+        metrics.deliveries.labels(forge=forge, outcome="busy").inc()
+        return _unavailable("too many deliveries in flight; retry later")
+    except TimeoutError:
+        metrics.deliveries.labels(forge=forge, outcome="store_timeout").inc()
+        log.error("delivery not stored in time", forge=forge)
+        return _unavailable("storage too slow; retry later")
     except Exception as exc:
         # Not stored, so not accepted: the forge will deliver it again.
         metrics.deliveries.labels(forge=forge, outcome="store_failed").inc()
         log.error("delivery not stored", forge=forge, error=type(exc).__name__)
-        return web.json_response({"error": "storage unavailable"}, status=503)
+        return _unavailable("storage unavailable")
     if accepted.outcome in ("queued", "coalesced"):
         app[WAKE].set()
     metrics.deliveries.labels(forge=forge, outcome=accepted.outcome).inc()
@@ -78,19 +89,9 @@ async def _accept(
     )
 
 
-def _unconfigured(settings: Settings, forge: str) -> str | None:
-    """Why this service cannot review for ``forge``; None when it can."""
-    if forge == "gitlab" and not settings.gitlab_enabled:
-        return (
-            "GitLab is not configured on this migbot (MIGBOT_GITLAB_URL and "
-            "MIGBOT_GITLAB_TOKEN): delivery refused, nothing queued"
-        )
-    if forge == "github" and not settings.github_enabled:
-        return (
-            "GitHub is not configured on this migbot (MIGBOT_GITHUB_APP_ID and "
-            "MIGBOT_GITHUB_APP_KEY_FILE, or MIGBOT_GITHUB_TOKEN): delivery refused, nothing queued"
-        )
-    return None
+def _unavailable(reason: str) -> web.Response:
+    # Not stored, so not accepted: the forge delivers again (a replay is recognised).
+    return web.json_response({"error": reason}, status=503, headers={"Retry-After": "1"})
 
 
 @routes.post("/webhooks/gitlab")
@@ -128,3 +129,18 @@ async def github_webhook(request: web.Request) -> web.Response:
         )
 
     return await _accept(request, "github", parse)
+
+
+def _unconfigured(settings: Settings, forge: str) -> str | None:
+    """Why this service cannot review for ``forge``; None when it can."""
+    if forge == "gitlab" and not settings.gitlab_enabled:
+        return (
+            "GitLab is not configured on this migbot (MIGBOT_GITLAB_URL and "
+            "MIGBOT_GITLAB_TOKEN): delivery refused, nothing queued"
+        )
+    if forge == "github" and not settings.github_enabled:
+        return (
+            "GitHub is not configured on this migbot (MIGBOT_GITHUB_APP_ID and "
+            "MIGBOT_GITHUB_APP_KEY_FILE, or MIGBOT_GITHUB_TOKEN): delivery refused, nothing queued"
+        )
+    return None

@@ -13,6 +13,7 @@ from bot.change import Change
 from bot.findings import Report
 from bot.forges.contract import Forge
 from bot.pipeline import ReviewOptions
+from bot.service.intake_writer import IntakeWriter
 from bot.service.metrics import Metrics
 from bot.settings import Settings
 
@@ -28,3 +29,4 @@ FORGES: web.AppKey[Mapping[str, Forge]] = web.AppKey("forges")
 BOT_USERS: web.AppKey[dict[str, frozenset[str]]] = web.AppKey("bot_users")
 WAKE = web.AppKey("wake", asyncio.Event)
 REVIEW_FN: web.AppKey[ReviewFn] = web.AppKey("review_fn")
+INTAKE_WRITER = web.AppKey("intake_writer", IntakeWriter)

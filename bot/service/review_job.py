@@ -19,6 +19,7 @@ from bot.compare.touched import compat_entries_touched
 from bot.findings import Finding, Report
 from bot.forges.contract import Forge, ForgeError, PublishResult, applied_labels
 from bot.forges.events import MergeRequestRef
+from bot.forges.fence import check as still_leased
 from bot.judge.catalogue import Catalogue, load_catalogue
 from bot.pipeline import ReviewOptions
 from bot.review.bodies import inline_body, summary_body
@@ -139,11 +140,11 @@ def run_review(
     if forge is None:
         raise ForgeError(f"no {ref.forge} forge is configured")
     fetched = forge.get_change(ref)
+    still_leased()  # a job that lost its lease stops here, before the review
     info = fetched.info
     labels = applied_labels(forge, ref, info.labels, relevant=ctx.relevant_label())
-    report = ctx.review_fn(
-        fetched.change, ReviewOptions(labels=tuple(labels), cache_dir=cache_dir("tiers"))
-    )
+    options = ReviewOptions(labels=tuple(labels), cache_dir=cache_dir("tiers"))
+    report = ctx.review_fn(fetched.change, options)
     verdict = verdict_of(report)
     existing = forge.list_bot_notes(ref)
     previous = previous_verdict(existing)
@@ -168,6 +169,7 @@ def run_review(
         existing=existing,
     )
     published = None
+    still_leased()
     if info.state == "open":
         published = forge.publish(ref, info, plan)
         if ctx.settings.commit_status:
@@ -180,6 +182,7 @@ def run_review(
         affected = ctx.affected_label
         if affected and report.migration_affecting and affected not in info.labels:
             forge.add_labels(ref, [affected])
+    still_leased()  # the new holder records the review
     review_id = save_review(
         ctx.engine,
         ReviewRecord(

@@ -19,6 +19,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 
+from bot.forges.fence import LeaseLost, fenced
+from bot.service.lease_fence import LeaseFence
 from bot.service.logs import get_logger
 from bot.service.metrics import Metrics
 from bot.service.review_job import JobContext, JobOutcome, run_review
@@ -61,6 +63,7 @@ class Worker:
         self._stopping = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._running: dict[int, JobRecord] = {}
+        self._fences: dict[int, LeaseFence] = {}
 
     async def _db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()
@@ -113,20 +116,41 @@ class Worker:
                 lease_seconds=self.settings.lease_seconds,
             )
             if not kept:
-                log.warning("lease lost", job=job.id)
+                # Someone else may run the job now: this worker must not write again.
+                fence = self._fences.get(job.id)
+                if fence is not None:
+                    fence.revoke()
+                log.warning("lease lost; the job stops at its next step", job=job.id)
                 return
+
+    def _fence(self, job: JobRecord) -> LeaseFence:
+        def still_ours() -> bool:
+            return jobs.heartbeat(
+                self.engine, job.id, self.worker_id, lease_seconds=self.settings.lease_seconds
+            )
+
+        return LeaseFence(still_ours)
+
+    def _run_fenced(self, fence: LeaseFence, job: JobRecord) -> JobOutcome:
+        with fenced(fence):
+            return self._run_job(self.context, job)
 
     async def _process(self, job: JobRecord) -> None:
         log.info("job claimed", job=job.id, mr=job.mr_key, attempt=job.attempts)
         self._running[job.id] = job
+        fence = self._fences[job.id] = self._fence(job)
         self.metrics.jobs_in_flight.inc()
         beat = asyncio.create_task(self._heartbeat(job))
         loop = asyncio.get_running_loop()
         started = loop.time()
         try:
-            outcome = await loop.run_in_executor(self.job_pool, self._run_job, self.context, job)
+            outcome = await loop.run_in_executor(self.job_pool, self._run_fenced, fence, job)
         except asyncio.CancelledError:
             raise
+        except LeaseLost:
+            # Not ours any more: nothing to record, the new holder does the job.
+            self.metrics.jobs.labels(outcome="lease_lost").inc()
+            log.warning("job abandoned: lease lost", job=job.id, mr=job.mr_key)
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
             state = await self._db(
@@ -155,16 +179,28 @@ class Worker:
         finally:
             beat.cancel()
             self._running.pop(job.id, None)
+            self._fences.pop(job.id, None)
             self.metrics.jobs_in_flight.dec()
 
-    async def stop(self, grace: float = 10.0) -> None:
-        """Stop claiming; wait ``grace`` seconds for running jobs, give back the rest."""
+    async def stop(self, grace: float | None = None) -> None:
+        """Stop claiming; wait ``grace`` seconds for running jobs, give back the rest.
+
+        A job given back is fenced first: its thread (which cannot be killed)
+        may finish a write in flight, but writes nothing after, so the worker
+        that takes the job over is the only one to publish."""
+        grace = self.settings.stop_grace_s if grace is None else grace
         self._stopping = True
         self.wake.set()
         pending = set(self._tasks)
         if pending:
             _done, still = await asyncio.wait(pending, timeout=grace)
+            loop = asyncio.get_running_loop()
             for job in list(self._running.values()):
+                fence = self._fences.get(job.id)
+                if fence is not None:
+                    idle = await loop.run_in_executor(None, fence.revoke, 5.0)
+                    if not idle:
+                        log.warning("a forge write is still in flight", job=job.id)
                 await self._db(jobs.release, self.engine, job.id, self.worker_id)
                 log.info("job released", job=job.id)
             for task in still:

@@ -18,10 +18,12 @@ from aiohttp import web
 
 from bot.service import logs
 from bot.service.keys import SETTINGS
+from bot.service.parent_death import PARENT_ENV
 from bot.settings import settings_environ
 
 _RESTART_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0)
-_STOP_GRACE_S = 15.0
+_STOP_MARGIN_S = 5.0
+"""Beyond the worker's own grace, before it is killed."""
 _CHILD_NICE = 10
 """Acknowledging deliveries is what must stay fast; reviews can wait a little."""
 
@@ -31,7 +33,7 @@ async def worker_child(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     child = replace(settings, worker_nice=settings.worker_nice or _CHILD_NICE)
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("MIGBOT_")}
-    env = inherited | settings_environ(child)
+    env = inherited | settings_environ(child) | {PARENT_ENV: str(os.getpid())}
     log = logs.get_logger("migbot.serve")
     stopping = asyncio.Event()
     current: list[asyncio.subprocess.Process] = []
@@ -60,7 +62,7 @@ async def worker_child(app: web.Application) -> AsyncIterator[None]:
         if proc.returncode is None:
             proc.terminate()
             try:
-                await asyncio.wait_for(proc.wait(), _STOP_GRACE_S)
+                await asyncio.wait_for(proc.wait(), settings.stop_grace_s + _STOP_MARGIN_S)
             except TimeoutError:
                 proc.kill()
                 await proc.wait()

@@ -92,6 +92,20 @@ class Settings:
     forge_timeout_s: float = 30.0
     forge_retries: int = 5
     forge_backoff_s: float = 0.5
+    stop_grace_s: float = 10.0
+    """How long a stopping worker lets running jobs finish before it gives them
+    back (their threads are fenced off the forge from then on)."""
+
+    intake_max_in_flight: int = 64
+    """Deliveries being stored at once; past it intake answers 503 + Retry-After."""
+    intake_batch: int = 64
+    """Deliveries stored per database transaction, at most."""
+    max_connections: int = 512
+    """Open client connections; past it new ones are closed at once."""
+    header_timeout_s: float = 10.0
+    """Time a client has to send a whole request (headers and body)."""
+    db_timeout_s: float = 1.5
+    """Statement, lock and connect timeout: a delivery gets 503 within 2 s."""
 
     inline_cap: int = 25
     commit_status: bool = False

@@ -29,14 +29,25 @@ from bot.sources.text import diff_hunks, split_lines
 BaseReader = Callable[[str], "str | None"]
 
 
+class PatchDoesNotApply(SourceError):
+    """With ``strict``: a hunk of the series does not apply on the base."""
+
+
 def change_from_patch(
-    data: bytes, repo: Path | GitRepo | None = None, base: str | None = None
+    data: bytes,
+    repo: Path | GitRepo | None = None,
+    base: str | None = None,
+    *,
+    strict: bool = False,
 ) -> Change:
     """The change a patch, mbox series or bare diff makes.
 
     ``base`` defaults to the series' ``base-commit:`` trailer, else the
     repository's HEAD. Raises `SourceError` for input that holds no patch, a
-    malformed diff, or (with a repository) an unknown base.
+    malformed diff, or (with a repository) an unknown base. With ``strict``
+    (and a repository), a hunk that does not apply raises `PatchDoesNotApply`
+    naming it, instead of leaving a note: the review would judge a file whose
+    text is unknown.
     """
     mails = split_mails(data)
     notes: list[str] = []
@@ -69,6 +80,9 @@ def change_from_patch(
     for mail, file_patches in parsed:
         for fp in file_patches:
             series.apply(mail, fp)
+    if strict and repo is not None and series.unapplied:
+        where = f" on {base_id[:12]}" if base_id else ""
+        raise PatchDoesNotApply(f"the patch does not apply{where}: " + "; ".join(series.unapplied))
     files = series.file_changes()
     return Change(
         origin="mbox" if len(mails) > 1 else "patch" if mails[0].subject else "diff",
@@ -168,6 +182,8 @@ class _Series:
         self._read_base = read_base
         self._read_gitlink = read_gitlink
         self._notes = notes
+        self.unapplied: list[str] = []
+        """Each hunk that did not apply, named by patch, file and hunk."""
         self._tracks: list[_Track] = []
         self._live: dict[str, _Track] = {}
         self._gone: dict[str, _Track] = {}
@@ -196,6 +212,7 @@ class _Series:
             if result.failures:
                 for failure in result.failures:
                     self._notes.append(f"{label}: {failure.describe()}")
+                    self.unapplied.append(f"{label}: {failure.describe()}")
                 self._forget(track)
             else:
                 track.lines = result.lines

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from importlib import resources
 from pathlib import Path
@@ -27,26 +28,60 @@ def normalise_url(url: str) -> str:
     return url
 
 
+class DatabaseLocationError(Exception):
+    """A database URL that cannot be opened as given (a SQLite file in a missing folder)."""
+
+
+def check_database_url(url: str) -> None:
+    """Refuse a SQLite file whose folder does not exist.
+
+    Creating the folder silently would hide a typo in the URL: the service would
+    keep its queue somewhere nobody looks, and lose it with the container.
+    """
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() != "sqlite":
+        return
+    database = parsed.database or ""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    folder = Path(database).expanduser().parent
+    if not folder.is_dir():
+        raise DatabaseLocationError(
+            f"the SQLite database {database!r} is in a folder that does not exist "
+            f"({str(folder)!r}); create the folder or fix the database URL"
+        )
+
+
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def make_engine(url: str, *, pool_size: int = 5, sqlite_synchronous: str = "NORMAL") -> Engine:
-    """An engine for ``url``; SQLite in WAL mode with immediate write transactions."""
+def make_engine(
+    url: str,
+    *,
+    pool_size: int = 5,
+    sqlite_synchronous: str = "NORMAL",
+    timeout_s: float | None = None,
+) -> Engine:
+    """An engine for ``url``; SQLite in WAL mode with immediate write transactions.
+
+    ``timeout_s`` bounds every wait on the database: connecting, a pooled
+    connection, a lock, a statement (PostgreSQL: ``statement_timeout`` and
+    ``lock_timeout``; SQLite: its busy timeout). Intake uses it so that a stuck
+    database gives a quick 503, which the forge retries."""
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        database = parsed.database or ""
-        if database and database != ":memory:":
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        check_database_url(url)
         # One connection per process: SQLite has one writer anyway, and threads
         # queued on the pool wake at once, where SQLite's busy handler would sleep.
+        busy_s = 30.0 if timeout_s is None else timeout_s
         engine = create_engine(
             url,
             pool_size=1,
             max_overflow=0,
-            pool_timeout=60,
-            connect_args={"timeout": 30, "check_same_thread": False},
+            pool_timeout=60 if timeout_s is None else timeout_s,
+            connect_args={"timeout": busy_s, "check_same_thread": False},
         )
 
         @event.listens_for(engine, "connect")
@@ -56,7 +91,7 @@ def make_engine(url: str, *, pool_size: int = 5, sqlite_synchronous: str = "NORM
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute(f"PRAGMA synchronous={sqlite_synchronous.upper()}")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={int(busy_s * 1000)}")
             cur.close()
 
         @event.listens_for(engine, "begin")
@@ -65,9 +100,29 @@ def make_engine(url: str, *, pool_size: int = 5, sqlite_synchronous: str = "NORM
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, future=True
+    if timeout_s is None:
+        return create_engine(
+            url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, future=True
+        )
+    engine = create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_timeout=timeout_s,
+        # libpq counts whole seconds, at least 2.
+        connect_args={"connect_timeout": max(2, math.ceil(timeout_s))},
     )
+    millis = int(timeout_s * 1000)
+
+    @event.listens_for(engine, "connect")
+    def _timeouts(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
+        with dbapi_conn.cursor() as cur:
+            cur.execute(f"SET statement_timeout = {millis}")
+            cur.execute(f"SET lock_timeout = {millis}")
+        dbapi_conn.commit()
+
+    return engine
 
 
 def alembic_config() -> Config:
@@ -85,6 +140,9 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     cfg = alembic_config()
     with _sqlite_migrate_lock, engine.begin() as conn:
         if engine.dialect.name == "postgresql":
+            # Waiting for another replica's migration is fine, however long it takes.
+            conn.execute(text("SET LOCAL statement_timeout = 0"))
+            conn.execute(text("SET LOCAL lock_timeout = 0"))
             conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATE_LOCK_ID})
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)

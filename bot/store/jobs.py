@@ -164,9 +164,17 @@ def _enqueue(s: Session, event: ForgeEvent, now: datetime, max_attempts: int) ->
 
 
 def accept(
-    engine: Engine, event: ForgeEvent, *, max_attempts: int = 5, now: datetime | None = None
+    engine: Engine,
+    event: ForgeEvent,
+    *,
+    max_attempts: int = 5,
+    now: datetime | None = None,
+    body_sha256: str | None = None,
 ) -> Accepted:
-    """Store a delivery (and queue its job) durably; a replayed delivery does nothing."""
+    """Store a delivery (and queue its job) durably; a replayed delivery does nothing.
+
+    A replay is the same delivery id, or the same body (``body_sha256``, what
+    the forge's signature covers) under a fresh id."""
     now = now or utcnow()
     try:
         with Session(engine) as s, s.begin():
@@ -180,6 +188,7 @@ def accept(
                 outcome="pending",
                 payload=event.to_json(),
                 received_at=now,
+                body_sha256=body_sha256,
             )
             s.add(delivery)
             s.flush()
@@ -198,10 +207,11 @@ def accept(
         return Accepted(outcome, delivery_id, job_id)
     except IntegrityError:
         with Session(engine) as s:
+            same = Delivery.delivery_key == event.delivery_id
+            if body_sha256 is not None:
+                same = or_(same, Delivery.body_sha256 == body_sha256)
             row = s.execute(
-                select(Delivery.id, Delivery.job_id).where(
-                    Delivery.forge == event.forge, Delivery.delivery_key == event.delivery_id
-                )
+                select(Delivery.id, Delivery.job_id).where(Delivery.forge == event.forge, same)
             ).first()
         if row is None:
             raise

@@ -70,7 +70,12 @@ class Delivery(Base):
     """Every accepted webhook delivery, stored before the answer."""
 
     __tablename__ = "deliveries"
-    __table_args__ = (UniqueConstraint("forge", "delivery_key", name="uq_deliveries_key"),)
+    __table_args__ = (
+        UniqueConstraint("forge", "delivery_key", name="uq_deliveries_key"),
+        # What the signature covers: a replay with a fresh Idempotency-Key is
+        # still the same delivery.
+        Index("uq_deliveries_body", "forge", "body_sha256", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     forge: Mapped[str] = mapped_column(String(16))
@@ -83,6 +88,7 @@ class Delivery(Base):
     job_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    body_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class Job(Base):

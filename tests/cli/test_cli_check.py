@@ -388,3 +388,25 @@ def test_binary_files_do_not_crash(repo: MiniRepo, env: dict[str, str]) -> None:
         assert proc.returncode == 1, proc.stderr
         assert "Traceback" not in proc.stderr
         assert [f["rule_id"] for f in as_json(proc)["findings"]] == ["MIG001"]
+
+
+def test_patch_that_does_not_apply_exits_2_naming_the_hunk(
+    repo: MiniRepo, env: dict[str, str], tmp_path: Path
+) -> None:
+    """A hunk whose context is not in the base is bad input, not a review."""
+    text = repo.read(UART)
+    anchor = "        VMSTATE_UINT8(lcr, AcmeUARTState),\n"
+    start = text[: text.index(anchor)].count("\n") + 1
+    patch = tmp_path / "stale.patch"
+    patch.write_text(
+        f"--- a/{UART}\n+++ b/{UART}\n"
+        f"@@ -{start},2 +{start},3 @@\n"
+        "         VMSTATE_UINT8(not_there, AcmeUARTState),\n"
+        "+        VMSTATE_UINT8(fcr, AcmeUARTState),\n"
+        "         VMSTATE_UINT8(also_not_there, AcmeUARTState),\n"
+    )
+    proc = migbot(env, "--repo", str(repo.path), "--patch", str(patch))
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stdout == ""
+    assert f"{UART}: hunk #1 (@@ -{start},2 +{start},3 @@) does not apply" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -240,3 +240,15 @@ def test_series_versions_become_one_change_and_landed_series_fold_in() -> None:
     assert outcome_of(folded[0]) is Outcome.FIXED
     # A series whose patches did not all land stays an open change of its own.
     assert len(fold_landed([landing], [merged], {})) == 2
+
+
+def test_markdown_title_cannot_start_a_line_or_carry_an_entity() -> None:
+    """A carriage return (or any other line break) in a title must not put
+    ``/close`` at the start of a line, and ``&lt;`` must stay literal text."""
+    crafted = change(title="fix\r/close\u2028/label ~x\x0b/assign @me &lt;b&gt;")
+    digest = build([crafted], Period(NOW - timedelta(days=7), NOW), generated_at=NOW, source="t")
+    issue = render(digest, "markdown")
+    for line in issue.splitlines():  # splitlines breaks on \r, \u2028 and \x0b too
+        assert not line.lstrip().startswith("/"), line
+    assert "&amp;lt;b&amp;gt;" in issue
+    assert "&lt;b" not in issue.replace("&amp;lt;b", "")

@@ -34,6 +34,13 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     body: dict[str, Any] = field(default_factory=dict)
     hits: int = 0
+    after: bool = False
+    """Apply the request first, then answer the fault (the client cannot tell)."""
+    every: int = 1
+    """Only every ``every``-th matching request (counted in ``seen``) is hit."""
+    delay: float = 0.0
+    """With ``after``: wait this long before answering (past the client's timeout)."""
+    seen: int = 0
 
 
 @dataclass
@@ -43,6 +50,8 @@ class Hold:
     seen: asyncio.Event = field(default_factory=asyncio.Event)
     release: asyncio.Event = field(default_factory=asyncio.Event)
     times: int = 1
+    after: bool = False
+    """Answer with the state as it was when the request came, once released."""
 
 
 class FakeServer:
@@ -65,21 +74,51 @@ class FakeServer:
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         path = request.raw_path.split("?", 1)[0]
         self.requests.append((request.method, path))
+        applied_then: Fault | None = None
         for fault in self.faults:
             live = fault.hits < fault.times and fault.method in (None, request.method)
-            if live and fault.pattern.search(path):
-                fault.hits += 1
-                return web.json_response(
-                    fault.body or {"message": f"injected {fault.status}"},
-                    status=fault.status,
-                    headers=fault.headers,
-                )
+            if not (live and fault.pattern.search(path)):
+                continue
+            fault.seen += 1
+            if fault.seen % fault.every:
+                continue
+            fault.hits += 1
+            if fault.after:
+                applied_then = fault
+                break
+            return web.json_response(
+                fault.body or {"message": f"injected {fault.status}"},
+                status=fault.status,
+                headers=fault.headers,
+            )
+        if applied_then is not None:
+            response = await self._handle(request, path)
+            if applied_then.delay:
+                await asyncio.sleep(applied_then.delay)
+            if not applied_then.status:
+                return response
+            return web.json_response(
+                applied_then.body or {"message": f"injected {applied_then.status}"},
+                status=applied_then.status,
+                headers=applied_then.headers,
+            )
+        return await self._handle(request, path)
+
+    async def _handle(self, request: web.Request, path: str) -> web.StreamResponse:
         for hold in self.holds:
             live = hold.times > 0 and hold.method in (None, request.method)
             if live and hold.pattern.search(path):
                 hold.times -= 1
+                if hold.after:
+                    response = await self._route(request, path)
+                    hold.seen.set()
+                    await hold.release.wait()
+                    return response
                 hold.seen.set()
                 await hold.release.wait()
+        return await self._route(request, path)
+
+    async def _route(self, request: web.Request, path: str) -> web.StreamResponse:
         for method, pattern, handler in self._routes:
             if method != request.method:
                 continue
@@ -110,8 +149,27 @@ class FakeServer:
         self.faults.append(fault)
         return fault
 
-    def hold(self, pattern: str, *, method: str | None = None, times: int = 1) -> Hold:
-        hold = Hold(method, re.compile(pattern), times=times)
+    def fail_after_applying(
+        self,
+        pattern: str,
+        *,
+        status: int = 502,
+        method: str | None = "POST",
+        every: int = 1,
+        times: int = 1_000_000,
+        delay: float = 0.0,
+    ) -> Fault:
+        """The request takes effect, but the client sees ``status`` (0: the real
+        answer, after ``delay`` seconds: a timeout when longer than the client's)."""
+        fault = Fault(method, re.compile(pattern), status, times, after=True, every=every)
+        fault.delay = delay
+        self.faults.append(fault)
+        return fault
+
+    def hold(
+        self, pattern: str, *, method: str | None = None, times: int = 1, after: bool = False
+    ) -> Hold:
+        hold = Hold(method, re.compile(pattern), times=times, after=after)
         self.holds.append(hold)
         return hold
 

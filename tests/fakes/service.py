@@ -23,6 +23,8 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         forge_backoff_s=0.05,
         forge_timeout_s=10.0,
         max_attempts=3,
+        # A loaded CI machine is slow, not stuck: the 2 s intake deadline has its own test.
+        db_timeout_s=10.0,
         # The in-process digest schedule runs only in the tests that ask for it.
         digest_schedule="off",
     )

@@ -224,3 +224,18 @@ async def test_secrets_never_logged(service: Service, capsys: pytest.CaptureFixt
     out = capsys.readouterr()
     assert GL_SECRET not in out.out + out.err
     assert "nope" not in out.out + out.err
+
+
+async def test_redelivery_with_a_fresh_idempotency_key_is_a_duplicate(service: Service) -> None:
+    """GitLab's "Resend request" sends the same body under new ids: one delivery."""
+    body = json.dumps(gitlab_mr()).encode()
+    first = await post(service, "/webhooks/gitlab", body, gl_headers(body))
+    again = await post(service, "/webhooks/gitlab", body, gl_headers(body))  # fresh ids
+    assert first[1]["status"] == "queued"
+    assert again[1]["status"] == "duplicate"
+    assert again[1]["job"] == first[1]["job"]
+    assert count_deliveries(service.engine) == {"queued": 1}
+    from bot.store.jobs import list_jobs
+
+    [job] = list_jobs(service.engine)
+    assert job.deliveries == 1

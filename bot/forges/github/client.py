@@ -8,11 +8,14 @@ PyGithub's `GithubRetry` waits out primary and secondary rate limits.
 from __future__ import annotations
 
 import base64
+import functools
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import requests
 from github import Auth, Github, GithubException, UnknownObjectException
 from github.GithubRetry import GithubRetry
 
@@ -28,6 +31,7 @@ from bot.forges.contract import (
 )
 from bot.forges.diff import PatchError, parse_hunks
 from bot.forges.events import MergeRequestRef
+from bot.forges.fence import guard
 from bot.review.reconcile import (
     BotNote,
     NoteKind,
@@ -46,6 +50,27 @@ _STATUS = {
     "renamed": FileStatus.RENAMED,
     "copied": FileStatus.ADDED,
 }
+
+
+def _edit_review_comment(pr: Any, comment_id: int, body: str) -> None:
+    pr.get_review_comment(comment_id).edit(body)
+
+
+class _NoBlindPostRetry(GithubRetry):
+    """PyGithub's retry, except that a POST is not sent again after a 5xx or a
+    read timeout: it may have been applied (a second comment). Rate limits
+    (403, 429) are still waited out: those requests were refused."""
+
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        if method == "POST" and status_code >= 500:
+            return False
+        return super().is_retry(method, status_code, has_retry_after)
+
+    def increment(self, method: str | None = None, *args: Any, **kwargs: Any) -> Any:
+        error = kwargs.get("error", args[2] if len(args) > 2 else None)
+        if method == "POST" and error is not None and self._is_read_error(error):
+            raise error
+        return super().increment(method, *args, **kwargs)
 
 
 class GitHubForge:
@@ -91,7 +116,7 @@ class GitHubForge:
     # --- plumbing ------------------------------------------------------------
 
     def _retry(self) -> GithubRetry:
-        return GithubRetry(
+        return _NoBlindPostRetry(
             total=self._retries,
             backoff_factor=self._backoff,
             status_forcelist=[429, 500, 502, 503, 504],
@@ -150,6 +175,49 @@ class GitHubForge:
 
     def _repo(self, ref: MergeRequestRef) -> Any:
         return self.client(ref).get_repo(ref.project)
+
+    def _create(self, post: Callable[[], Any], landed: Callable[[], Any]) -> Any:
+        """Create something people see, never twice: after an unclear outcome
+        (5xx, timeout, dropped connection) ``landed()`` looks for it first."""
+        error: Exception | None = None
+        for attempt in range(self._retries + 1):
+            if attempt:
+                time.sleep(min(self._backoff * 2**attempt, 5.0))
+            with guard():
+                if error is not None:
+                    found = landed()
+                    if found:
+                        return found
+                try:
+                    return post()
+                except GithubException as exc:
+                    if exc.status < 500:
+                        raise
+                    error = exc
+                except requests.exceptions.RequestException as exc:
+                    error = exc
+        raise ForgeError(f"outcome unclear after {self._retries + 1} tries: {error}")
+
+    def _edit(self, action: Callable[[], Any]) -> Any:
+        """An edit (PATCH): the same twice is harmless, but only under the lease."""
+        with guard():
+            return action()
+
+    def _bot_replied_last(self, ref: MergeRequestRef, comment_id: int, body: str) -> bool:
+        return self._last_bot_reply(ref, comment_id) == body
+
+    def _last_bot_reply(self, ref: MergeRequestRef, comment_id: int) -> str | None:
+        bot = self.bot_username()
+        pr = self._repo(ref).get_pull(ref.number)
+        mine = [
+            c.body or ""
+            for c in pr.get_review_comments()
+            if c.raw_data.get("in_reply_to_id") == comment_id and c.user and c.user.login == bot
+        ]
+        return mine[-1] if mine else None
+
+    def _has_note(self, ref: MergeRequestRef, test: Callable[[BotNote], bool]) -> bool:
+        return any(test(n) for n in self.list_bot_notes(ref))
 
     def read_file(self, ref: MergeRequestRef, sha: str, path: str) -> str | None:
         """A file's text at ``sha``; None when it does not exist there."""
@@ -298,10 +366,16 @@ class GitHubForge:
         for a in plan.inline:
             if a.op not in (Op.RESOLVE, Op.REOPEN) or a.note is None:
                 continue
+            note_id = int(a.note.note_id)
             if a.op is Op.REOPEN and a.body is not None:
-                pr.get_review_comment(int(a.note.note_id)).edit(a.body)
+                body = a.body
+                self._edit(functools.partial(_edit_review_comment, pr, note_id, body))
             if a.reply:
-                pr.create_review_comment_reply(int(a.note.note_id), a.reply)
+                reply = a.reply
+                self._create(
+                    functools.partial(pr.create_review_comment_reply, note_id, reply),
+                    functools.partial(self._bot_replied_last, ref, note_id, reply),
+                )
             done += 1
         return done
 
@@ -320,9 +394,14 @@ class GitHubForge:
         pr = repo.get_pull(ref.number)
         s = plan.summary
         if s.op is Op.CREATE and s.body is not None:
-            pr.create_issue_comment(s.body)
+            summary = s.body
+            self._create(
+                lambda: pr.create_issue_comment(summary),
+                lambda: self._has_note(ref, lambda n: n.kind is NoteKind.SUMMARY),
+            )
         elif s.op is Op.UPDATE and s.body is not None and s.note is not None:
-            pr.get_issue_comment(int(s.note.note_id)).edit(s.body)
+            summary, summary_id = s.body, int(s.note.note_id)
+            self._edit(lambda: pr.get_issue_comment(summary_id).edit(summary))
         creates = plan.creates()
         if creates:
             comments: list[dict[str, Any]] = []
@@ -338,29 +417,29 @@ class GitHubForge:
                     }
                 )
             commit = repo.get_commit(info.head_sha)
+            wanted = {a.fingerprint for a in creates}
             try:
-                pr.create_review(
-                    commit=commit,
-                    body=f"migbot: {len(comments)} new finding(s) at {info.head_sha[:12]}",
-                    event="COMMENT",
-                    comments=comments,
+                # A review is created whole or not at all: one of its threads found
+                # means all of them landed.
+                self._create(
+                    lambda: pr.create_review(
+                        commit=commit,
+                        body=f"migbot: {len(comments)} new finding(s) at {info.head_sha[:12]}",
+                        event="COMMENT",
+                        comments=comments,
+                    ),
+                    lambda: self._has_note(ref, lambda n: n.fingerprint in wanted),
                 )
             except GithubException as exc:
                 if exc.status != 422:
                     raise
                 # One position was refused: post one by one, file-level when refused.
-                for c in comments:
-                    try:
-                        pr.create_review_comment(
-                            c["body"], commit, c["path"], line=c["line"], side=c["side"]
-                        )
-                    except GithubException as one:
-                        if one.status != 422:
-                            raise
-                        pr.create_review_comment(c["body"], commit, c["path"], subject_type="file")
+                for a, c in zip(creates, comments, strict=True):
+                    self._create_comment(ref, pr, commit, c, a.fingerprint)
         for a in plan.inline:
             if a.op is Op.UPDATE and a.note is not None and a.body is not None:
-                pr.get_review_comment(int(a.note.note_id)).edit(a.body)
+                body, note_id = a.body, int(a.note.note_id)
+                self._edit(functools.partial(_edit_review_comment, pr, note_id, body))
         self.resolve_notes(ref, plan)
         return PublishResult(
             summary=str(s.op),
@@ -370,6 +449,27 @@ class GitHubForge:
             reopened=plan.count(Op.REOPEN),
             kept=plan.count(Op.KEEP),
         )
+
+    def _create_comment(
+        self, ref: MergeRequestRef, pr: Any, commit: Any, c: dict[str, Any], fp: str | None
+    ) -> None:
+        def landed() -> bool:
+            return self._has_note(ref, lambda n: n.fingerprint == fp)
+
+        try:
+            self._create(
+                lambda: pr.create_review_comment(
+                    c["body"], commit, c["path"], line=c["line"], side=c["side"]
+                ),
+                landed,
+            )
+        except GithubException as one:
+            if one.status != 422:
+                raise
+            self._create(
+                lambda: pr.create_review_comment(c["body"], commit, c["path"], subject_type="file"),
+                landed,
+            )
 
     def label_events(self, ref: MergeRequestRef) -> list[LabelEvent]:
         try:
@@ -408,6 +508,12 @@ class GitHubForge:
     ) -> None:
         repo = self._repo(ref)
         conclusion = {"pass": "success", "warn": "neutral", "fail": "failure"}[verdict.value]
+        with guard():
+            self._verdict(repo, sha, verdict, conclusion, description)
+
+    def _verdict(
+        self, repo: Any, sha: str, verdict: Verdict, conclusion: str, description: str
+    ) -> None:
         if self._app_id:
             repo.create_check_run(
                 name="migbot",
@@ -424,7 +530,9 @@ class GitHubForge:
             )
 
     def add_labels(self, ref: MergeRequestRef, labels: Sequence[str]) -> None:
-        self._repo(ref).get_issue(ref.number).add_to_labels(*labels)
+        issue = self._repo(ref).get_issue(ref.number)
+        with guard():
+            issue.add_to_labels(*labels)
 
     def upsert_issue(self, project: str, title: str, body: str, labels: Sequence[str]) -> str:
         repo = self.client().get_repo(project)
@@ -432,5 +540,14 @@ class GitHubForge:
             if issue.title == title and issue.pull_request is None:
                 issue.edit(body=body, labels=sorted({*(lb.name for lb in issue.labels), *labels}))
                 return str(issue.html_url)
-        created = repo.create_issue(title=title, body=body, labels=list(labels))
+
+        def landed() -> Any:
+            found = [
+                i for i in repo.get_issues(state="open") if i.title == title and not i.pull_request
+            ]
+            return found[0] if found else None
+
+        created = self._create(
+            lambda: repo.create_issue(title=title, body=body, labels=list(labels)), landed
+        )
         return str(created.html_url)

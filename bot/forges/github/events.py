@@ -24,6 +24,7 @@ from bot.forges.events import (
     body_digest,
     decode_json,
     header,
+    header_bytes,
 )
 
 FORGE = "github"
@@ -37,12 +38,12 @@ def sign(secret: str, body: bytes) -> str:
 
 def verify(headers: Mapping[str, str], body: bytes, *, secret: str | None) -> None:
     """Raise `SignatureError` unless the body carries a valid signature."""
-    signature = header(headers, "X-Hub-Signature-256")
+    signature = header_bytes(headers, "X-Hub-Signature-256")
     if not secret:
         raise SignatureError("no GitHub webhook secret is configured to check this delivery")
     if signature is None:
         raise SignatureError("X-Hub-Signature-256 missing")
-    if not hmac.compare_digest(sign(secret, body).encode(), signature.encode()):
+    if not hmac.compare_digest(sign(secret, body).encode(), signature):
         raise SignatureError("X-Hub-Signature-256 does not match")
 
 

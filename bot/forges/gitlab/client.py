@@ -8,15 +8,17 @@ timeouts). Positions for inline discussions come from the MR's ``diff_refs``.
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import threading
 import time
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import gitlab
+import requests
 from gitlab.exceptions import GitlabError, GitlabHttpError
 
 from bot.change import FileChange, FileStatus
@@ -31,6 +33,7 @@ from bot.forges.contract import (
 )
 from bot.forges.diff import PatchError, parse_hunks
 from bot.forges.events import MergeRequestRef
+from bot.forges.fence import guard
 from bot.review.reconcile import (
     BotNote,
     NoteAction,
@@ -128,16 +131,51 @@ class GitLabForge:
         return [dict(item) for item in result]
 
     def _post(self, path: str, data: dict[str, Any]) -> Any:
+        """A POST that sets state (a commit status): the same request twice is harmless."""
         try:
-            return self.gl.http_post(path, post_data=data, max_retries=self._retries)
+            with guard():
+                return self.gl.http_post(path, post_data=data, max_retries=self._retries)
         except GitlabError as exc:
             raise ForgeError(f"POST {path}: {exc}") from exc
 
+    def _create(self, path: str, data: dict[str, Any], landed: Callable[[], Any]) -> Any:
+        """A POST that creates something people see (a note, a thread, an issue).
+
+        Never re-sent blindly: after a timeout, a dropped connection or a 5xx the
+        request may have been applied, so ``landed()`` (which re-reads the merge
+        request and looks for the bot's marker) decides whether to send it again.
+        Returns the forge's answer, or what ``landed()`` found."""
+        error: Exception | None = None
+        for attempt in range(self._retries + 1):
+            if attempt:
+                time.sleep(min(0.1 * 2**attempt, 2.0))
+            with guard():
+                if error is not None:
+                    found = landed()
+                    if found:
+                        return found
+                try:
+                    # 429 is still retried by python-gitlab: it was not applied.
+                    return self.gl.http_post(
+                        path,
+                        post_data=data,
+                        retry_transient_errors=False,
+                        max_retries=self._retries,
+                    )
+                except GitlabHttpError as exc:
+                    if (exc.response_code or 500) < 500:
+                        raise ForgeError(f"POST {path}: {exc}") from exc
+                    error = exc
+                except (GitlabError, requests.exceptions.RequestException) as exc:
+                    error = exc
+        raise ForgeError(f"POST {path}: outcome unclear after {self._retries + 1} tries: {error}")
+
     def _put(self, path: str, data: dict[str, Any] | None = None, **query: Any) -> Any:
         try:
-            return self.gl.http_put(
-                path, post_data=data or {}, query_data=query, max_retries=self._retries
-            )
+            with guard():
+                return self.gl.http_put(
+                    path, post_data=data or {}, query_data=query, max_retries=self._retries
+                )
         except GitlabError as exc:
             raise ForgeError(f"PUT {path}: {exc}") from exc
 
@@ -320,6 +358,21 @@ class GitLabForge:
             )
         return out
 
+    def _bot_said_last(self, ref: MergeRequestRef, thread_id: str, body: str) -> bool:
+        return self._last_bot_body(ref, thread_id) == body
+
+    def _last_bot_body(self, ref: MergeRequestRef, thread_id: str) -> str | None:
+        """The body of the bot's latest note in a discussion (None when none)."""
+        bot = self.bot_username()
+        for d in self._list(f"{self._mr_path(ref)}/discussions"):
+            if str(d.get("id")) != thread_id:
+                continue
+            mine = [
+                n for n in d.get("notes") or [] if (n.get("author") or {}).get("username") == bot
+            ]
+            return str(mine[-1].get("body") or "") if mine else None
+        return None
+
     # --- writing -------------------------------------------------------------
 
     def _create_thread(self, ref: MergeRequestRef, info: MergeRequestInfo, a: NoteAction) -> None:
@@ -338,8 +391,13 @@ class GitLabForge:
             position["new_line"] = p.new_line
         if p.old_line is not None:
             position["old_line"] = p.old_line
+        path = f"{self._mr_path(ref)}/discussions"
+
+        def landed() -> bool:
+            return any(n.fingerprint == a.fingerprint for n in self.list_bot_notes(ref))
+
         try:
-            self._post(f"{self._mr_path(ref)}/discussions", {"body": a.body, "position": position})
+            self._create(path, {"body": a.body, "position": position}, landed)
         except ForgeError as exc:
             cause = exc.__cause__
             if not (isinstance(cause, GitlabHttpError) and cause.response_code in (400, 422)):
@@ -347,7 +405,7 @@ class GitLabForge:
             # GitLab refused the position: keep the finding as a file-level note.
             line = p.new_line if p.new_line is not None else p.old_line
             body = f"{a.body}\n\n(on `{p.path}` line {line}; the diff position was refused)"
-            self._post(f"{self._mr_path(ref)}/discussions", {"body": body})
+            self._create(path, {"body": body}, landed)
 
     def resolve_notes(self, ref: MergeRequestRef, plan: ReviewPlan) -> int:
         done = 0
@@ -358,7 +416,13 @@ class GitLabForge:
             if a.op is Op.REOPEN and a.body is not None:
                 self._put(f"{discussion}/notes/{a.note.note_id}", {"body": a.body})
             if a.reply:
-                self._post(f"{discussion}/notes", {"body": a.reply})
+                reply = a.reply
+                thread = a.note.thread_id
+                self._create(
+                    f"{discussion}/notes",
+                    {"body": reply},
+                    functools.partial(self._bot_said_last, ref, thread, reply),
+                )
             self._put(discussion, resolved="true" if a.op is Op.RESOLVE else "false")
             done += 1
         return done
@@ -368,7 +432,11 @@ class GitLabForge:
     ) -> PublishResult:
         s = plan.summary
         if s.op is Op.CREATE and s.body is not None:
-            self._post(f"{self._mr_path(ref)}/notes", {"body": s.body})
+            self._create(
+                f"{self._mr_path(ref)}/notes",
+                {"body": s.body},
+                lambda: any(n.kind is NoteKind.SUMMARY for n in self.list_bot_notes(ref)),
+            )
         elif s.op is Op.UPDATE and s.body is not None and s.note is not None:
             self._put(f"{self._mr_path(ref)}/notes/{s.note.note_id}", {"body": s.body})
         for a in plan.inline:
@@ -448,7 +516,14 @@ class GitLabForge:
                     f"{base}/{issue['iid']}", {"description": body, "add_labels": ",".join(labels)}
                 )
                 return str(updated.get("web_url") or issue.get("web_url"))
-        created = self._post(
-            base, {"title": title, "description": body, "labels": ",".join(labels)}
+
+        def landed() -> dict[str, Any] | None:
+            for issue in self._list(base, search=title, state="opened"):
+                if issue.get("title") == title:
+                    return issue
+            return None
+
+        created = self._create(
+            base, {"title": title, "description": body, "labels": ",".join(labels)}, landed
         )
         return str(created.get("web_url"))

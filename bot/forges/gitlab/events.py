@@ -28,6 +28,7 @@ from bot.forges.events import (
     body_digest,
     decode_json,
     header,
+    header_bytes,
 )
 
 FORGE = "gitlab"
@@ -54,9 +55,9 @@ def sign(signing_token: str, webhook_id: str, timestamp: str, body: bytes) -> st
 def _check_signature(
     headers: Mapping[str, str], body: bytes, signing_token: str, now: float, tolerance: float
 ) -> None:
-    webhook_id = header(headers, "webhook-id")
-    timestamp = header(headers, "webhook-timestamp")
-    signature = header(headers, "webhook-signature") or ""
+    webhook_id = (header_bytes(headers, "webhook-id") or b"").decode()
+    timestamp = (header_bytes(headers, "webhook-timestamp") or b"").decode()
+    signature = (header_bytes(headers, "webhook-signature") or b"").decode()
     if not webhook_id or not timestamp:
         raise SignatureError("signed delivery without webhook-id or webhook-timestamp")
     try:
@@ -81,7 +82,7 @@ def verify(
     tolerance: float = 300.0,
 ) -> None:
     """Raise `SignatureError` unless the delivery is authenticated."""
-    token = header(headers, "X-Gitlab-Token")
+    token = header_bytes(headers, "X-Gitlab-Token")
     signature = header(headers, "webhook-signature")
     if not secret and not signing_token:
         raise SignatureError("no GitLab webhook secret is configured to check this delivery")
@@ -94,7 +95,7 @@ def verify(
     if secret and (token is not None or not signed_ok):
         if token is None:
             raise SignatureError("X-Gitlab-Token missing")
-        if not hmac.compare_digest(token.encode(), secret.encode()):
+        if not hmac.compare_digest(token, secret.encode()):
             raise SignatureError("X-Gitlab-Token does not match")
 
 
