@@ -10,7 +10,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from bot.forges import gitlab_events
+from bot.forges.gitlab import events as gitlab_events
 from bot.store import jobs
 from bot.store.db import make_engine, migrate
 from tests.fakes import qemu
