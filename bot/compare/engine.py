@@ -16,6 +16,7 @@ from bot.compare.properties import property_facts, props_by_name
 from bot.compare.registrations import registration_facts, renamed_types, twin_facts
 from bot.compare.subsections import leaf
 from bot.compare.vmsds import moved_vmsd_facts, vmsd_facts
+from bot.scanner.model import VmsdModel
 
 
 def compare(files: Sequence[FileModels], ctx: Context) -> list[F.Fact]:
@@ -34,6 +35,7 @@ def compare(files: Sequence[FileModels], ctx: Context) -> list[F.Fact]:
         out.extend(renamed_types(fm, files, ctx))
     out = _nested_bumps_refused_cleanly(out)
     out = _covered_by_refusal(out)
+    out = _same_bytes_on_the_wire(out, files, ctx)
     out = _gates_retired(out, files, ctx)
     out = _gates_without_compat(out)
     out.extend(wrong_driver(files, compat_added, ctx.resolve))
@@ -83,6 +85,55 @@ def _covered_by_refusal(facts: list[F.Fact]) -> list[F.Fact]:
         if isinstance(f, F.MinimumVersionRaised) and f.new > int(f.subject or 0)
     }
     return [f for f in facts if not (isinstance(f, _COVERED_BY_REFUSAL) and f.vmsd in refusing)]
+
+
+_LAYOUT_FACTS = (F.FieldAdded, F.FieldRemoved, F.FieldChanged)
+
+
+def _layout(v: VmsdModel) -> tuple[object, ...] | None:
+    """What the stream of a VMSD's field list is made of, names left out: runs of
+    unconditional bytes, and each conditional field with its gate. None when a
+    size is not known (then fields are judged one by one)."""
+    out: list[object] = []
+    run = 0
+    for f in v.wire_fields:
+        size = f.wire_bytes()
+        if size is None or f.vmsd is not None:
+            return None
+        if f.version is None and f.test is None:
+            run += size
+            continue
+        if run:
+            out.append(run)
+            run = 0
+        out.append((f.version, f.test, size))
+    if run:
+        out.append(run)
+    return tuple(out)
+
+
+def _same_bytes_on_the_wire(
+    facts: list[F.Fact], files: Sequence[FileModels], ctx: Context
+) -> list[F.Fact]:
+    """Field names are not on the wire: a list rewritten so that the same bytes go
+    out in the same places (one ``VMSTATE_UNUSED`` for several retired fields, a
+    buffer split into fields, a size spelt another way) changes no stream."""
+    same: set[tuple[str, str]] = set()
+    for fm in files:
+        if fm.old is None or fm.new is None:
+            continue
+        old = {ctx.name_of(v, fm.old, old=True): v for v in fm.old.vmsds}
+        for v in fm.new.vmsds:
+            name = ctx.name_of(v, fm.new)
+            o = old.get(name)
+            if o is None or o.fields == v.fields:
+                continue
+            if sorted(f.name for f in o.wire_fields) == sorted(f.name for f in v.wire_fields):
+                continue  # the same fields in another order: values land in each other's place
+            layout = _layout(v)
+            if layout is not None and layout == _layout(o):
+                same.add((fm.path, name))
+    return [f for f in facts if not (isinstance(f, _LAYOUT_FACTS) and (f.path, f.vmsd) in same)]
 
 
 def _gates_retired(facts: list[F.Fact], files: Sequence[FileModels], ctx: Context) -> list[F.Fact]:
