@@ -41,11 +41,9 @@ from typing import Any
 import aiohttp
 from sqlalchemy import text
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from bench.webhooks import Load, _free_port, _pct, _pg_admin, _serve_fake
 
-sys.path.insert(0, str(ROOT / "bench"))
-from webhooks import Load, _free_port, _pct, _pg_admin, _serve_fake  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 from bot.store.db import make_engine  # noqa: E402
 from tests.fakes import qemu  # noqa: E402

@@ -144,7 +144,7 @@ def save_map(cache_dir: Path, m: TierMap) -> Path:
 
 
 def _inputs_path(cache_dir: Path, tree_id: str, rules_digest: str) -> Path:
-    return cache_path(cache_dir, tree_id, rules_digest).with_suffix(".inputs.json")
+    return cache_dir / f"inputs-{cache_path(cache_dir, tree_id, rules_digest).name}"
 
 
 def save_inputs(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
-from bot.pipeline import review
 from bot.report import render_inline
 from bot.sources.commits import change_from_range
 from tests.cli.conftest import ADD_FCR, UART, edit, run
 from tests.fixtures.minirepo import MiniRepo
+from tests.harness import review
 
 NIC = "hw/net/acme_nic.c"
 

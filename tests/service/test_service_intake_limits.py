@@ -29,7 +29,13 @@ ANSWER_WITHIN = aiohttp.ClientTimeout(total=8)
 
 async def _service(db_url: str, aiohttp_client: Callable[..., Any], **kw: Any) -> Service:
     settings = make_settings(
-        db_url, gitlab_webhook_token=GL_SECRET, run_worker=False, db_timeout_s=0.5, **kw
+        db_url,
+        gitlab_webhook_token=GL_SECRET,
+        gitlab_url="https://gitlab.example",
+        gitlab_token="glpat-test",
+        run_worker=False,
+        db_timeout_s=0.5,
+        **kw,
     )
     client: TestClient[Any, Any] = await aiohttp_client(create_app(settings, forges={}))
     return Service(client.server.app, client, settings)

@@ -22,7 +22,13 @@ async def test_two_replicas_share_one_queue(
 ) -> None:
     replicas = []
     for _ in range(2):
-        settings = make_settings(pg_url, gitlab_webhook_token=GL_SECRET, run_worker=False)
+        settings = make_settings(
+            pg_url,
+            gitlab_webhook_token=GL_SECRET,
+            gitlab_url="https://gitlab.example",
+            gitlab_token="glpat-test",
+            run_worker=False,
+        )
         client: TestClient[Any, Any] = await aiohttp_client(create_app(settings, forges={}))
         replicas.append(Service(client.server.app, client, settings))
     bodies = [

@@ -49,6 +49,9 @@ async def test_trickling_connections_do_not_starve_healthz(sqlite_url: str, tmp_
         "PYTHONPATH": str(ROOT),
         "MIGBOT_DATABASE_URL": sqlite_url,
         "MIGBOT_GITLAB_WEBHOOK_TOKEN": "secret",
+        # A configured forge (deliveries for another are refused); never contacted here.
+        "MIGBOT_GITLAB_URL": "http://127.0.0.1:9",
+        "MIGBOT_GITLAB_TOKEN": "glpat-test",
         "MIGBOT_HEADER_TIMEOUT_S": "2",
         "MIGBOT_LOG_FORMAT": "console",
     }
