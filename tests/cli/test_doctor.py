@@ -6,6 +6,12 @@ from pathlib import Path
 
 from tests.cli.conftest import run
 
+# The newest schema revision, which doctor asks an empty database to be at.
+HEAD = max(
+    p.name.split("_", 1)[0]
+    for p in (Path(__file__).resolve().parents[2] / "bot/store/migrations/versions").glob("0*.py")
+)
+
 
 def test_a_consistent_setup_has_no_problem(env: dict[str, str], tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
@@ -39,7 +45,7 @@ def test_each_problem_is_one_line(env: dict[str, str], tmp_path: Path) -> None:
         "migbot doctor: digest: scheduled (mon 08:00) but has no target: set "
         "MIGBOT_DIGEST_PROJECT (or MIGBOT_DIGEST_HTML_DIR), or MIGBOT_DIGEST_SCHEDULE=off where "
         "a CronJob or timer runs the digest",
-        f"migbot doctor: database: sqlite:///{tmp_path / 'new.sqlite3'} is empty, not at 0002: "
+        f"migbot doctor: database: sqlite:///{tmp_path / 'new.sqlite3'} is empty, not at {HEAD}: "
         "run 'migbot jobs' once (it migrates) or start the service",
     ]
 
