@@ -15,6 +15,7 @@ from bot.change import Change, FileChange, FileStatus
 from bot.compare.context import Context, FileModels
 from bot.compare.engine import compare
 from bot.compare.facts import CompatEntryAdded, Fact, PropertyDefaultChanged
+from bot.compare.distance import between_files
 from bot.compare.hunkmode import hunk_facts
 from bot.findings import (
     Finding,
@@ -103,6 +104,7 @@ def review(
         rust_vmstate_paths=frozenset(_rust_state_paths(change.files)),
     )
     facts = compare(pairs, ctx)
+    facts.extend(between_files(change, old_table, new_table))
     not_understood.extend(
         NotUnderstood(path, v.line, f"VMSD {v.ident}: name {v.name_expr} not found in the tree")
         for path, v in unresolved
