@@ -32,7 +32,9 @@ _SCALAR = re.compile(
     r"|uint|float32|float64|hwaddr)$"
 )
 """Member types that hold guest register state (pointers, timers, regions, irqs do not)."""
-_MEMBER_LINE = re.compile(r"^\s*(?:const\s+)?[A-Za-z_]\w*(?:\s+\w+)?\s+\w+(?:\s*\[[^\]]*\])*\s*;")
+_MEMBER_LINE = re.compile(
+    r"^\s*(?:const\s+)?[A-Za-z_]\w*(?:\s+\w+)?\s+(\w+)(?:\s*\[[^\]]*\])*\s*;"
+)
 _ASSIGN = frozenset({"=", "|=", "&=", "+=", "-=", "^=", "<<=", ">>=", "++", "--"})
 _WRITE_OPS = re.compile(r"\.\s*write(?:_with_attrs)?\s*=\s*(\w+)")
 _CPU_ENV = re.compile(r"^CPU\w*State$")
@@ -49,16 +51,16 @@ class _Writer:
 
 
 def unmigrated_facts(change: Change, head: TreeFiles) -> list[F.Fact]:
-    candidates = list(_added_members(change))
-    if not candidates:
-        return []
     sources = [
         (fc.path, fc.new_text)
         for fc in change.files
         if fc.path.endswith((".c", ".c.inc", ".inc")) and fc.new_text is not None
     ]
+    candidates = list(_added_members(change, sources))
+    if not candidates:
+        return []
     out: list[F.Fact] = []
-    for fc, struct, member, cfile in candidates:
+    for fc, struct, member, cfile, olds in candidates:
         writer = _guest_writer(member.name, sources)
         if writer is None:
             continue
@@ -67,6 +69,13 @@ def unmigrated_facts(change: Change, head: TreeFiles) -> list[F.Fact]:
             continue
         described_by, files = vmsd
         if any(_mentions(member.name, path, head) for path in files):
+            continue
+        neighbours = _neighbours(member, struct, olds, fc.new_text or "")
+        if neighbours and not any(
+            _mentions(n, path, head) for n in neighbours for path in files
+        ):
+            # Declared with older members none of which is migrated (LL/SC reservation
+            # state, host caches): the group is kept out of the stream on purpose.
             continue
         out.append(
             F.StateNotMigrated(
@@ -85,7 +94,18 @@ def unmigrated_facts(change: Change, head: TreeFiles) -> list[F.Fact]:
     return out
 
 
-def _added_members(change: Change) -> Iterable[tuple[FileChange, StructModel, Member, CFile]]:
+def _written_somewhere(member: str, sources: Sequence[tuple[str, str]]) -> bool:
+    """Cheap text test before any lexing: a changed source assigns or offsets the member."""
+    pattern = re.compile(
+        rf"(?:->|\.)\s*{re.escape(member)}\b(?:\s*\[[^\]]*\])*\s*(?:[-+|&^]|<<|>>)?=(?!=)"
+        rf"|offsetof\s*\([^)]*\b{re.escape(member)}\b"
+    )
+    return any(member in text and pattern.search(text) for _path, text in sources)
+
+
+def _added_members(
+    change: Change, sources: Sequence[tuple[str, str]]
+) -> Iterable[tuple[FileChange, StructModel, Member, CFile, frozenset[str]]]:
     for fc in change.files:
         if fc.status is not FileStatus.MODIFIED or fc.old_text is None or fc.new_text is None:
             continue
@@ -95,7 +115,10 @@ def _added_members(change: Change) -> Iterable[tuple[FileChange, StructModel, Me
             ln.new_line
             for h in fc.hunks
             for ln in h.lines
-            if ln.kind == "+" and ln.new_line and _MEMBER_LINE.match(ln.text)
+            if ln.kind == "+"
+            and ln.new_line
+            and (m := _MEMBER_LINE.match(ln.text))
+            and _written_somewhere(m.group(1), sources)
         ]
         if not added:
             continue
@@ -116,7 +139,8 @@ def _added_members(change: Change) -> Iterable[tuple[FileChange, StructModel, Me
                 before = _old_struct(fc.old_text, fc.path, s)
                 if before is None:
                     continue  # a new struct: a new device or CPU brings its own VMSD
-                yield from ((fc, s, m, new) for m in _new_members(before, s, added, lines))
+                olds = frozenset(m.name for m in before.members)
+                yield from ((fc, s, m, new, olds) for m in _new_members(before, s, added, lines))
 
 
 def _old_struct(text: str, path: str, s: StructModel) -> StructModel | None:
@@ -152,6 +176,21 @@ def _new_members(
         if _MIGRATION_WORDS.search(near):
             continue  # the author says how it migrates (or why not)
         yield m
+
+
+def _neighbours(
+    member: Member, struct: StructModel, olds: frozenset[str], text: str
+) -> list[str]:
+    """The older member declared just before ``member``, in its paragraph (no blank line)."""
+    lines = text.splitlines()
+    first = last = member.line
+    while first > 1 and lines[first - 2].strip():
+        first -= 1
+    while last < len(lines) and lines[last].strip():
+        last += 1
+    # the nearest older member declared before it in the paragraph
+    before = [m for m in struct.members if first <= m.line < member.line and m.name in olds]
+    return [before[-1].name] if before else []
 
 
 def _guest_writer(member: str, sources: Sequence[tuple[str, str]]) -> _Writer | None:
@@ -299,17 +338,21 @@ def _migrated_by(
 
 
 def _describing(model: FileModel, names: set[str], holders: set[str], members: set[str]) -> str | None:
+    """The VMSD that migrates most members of the struct (its main one)."""
+    best, most = None, 0
     for v in model.vmsds:
+        hits = 0
         for f in v.fields:
-            if f.state in names:
-                return v.name or v.ident
             path = f.member or ""
-            if "." in path:
+            if f.state in names:
+                hits += 1
+            elif "." in path:
                 head_, _dot, rest = path.partition(".")
                 first = re.split(r"[.\[]", rest, maxsplit=1)[0]
-                if head_ in holders and first in members:
-                    return v.name or v.ident
-    return None
+                hits += head_ in holders and first in members
+        if hits > most:
+            best, most = v.name or v.ident, hits
+    return best
 
 
 def _mentions(member: str, path: str, head: TreeFiles) -> bool:
