@@ -13,9 +13,9 @@ from pathlib import Path
 
 from bot.change import Change, FileChange, FileStatus
 from bot.compare.context import Context, FileModels
+from bot.compare.distance import between_files
 from bot.compare.engine import compare
 from bot.compare.facts import CompatEntryAdded, Fact, PropertyDefaultChanged
-from bot.compare.distance import between_files
 from bot.compare.hunkmode import hunk_facts
 from bot.findings import (
     Finding,

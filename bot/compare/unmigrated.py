@@ -32,9 +32,7 @@ _SCALAR = re.compile(
     r"|uint|float32|float64|hwaddr)$"
 )
 """Member types that hold guest register state (pointers, timers, regions, irqs do not)."""
-_MEMBER_LINE = re.compile(
-    r"^\s*(?:const\s+)?[A-Za-z_]\w*(?:\s+\w+)?\s+(\w+)(?:\s*\[[^\]]*\])*\s*;"
-)
+_MEMBER_LINE = re.compile(r"^\s*(?:const\s+)?[A-Za-z_]\w*(?:\s+\w+)?\s+(\w+)(?:\s*\[[^\]]*\])*\s*;")
 _ASSIGN = frozenset({"=", "|=", "&=", "+=", "-=", "^=", "<<=", ">>=", "++", "--"})
 _WRITE_OPS = re.compile(r"\.\s*write(?:_with_attrs)?\s*=\s*(\w+)")
 _CPU_ENV = re.compile(r"^CPU\w*State$")
@@ -71,9 +69,7 @@ def unmigrated_facts(change: Change, head: TreeFiles) -> list[F.Fact]:
         if any(_mentions(member.name, path, head) for path in files):
             continue
         neighbours = _neighbours(member, struct, olds, fc.new_text or "")
-        if neighbours and not any(
-            _mentions(n, path, head) for n in neighbours for path in files
-        ):
+        if neighbours and not any(_mentions(n, path, head) for n in neighbours for path in files):
             # Declared with older members none of which is migrated (LL/SC reservation
             # state, host caches): the group is kept out of the stream on purpose.
             continue
@@ -178,9 +174,7 @@ def _new_members(
         yield m
 
 
-def _neighbours(
-    member: Member, struct: StructModel, olds: frozenset[str], text: str
-) -> list[str]:
+def _neighbours(member: Member, struct: StructModel, olds: frozenset[str], text: str) -> list[str]:
     """The older member declared just before ``member``, in its paragraph (no blank line)."""
     lines = text.splitlines()
     first = last = member.line
@@ -253,10 +247,10 @@ def _tcg_use(toks: Sequence[Token], k: int, member: str) -> str | None:
     # the call that takes the offset
     depth = 0
     for b in range(k - 1, -1, -1):
-        t = toks[b].text
-        if t == ")":
+        word = toks[b].text
+        if word == ")":
             depth += 1
-        elif t == "(":
+        elif word == "(":
             if depth == 0:
                 callee = toks[b - 1].text if b > 0 else ""
                 if callee.startswith("tcg_global_mem_new"):
@@ -265,7 +259,7 @@ def _tcg_use(toks: Sequence[Token], k: int, member: str) -> str | None:
                     return "tcg-store"
                 return None
             depth -= 1
-        elif t in (";", "{", "}"):
+        elif word in (";", "{", "}"):
             return None
     return None
 
@@ -337,7 +331,9 @@ def _migrated_by(
     return described, files
 
 
-def _describing(model: FileModel, names: set[str], holders: set[str], members: set[str]) -> str | None:
+def _describing(
+    model: FileModel, names: set[str], holders: set[str], members: set[str]
+) -> str | None:
     """The VMSD that migrates most members of the struct (its main one)."""
     best, most = None, 0
     for v in model.vmsds:

@@ -61,7 +61,6 @@ def wire_size_facts(change: Change, base: TreeFiles, head: TreeFiles) -> list[F.
     seen: set[tuple[str, str, str]] = set()
     for fc in change.files:
         if not _worth_reading(fc):
-            assert True
             continue
         assert fc.old_text is not None and fc.new_text is not None
         old, new = scan_c(fc.old_text, fc.path), scan_c(fc.new_text, fc.path)
@@ -99,9 +98,7 @@ def _changed_constants(old: CFile, new: CFile) -> Iterable[_Const]:
         n = [c for c in new.defines if c.define.name == name]
         if len(o) != 1 or len(n) != 1 or o[0].condition or n[0].condition:
             continue
-        if [t.text for t in o[0].define.body] == [t.text for t in n[0].define.body]:
-            # the same text may still change value through another constant
-            pass
+        # The same text may still change value through another constant.
         ov = int_value(o[0].define.body, old_consts)
         nv = int_value(n[0].define.body, new_consts)
         if ov is not None and nv is not None and ov != nv:
@@ -132,7 +129,9 @@ def _changed_members(old: CFile, new: CFile, consts: Sequence[_Const]) -> Iterab
                 words = set(_WORD.findall(" ".join(m.dims)))
                 c = next((c for c in consts if c.name in words), None)
                 if c is not None:
-                    cause = f"#define {c.name} ({c.old} -> {c.new}), through {s.names[-1]}.{m.name},"
+                    cause = (
+                        f"#define {c.name} ({c.old} -> {c.new}), through {s.names[-1]}.{m.name},"
+                    )
                     line = c.line
             yield _Member(s.names, m.name, ob, nb, line, cause)
 
@@ -184,12 +183,19 @@ def _users(
         for path in _member_users(m, base, head):
             if path == header or not _uses_header(path, header, None, base, head):
                 continue
-            for v, f, o in _same_fields(path, base, head):
+            for v, f, _o in _same_fields(path, base, head):
                 ref = _FIELD_OF.search(f.size_expr or "")
                 if ref is None or ref.group(1) not in m.struct or ref.group(2) != m.member:
                     continue
                 yield _fact(
-                    header, m.line, m.cause, path, v, f, f"{m.old_bytes} bytes", f"{m.new_bytes} bytes"
+                    header,
+                    m.line,
+                    m.cause,
+                    path,
+                    v,
+                    f,
+                    f"{m.old_bytes} bytes",
+                    f"{m.new_bytes} bytes",
                 )
 
 
@@ -201,7 +207,9 @@ def _wire(f: FieldModel, consts: Mapping[str, Sequence[Token]]) -> str | None:
     size = f.size if f.size is not None else _number(f.size_expr or "", consts)
     if f.is_struct or size is None:
         return f"{count} elements" if f.count is not None else None
-    return f"{count * size} bytes" if f.count is None else f"{count * size} bytes ({count} x {size})"
+    return (
+        f"{count * size} bytes" if f.count is None else f"{count * size} bytes ({count} x {size})"
+    )
 
 
 def _number(expr: str, consts: Mapping[str, Sequence[Token]]) -> int | None:
@@ -270,7 +278,9 @@ def _member_users(m: _Member, base: TreeFiles, head: TreeFiles) -> list[str]:
     return out
 
 
-def _uses_header(path: str, header: str, const: str | None, base: TreeFiles, head: TreeFiles) -> bool:
+def _uses_header(
+    path: str, header: str, const: str | None, base: TreeFiles, head: TreeFiles
+) -> bool:
     """The file takes the constant from this header (not its own or another header's)."""
     text = head.read(path) or ""
     if "VMSTATE" not in text:

@@ -193,11 +193,15 @@ def _walk(
         if words and words[-1] == ")" and "=" not in words and "struct" not in words[:1]:
             name = _function_name(head)
             if name:
-                functions.append(FunctionBody(name, head[0].line, toks[min(end, n - 1)].line, tuple(toks[i : end + 1])))
+                functions.append(
+                    FunctionBody(
+                        name, head[0].line, toks[min(end, n - 1)].line, tuple(toks[i : end + 1])
+                    )
+                )
             i = end + 1
             stmt = i
             continue
-        if len(words) >= 1 and words[-1] in ("struct", "union") or (
+        if (len(words) >= 1 and words[-1] in ("struct", "union")) or (
             len(words) >= 2 and words[-2] in ("struct", "union") and head[-1].kind == Kind.IDENT
         ):
             names: list[str] = []
@@ -213,7 +217,12 @@ def _walk(
                 k += 1
             if names and "=" not in words:
                 structs.append(
-                    StructModel(tuple(dict.fromkeys(names)), tuple(members), head[0].line, toks[min(end, n - 1)].line)
+                    StructModel(
+                        tuple(dict.fromkeys(names)),
+                        tuple(members),
+                        head[0].line,
+                        toks[min(end, n - 1)].line,
+                    )
                 )
             i = k
             continue
@@ -223,7 +232,13 @@ def _walk(
         stmt = i
     # typedef struct Tag Name; gives the struct another name
     for k in range(n - 3):
-        if toks[k].text == "typedef" and toks[k + 1].text == "struct" and toks[k + 3].kind == Kind.IDENT and k + 4 < n and toks[k + 4].text == ";":
+        if (
+            toks[k].text == "typedef"
+            and toks[k + 1].text == "struct"
+            and toks[k + 3].kind == Kind.IDENT
+            and k + 4 < n
+            and toks[k + 4].text == ";"
+        ):
             tag, alias = toks[k + 2].text, toks[k + 3].text
             for s_i, s in enumerate(structs):
                 if tag in s.names and alias not in s.names:
@@ -267,7 +282,17 @@ def _members(
             inner = _members(toks, conds, k, close, nested=True)
             if not tail:
                 out.extend(
-                    Member(m.name, m.type, m.dims, m.line, m.pointer, m.condition, True, after_reset or m.after_reset_fields, m.bitfield)
+                    Member(
+                        m.name,
+                        m.type,
+                        m.dims,
+                        m.line,
+                        m.pointer,
+                        m.condition,
+                        True,
+                        after_reset or m.after_reset_fields,
+                        m.bitfield,
+                    )
                     for m in inner
                 )
             else:
@@ -281,7 +306,9 @@ def _members(
             continue
         if t.text == ";":
             decl = toks[decl_start:k]
-            got = _declaration(decl, conds[decl_start] if decl_start < len(conds) else None, nested, after_reset)
+            got = _declaration(
+                decl, conds[decl_start] if decl_start < len(conds) else None, nested, after_reset
+            )
             if any(m.name == "end_reset_fields" for m in got):
                 after_reset = True
             out.extend(got)
@@ -290,18 +317,46 @@ def _members(
     return out
 
 
-_QUALIFIERS = {"const", "volatile", "static", "struct", "union", "enum", "unsigned", "signed", "QEMU_ALIGNED"}
+_QUALIFIERS = {
+    "const",
+    "volatile",
+    "static",
+    "struct",
+    "union",
+    "enum",
+    "unsigned",
+    "signed",
+    "QEMU_ALIGNED",
+}
 
 
-def _declaration(decl: Sequence[Token], cond: str | None, nested: bool, after_reset: bool) -> list[Member]:
+def _declaration(
+    decl: Sequence[Token], cond: str | None, nested: bool, after_reset: bool
+) -> list[Member]:
     if not decl:
         return []
     words = [d.text for d in decl]
-    if "(" in words and "*" in words and words.index("(") < len(words) - 1 and words[words.index("(") + 1] == "*":
+    if (
+        "(" in words
+        and "*" in words
+        and words.index("(") < len(words) - 1
+        and words[words.index("(") + 1] == "*"
+    ):
         # function pointer: `void (*cb)(void *)`
         name_k = words.index("(") + 2
         if name_k < len(decl) and decl[name_k].kind == Kind.IDENT:
-            return [Member(decl[name_k].text, "fnptr", (), decl[name_k].line, True, cond, nested, after_reset)]
+            return [
+                Member(
+                    decl[name_k].text,
+                    "fnptr",
+                    (),
+                    decl[name_k].line,
+                    True,
+                    cond,
+                    nested,
+                    after_reset,
+                )
+            ]
         return []
     # type = leading tokens up to the first declarator
     parts = split_top(list(decl))
@@ -323,10 +378,12 @@ def _declaration(decl: Sequence[Token], cond: str | None, nested: bool, after_re
     type_toks = [x for x in first[:name_idx] if x.text != "*"]
     type_text = " ".join(x.text for x in type_toks if x.text not in ("const", "volatile"))
     declarators = [first[name_idx - (1 if first[name_idx - 1].text == "*" else 0) :], *parts[1:]]
-    return _declarators(type_text, [tok for p in _join(declarators) for tok in p], cond, nested, after_reset)
+    return _declarators(
+        type_text, [tok for p in _join(declarators) for tok in p], cond, nested, after_reset
+    )
 
 
-def _join(parts: list[Sequence[Token]]) -> list[list[Token]]:
+def _join(parts: Sequence[Sequence[Token]]) -> list[list[Token]]:
     out: list[list[Token]] = []
     for k, p in enumerate(parts):
         if k:
@@ -354,7 +411,19 @@ def _declarators(
                 continue
             j += 1
         bitfield = any(x.text == ":" for x in part)
-        out.append(Member(name.text, type_text, tuple(dims), name.line, pointer, cond, nested, after_reset, bitfield))
+        out.append(
+            Member(
+                name.text,
+                type_text,
+                tuple(dims),
+                name.line,
+                pointer,
+                cond,
+                nested,
+                after_reset,
+                bitfield,
+            )
+        )
     return out
 
 
