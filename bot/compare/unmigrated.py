@@ -68,6 +68,8 @@ def unmigrated_facts(change: Change, head: TreeFiles) -> list[F.Fact]:
         described_by, files = vmsd
         if any(_mentions(member.name, path, head) for path in files):
             continue
+        if _handled_by_callee(member.name, files, head, sources):
+            continue
         neighbours = _neighbours(member, struct, olds, fc.new_text or "")
         if neighbours and not any(_mentions(n, path, head) for n in neighbours for path in files):
             # Declared with older members none of which is migrated (LL/SC reservation
@@ -211,7 +213,7 @@ def _guest_writer(member: str, sources: Sequence[tuple[str, str]]) -> _Writer | 
                 for k, tok in enumerate(fn.tokens):
                     if tok.text == "offsetof":
                         how = _tcg_use(fn.tokens, k, member)
-                        if how:
+                        if how and not _exception_follows(fn.tokens, k):
                             return _Writer(path, tok.line, fn.name, how)
                 wrote = _writes(member, fn.tokens)
                 if wrote is None:
@@ -264,11 +266,31 @@ def _tcg_use(toks: Sequence[Token], k: int, member: str) -> str | None:
     return None
 
 
+_EXCEPTION = re.compile(r"exception|excp|raise", re.I)
+
+
+def _exception_follows(toks: Sequence[Token], k: int) -> bool:
+    """An exception is raised in the statement at ``k`` or the next one: the member
+    only carries the exception's argument to its handler (``error_code``), it is
+    not state that outlives the instruction."""
+    statements = 0
+    for t in toks[k:]:
+        if t.text == ";":
+            statements += 1
+            if statements == 2:
+                return False
+        elif t.kind == Kind.IDENT and _EXCEPTION.search(t.text):
+            return True
+    return False
+
+
 def _writes(member: str, toks: Sequence[Token]) -> int | None:
     """Line of an assignment to ``->member`` / ``.member`` (indexed or not) in ``toks``."""
     for k in range(1, len(toks) - 1):
         t = toks[k]
         if t.text != member or toks[k - 1].text not in ("->", "."):
+            continue
+        if _exception_follows(toks, k):
             continue
         j = k + 1
         while j < len(toks) and toks[j].text == "[":
@@ -349,6 +371,38 @@ def _describing(
         if hits > most:
             best, most = v.name or v.ident, hits
     return best
+
+
+_CALL = re.compile(r"\b([A-Za-z_]\w*)\s*\(")
+
+
+def _handled_by_callee(
+    member: str, files: Sequence[str], head: TreeFiles, sources: Sequence[tuple[str, str]]
+) -> bool:
+    """The migration code calls a function that reads or writes the member (hppa's
+    PSW is put on the wire by ``cpu_hppa_get_psw``, which folds the new bit in).
+    A new member is only named by code this change touched, so only the change's
+    sources are searched for those functions."""
+    called: set[str] = set()
+    for path in files:
+        called.update(_CALL.findall(head.read(path) or ""))
+    word = re.compile(rf"\b{re.escape(member)}\b")
+    for path, text in sources:
+        if path in files or not word.search(text):
+            continue
+        for name in called:
+            if name not in text:
+                continue
+            for m in re.finditer(rf"^\w[^;\n]*\b{re.escape(name)}\s*\(", text, re.M):
+                brace = text.find("\n{", m.start())
+                if brace < 0:
+                    continue
+                line = text.count("\n", 0, brace) + 2  # the body's opening brace
+                block = scan_block(text, path, line)
+                fn = next((f for f in block.functions if f.name == name), None) if block else None
+                if fn is not None and any(t.text == member for t in fn.tokens):
+                    return True
+    return False
 
 
 def _mentions(member: str, path: str, head: TreeFiles) -> bool:
