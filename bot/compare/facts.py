@@ -261,7 +261,8 @@ class StateNotMigrated(Fact):
     writer_path: str
     writer_line: int
     how: str
-    """``tcg-register``, ``tcg-store``, ``helper``, ``mmio-write`` or ``write`` (likely only)."""
+    """``tcg-register``, ``tcg-store``, ``helper``, ``mmio-write``, ``register-table``
+    or ``write`` (likely only)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -222,9 +222,22 @@ def _guest_writer(member: str, sources: Sequence[tuple[str, str]]) -> _Writer | 
                     return _Writer(path, wrote, fn.name, "helper")
                 if fn.name in handlers:
                     return _Writer(path, wrote, fn.name, "mmio-write")
+                if (
+                    "write" in fn.name.lower()
+                    and "/target" in "/" + path
+                    and _referenced(fn.name, text)
+                ):
+                    # A CPU register table names it (ARMCPRegInfo .writefn,
+                    # riscv csr_ops, ppc spr_register): the guest's register write.
+                    return _Writer(path, wrote, fn.name, "register-table")
                 if likely is None and "write" in fn.name.lower():
                     likely = _Writer(path, wrote, fn.name, "write")
     return likely
+
+
+def _referenced(name: str, text: str) -> bool:
+    """The function is taken by address (a table entry, a callback), not only called."""
+    return re.search(rf"(?:[=,{{&]\s*){re.escape(name)}\s*[,}};)]", text) is not None
 
 
 def _tcg_use(toks: Sequence[Token], k: int, member: str) -> str | None:
@@ -274,13 +287,14 @@ def _exception_follows(toks: Sequence[Token], k: int) -> bool:
     only carries the exception's argument to its handler (``error_code``), it is
     not state that outlives the instruction."""
     statements = 0
-    for t in toks[k:]:
+    for j in range(k, len(toks) - 1):
+        t = toks[j]
         if t.text == ";":
             statements += 1
             if statements == 2:
                 return False
-        elif t.kind == Kind.IDENT and _EXCEPTION.search(t.text):
-            return True
+        elif t.kind == Kind.IDENT and toks[j + 1].text == "(" and _EXCEPTION.search(t.text):
+            return True  # a call that raises it, not a status code like RISCV_EXCP_NONE
     return False
 
 

@@ -253,6 +253,7 @@ _WRITTEN_BY = {
     "tcg-store": "a TCG store to its offset",
     "helper": "an instruction helper",
     "mmio-write": "the MemoryRegionOps .write handler",
+    "register-table": "a write callback of the CPU's register table",
     "write": "a register write function",
 }
 
