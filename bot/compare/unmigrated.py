@@ -15,6 +15,7 @@ scalar member that a changed ``.c`` file writes from such a path.
 
 from __future__ import annotations
 
+import bisect
 import posixpath
 import re
 from collections.abc import Iterable, Sequence
@@ -54,7 +55,7 @@ def unmigrated_facts(change: Change, head: TreeFiles) -> list[F.Fact]:
         for fc in change.files
         if fc.path.endswith((".c", ".c.inc", ".inc")) and fc.new_text is not None
     ]
-    candidates = list(_added_members(change, sources))
+    candidates = list(_added_members(change, _Written(sources)))
     if not candidates:
         return []
     out: list[F.Fact] = []
@@ -92,17 +93,31 @@ def unmigrated_facts(change: Change, head: TreeFiles) -> list[F.Fact]:
     return out
 
 
-def _written_somewhere(member: str, sources: Sequence[tuple[str, str]]) -> bool:
-    """Cheap text test before any lexing: a changed source assigns or offsets the member."""
-    pattern = re.compile(
-        rf"(?:->|\.)\s*{re.escape(member)}\b(?:\s*\[[^\]]*\])*\s*(?:[-+|&^]|<<|>>)?=(?!=)"
-        rf"|offsetof\s*\([^)]*\b{re.escape(member)}\b"
-    )
-    return any(member in text and pattern.search(text) for _path, text in sources)
+_WRITTEN = re.compile(
+    r"(?:->|\.)\s*([A-Za-z_]\w*)\b(?:\s*\[[^\]\n]*\])*\s*(?:[-+|&^]|<<|>>)?=(?!=)"
+    r"|offsetof\s*\([^)]*?\b([A-Za-z_]\w*)\s*(?:\[[^\]\n]*\]\s*)?\)"
+)
+
+
+class _Written:
+    """Names the change's sources assign (``->x =``, ``.x |=``) or take the offset of:
+    one pass over the sources, made only when a struct gains a member."""
+
+    def __init__(self, sources: Sequence[tuple[str, str]]):
+        self._sources = sources
+        self._names: set[str] | None = None
+
+    def __contains__(self, member: object) -> bool:
+        if self._names is None:
+            self._names = set()
+            for _path, text in self._sources:
+                for m in _WRITTEN.finditer(text):
+                    self._names.add(m.group(1) or m.group(2))
+        return member in self._names
 
 
 def _added_members(
-    change: Change, sources: Sequence[tuple[str, str]]
+    change: Change, written: _Written
 ) -> Iterable[tuple[FileChange, StructModel, Member, CFile, frozenset[str]]]:
     for fc in change.files:
         if fc.status is not FileStatus.MODIFIED or fc.old_text is None or fc.new_text is None:
@@ -116,7 +131,7 @@ def _added_members(
             if ln.kind == "+"
             and ln.new_line
             and (m := _MEMBER_LINE.match(ln.text))
-            and _written_somewhere(m.group(1), sources)
+            and m.group(1) in written
         ]
         if not added:
             continue
@@ -193,9 +208,17 @@ def _guest_writer(member: str, sources: Sequence[tuple[str, str]]) -> _Writer | 
     likely: _Writer | None = None
     word = re.compile(rf"\b{re.escape(member)}\b")
     for path, text in sources:
-        hits = [text.count("\n", 0, m.start()) + 1 for m in word.finditer(text)]
-        if not hits:
+        if member not in text:
             continue
+        starts = [m.start() for m in word.finditer(text)]
+        if not starts:
+            continue
+        newlines = [k for k, ch in enumerate(text) if ch == "\n"] if len(starts) > 8 else None
+        hits = [
+            (bisect.bisect_left(newlines, at) if newlines is not None else text.count("\n", 0, at))
+            + 1
+            for at in starts
+        ]
         handlers = set(_WRITE_OPS.findall(text))
         done: set[str] = set()
         spans: list[tuple[int, int]] = []
