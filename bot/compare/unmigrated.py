@@ -185,6 +185,8 @@ def _new_members(
             continue  # a rename
         if m.pointer or m.bitfield or m.after_reset_fields or not _SCALAR.match(m.type):
             continue
+        if _RESERVATION.search(m.name):
+            continue
         near = "\n".join(lines[max(0, m.line - 4) : m.line + 1])
         if _MIGRATION_WORDS.search(near):
             continue  # the author says how it migrates (or why not)
@@ -241,7 +243,11 @@ def _guest_writer(member: str, sources: Sequence[tuple[str, str]]) -> _Writer | 
                 wrote = _writes(member, fn.tokens)
                 if wrote is None:
                     continue
-                if fn.name.startswith("helper_") and "/target" in "/" + path:
+                if (
+                    fn.name.startswith("helper_")
+                    and "/target" in "/" + path
+                    and not _READ_HELPER.search(fn.name)
+                ):
                     return _Writer(path, wrote, fn.name, "helper")
                 if fn.name in handlers:
                     return _Writer(path, wrote, fn.name, "mmio-write")
@@ -302,6 +308,11 @@ def _tcg_use(toks: Sequence[Token], k: int, member: str) -> str | None:
     return None
 
 
+_READ_HELPER = re.compile(r"(?:_|csr)(?:rd|read|get|mf[a-z0-9]*)(?:_|$)", re.I)
+"""A read helper that fills a member lazily (``helper_csrrd_cpuid``) is not a guest write."""
+_RESERVATION = re.compile(r"reserv|^ll(?:addr|val|bit)|^exclusive_", re.I)
+"""Load-reserved/store-conditional state: a reservation lost on migration makes the
+store-conditional fail and the guest retry, so targets leave it out on purpose."""
 _EXCEPTION = re.compile(r"exception|excp|raise", re.I)
 
 
