@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bot.change import Change, FileChange, FileStatus, History, Release
 from bot.compare.context import Context, FileModels
+from bot.compare.distance import between_files
 from bot.compare.engine import compare
 from bot.compare.facts import CompatEntryAdded, Fact, PropertyDefaultChanged
 from bot.compare.hunkmode import hunk_facts
@@ -122,6 +123,7 @@ def review(
     facts = with_twins(
         facts, pairs, change.base_tree, change.head_tree, old_table, new_table, policy.twins
     )
+    facts.extend(between_files(change, old_table, new_table))
     release = change.history.last_release() if change.history is not None else None
     if change.history is not None and any(isinstance(f, CompatEntryAdded) for f in facts):
         facts = placed_for_released_change(facts, _fixed_in(change.history, change.messages))

@@ -281,3 +281,34 @@ class Unreleased(Fact):
     restored: bool
     """True: the state existed at the release, and after the change it is sent as
     the release sent it (a fix or revert of an unreleased change)."""
+
+
+# --- between files (a header change followed into the tree) -------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StateNotMigrated(Fact):
+    """A member added to a migrated struct, written by the guest, in no VMSD."""
+
+    struct: str
+    member: str
+    writer: str
+    """The function that writes it (a TCG translator, helper or MMIO handler)."""
+    writer_path: str
+    writer_line: int
+    how: str
+    """``tcg-register``, ``tcg-store``, ``helper``, ``mmio-write``, ``register-table``
+    or ``write`` (likely only)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WireSizeChangedFromDistance(Fact):
+    """A constant or struct member changed in one file resizes a VMSD field in another."""
+
+    cause: str
+    """The ``#define`` or ``Struct.member`` that changed."""
+    field: str
+    field_path: str
+    field_line: int
+    old_bytes: str
+    new_bytes: str

@@ -273,8 +273,41 @@ def _fact_meanings(fact: F.Fact) -> Iterable[tuple[str, dict[str, object]]]:
             yield "MIG041", {"vmsd": vmsd, "twin": fact.twin, "difference": fact.difference}
         case F.RustTwinOneSided():
             yield "MIG025", {"path": fact.path, "twin": fact.twin}
+        case F.WireSizeChangedFromDistance():
+            yield (
+                "MIG042",
+                {
+                    "cause": fact.cause,
+                    "vmsd": vmsd,
+                    "field": fact.field,
+                    "file": f"{fact.field_path}:{fact.field_line}",
+                    "old": fact.old_bytes,
+                    "new": fact.new_bytes,
+                },
+            )
+        case F.StateNotMigrated():
+            yield (
+                "MIG044" if fact.how == "write" else "MIG043",
+                {
+                    "member": fact.subject,
+                    "vmsd": vmsd,
+                    "writer": fact.writer,
+                    "where": f"{fact.writer_path}:{fact.writer_line}",
+                    "how": _WRITTEN_BY.get(fact.how, fact.how),
+                },
+            )
         case _:
             return
+
+
+_WRITTEN_BY = {
+    "tcg-register": "a TCG register (tcg_global_mem_new on its offset)",
+    "tcg-store": "a TCG store to its offset",
+    "helper": "an instruction helper",
+    "mmio-write": "the MemoryRegionOps .write handler",
+    "register-table": "a write callback of the CPU's register table",
+    "write": "a register write function",
+}
 
 
 def _size(f: FieldModel) -> str:

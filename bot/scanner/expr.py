@@ -148,7 +148,12 @@ def int_value(
             m = _INT_SUFFIX.match(t.text)
             if not m:
                 return None
-            pieces.append(str(int(m.group(1), 0)))
+            digits = m.group(1)
+            # C octal (0755) is not Python's 0o755
+            octal = len(digits) > 1 and digits[0] == "0" and digits.isdigit()
+            if octal and not set(digits) <= set("01234567"):
+                return None
+            pieces.append(str(int(digits, 8) if octal else int(digits, 0)))
         elif t.kind == Kind.IDENT:
             body = lookup(t.text)
             if body is None:
