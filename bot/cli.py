@@ -129,10 +129,11 @@ def _register_commands() -> None:
     """The other doors' commands; their modules import their heavy parts lazily."""
     from bot.cli_audit import audit, compare, dump
     from bot.cli_digest import digest
+    from bot.cli_mail import mail
     from bot.cli_service import jobs, serve, worker
     from bot.cli_tiers import tiers
 
-    for cmd in (tiers, serve, worker, jobs, audit, dump, compare, digest):
+    for cmd in (tiers, serve, worker, jobs, audit, dump, compare, digest, mail):
         main.add_command(cmd)
 
 
