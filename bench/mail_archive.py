@@ -89,7 +89,9 @@ def real_sender(raw: bytes) -> bytes:
         if not (m := _VIA.match(name)):
             return raw
         who = m["name"].strip('"')
-        sob = re.search(rf"^Signed-off-by: {re.escape(who)} <([^>]+)>", body.decode(errors="replace"), re.M)
+        sob = re.search(
+            rf"^Signed-off-by: {re.escape(who)} <([^>]+)>", body.decode(errors="replace"), re.M
+        )
         if sob:
             lines[i] = f"From: {who} <{sob.group(1)}>".encode()
         return b"\n".join(lines) + b"\n\n" + body
@@ -106,7 +108,7 @@ def set_headers(raw: bytes, headers: dict[str, str]) -> bytes:
             continue
         name = line.split(b":", 1)[0].decode(errors="replace").lower()
         skip = name in {h.lower() for h in headers}
-        if not skip and not line.startswith(b"From ") :
+        if not skip and not line.startswith(b"From "):
             kept.append(line)
     kept += [f"{k}: {v}".encode() for k, v in headers.items()]
     return b"\n".join(kept) + b"\n\n" + body
@@ -125,13 +127,25 @@ def series_mails(mirror: Path, branch: str, when: datetime) -> list[Message]:
     if cover_id is not None and _B4.match(branch):
         args.insert(1, f"--base={base}")
     out = git(mirror, *args)
-    chunks = [c for c in re.split(rb"^From [0-9a-f]{40} Mon Sep 17 00:00:00 2001\n", out, flags=re.M) if c]
+    chunks = [
+        c for c in re.split(rb"^From [0-9a-f]{40} Mon Sep 17 00:00:00 2001\n", out, flags=re.M) if c
+    ]
     total = len(commits)
     mails: list[Message] = []
     numbered = ([(0, cover_id)] if cover_id else []) + list(enumerate(patch_ids, 1))
+    author = re.search(rb"^From: .*(?:\n[ \t].*)*", chunks[-1], re.M)
     for (number, mid), chunk in zip(numbered, chunks, strict=True):
+        if number == 0 and author:
+            # git writes the cover letter as whoever runs it: the series' author sent it.
+            chunk = re.sub(
+                rb"^From: .*(?:\n[ \t].*)*", lambda _m: author.group(0), chunk, count=1, flags=re.M
+            )
         subject_line = re.search(rb"^Subject: (.*(?:\n[ \t].*)*)", chunk, re.M)
-        subject = b" ".join(subject_line.group(1).split()).decode(errors="replace") if subject_line else ""
+        subject = (
+            b" ".join(subject_line.group(1).split()).decode(errors="replace")
+            if subject_line
+            else ""
+        )
         title = re.sub(r"^\[PATCH[^\]]*\]\s*", "", subject)
         counter = f" {number}/{total}" if total > 1 else ""
         if number == 0:
@@ -180,14 +194,18 @@ def write_archive(out: Path, messages: list[Message], epoch_size: int) -> int:
             stream += b"deleteall\nM 100644 inline m\n"
             stream += f"data {len(msg.raw)}\n".encode() + msg.raw + b"\n"
         subprocess.run(
-            ["git", f"--git-dir={gitdir}", "fast-import", "--quiet"], input=bytes(stream), check=True
+            ["git", f"--git-dir={gitdir}", "fast-import", "--quiet"],
+            input=bytes(stream),
+            check=True,
         )
         epochs += 1
     return epochs
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--repo", type=Path, required=True)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--from", dest="start", default="2026-01-01")

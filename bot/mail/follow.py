@@ -183,10 +183,12 @@ class Follower:
         )
 
     def _worth_a_mail(self, done: SeriesReview) -> bool:
+        """Errors or warnings, or an earlier version's ack to account for; else quiet."""
         if self.settings.mail_clean:
             return True
-        shown = (Severity.ERROR, Severity.WARNING, Severity.NOTICE)
-        return any(f.severity in shown for f in done.report.findings)
+        if done.report.reaches(Severity.WARNING) or done.not_covered:
+            return True
+        return any(c.version != done.series.version for c in done.coverage)
 
     def _carried(self, series: Series) -> list[CarriedAck]:
         out = []
@@ -266,7 +268,9 @@ class Follower:
             if room(self.engine, self.settings.per_hour, self.clock()) == 0:
                 stats.held += len(held) - at
                 return
-            if record.reply is None or not lists.claim_reply(self.engine, record.message_id):
+            if record.reply is None or not lists.claim_reply(
+                self.engine, record.message_id, now=self.clock()
+            ):
                 continue
             msg = email.message_from_bytes(record.reply, policy=email.policy.SMTP)
             try:
@@ -278,7 +282,7 @@ class Follower:
                 stats.held += 1
                 return
             state = ListState.WRITTEN if self.sender.dry_run else ListState.SENT
-            lists.finish_reply(self.engine, record.message_id, state)
+            lists.finish_reply(self.engine, record.message_id, state, now=self.clock())
             stats.sent += 1
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -99,7 +100,7 @@ def body(done: SeriesReview) -> str:
             out += _wrap(f"{where}: {item.what}", indent="  ", hang="    ")
     if report.notes:
         out += ["", "Notes:"]
-        for note in report.notes:
+        for note in _notes(report.notes):
             out += _wrap(note, indent="  ", hang="    ")
     out += [
         "",
@@ -111,6 +112,21 @@ def body(done: SeriesReview) -> str:
         ),
     ]
     return "\n".join(printable(line) if line else line for line in out) + "\n"
+
+
+_BINARY = ": binary patch not applied"
+_MAX_NOTES = 6
+
+
+def _notes(notes: Sequence[str]) -> list[str]:
+    """Notes for a mail: binary files in one line, and not a page of them."""
+    binary = [n for n in notes if n.endswith(_BINARY)]
+    rest = [n for n in notes if not n.endswith(_BINARY)]
+    if binary:
+        rest.append(f"{plural(len(binary), 'binary file')} not applied (not read by migbot)")
+    if len(rest) > _MAX_NOTES:
+        rest = [*rest[: _MAX_NOTES - 1], f"and {len(rest) - _MAX_NOTES + 1} more notes"]
+    return rest
 
 
 def _summary(report: Report) -> str:
@@ -154,8 +170,11 @@ def _quote(f: Finding, change: Change, context: int = 2) -> list[str]:
         if f.line not in numbers:
             continue
         at = numbers.index(f.line)
-        lines = hunk.lines[max(0, at - context) : at + context + 1]
-        return [_clip(f"  > {ln.kind}{ln.text.rstrip()}") for ln in lines]
+        start, end = max(0, at - 1), min(len(hunk.lines), at + context + 2)
+        # Finish a run of changed lines the window cut, within reason.
+        while end < len(hunk.lines) and hunk.lines[end].kind != " " and end - start < 9:
+            end += 1
+        return [_clip(f"  > {ln.kind}{ln.text.rstrip()}") for ln in hunk.lines[start:end]]
     return []
 
 
