@@ -147,7 +147,8 @@ def _limit_acks(
             continue
         findings.append(finding)
         for a in by_now:
-            coverage.setdefault((a.who(), series.version), []).append(finding)
+            # 0: an earlier version, for a patch that has not changed since.
+            coverage.setdefault((a.who(), 0 if a.earlier else series.version), []).append(finding)
         for c in by_then:
             coverage.setdefault((c.who, c.version), []).append(finding)
     used = {who for who, _ in coverage}

@@ -115,6 +115,8 @@ class Ack:
     message_id: str
     paths: tuple[str, ...] | None
     """The files of the patch it answered; None when it answered the cover letter."""
+    earlier: bool = False
+    """Given on an earlier version whose patch this one repeats unchanged (b4 carries it)."""
 
     @property
     def from_the_person(self) -> bool:

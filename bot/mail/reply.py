@@ -187,7 +187,13 @@ def _acks(done: SeriesReview) -> list[str]:
     out: list[str] = []
     version = done.series.version
     for cov in done.coverage:
-        when = "" if cov.version == version else f" on v{cov.version}"
+        when = (
+            ""
+            if cov.version == version
+            else " on an earlier version (patch unchanged)"
+            if cov.version == 0
+            else f" on v{cov.version}"
+        )
         head = f"Acked-by: {cov.who}{when} covers {plural(len(cov.covered), 'finding')}:"
         out += _wrap(head, indent="  ", hang="    ")
         out += [_clip(f"    {_name(f)}") for f in cov.covered]

@@ -146,13 +146,14 @@ def _versions(thread: list[Mail]) -> list[Series]:
             continue
         cover_lm = lser.patches[0] if lser.has_cover else None
         cover = by_id.get(cover_lm.msgid) if cover_lm is not None else None
+        own = {m.message_id for _, m in patches} | ({cover.message_id} if cover else set())
         acks: list[Ack] = []
         for n, lm in enumerate(lser.patches):
             if lm is None:
                 continue
             answered = by_id.get(lm.msgid)
             paths = None if n == 0 or answered is None else _paths(answered.raw)
-            acks.extend(_acks(lm, paths))
+            acks.extend(_acks(lm, paths, own))
         first = cover or patches[0][1]
         out.append(
             Series(
@@ -171,7 +172,8 @@ def _versions(thread: list[Mail]) -> list[Series]:
     return out
 
 
-def _acks(lmsg: b4.LoreMessage, paths: tuple[str, ...] | None) -> list[Ack]:
+def _acks(lmsg: b4.LoreMessage, paths: tuple[str, ...] | None, own: set[str]) -> list[Ack]:
+    """The Acked-by trailers b4 found in replies to ``lmsg`` (``own``: this version's ids)."""
     out = []
     for trailer in lmsg.followup_trailers:
         if (trailer.name or "").lower() != "acked-by" or trailer.lmsg is None:
@@ -184,6 +186,7 @@ def _acks(lmsg: b4.LoreMessage, paths: tuple[str, ...] | None) -> list[Ack]:
                 sender=(trailer.lmsg.fromemail or "").lower(),
                 message_id=trailer.lmsg.msgid,
                 paths=paths,
+                earlier=trailer.lmsg.in_reply_to not in own,
             )
         )
     return out

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -264,7 +263,6 @@ def test_dry_run_writes_rfc822_files_and_sends_nothing(
 
 
 def _ack(to: str, who: str, message_id: str, minutes: int) -> bytes:
-    name, _, address = who.partition(" <")
     return reply(
         to,
         "[PATCH 0/2] hw/timer: prescaler rework",
@@ -348,6 +346,3 @@ def test_a_maintainer_of_the_file_acks_the_current_version(
     assert stored is not None
     assert [f["severity"] for f in stored.findings] == ["notice"]
     assert stored.acks[0]["honoured"] is True
-
-
-_: Callable[..., object] = datetime
