@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.header
+import email.message
 import email.policy
 import email.utils
 import re
@@ -13,6 +14,7 @@ from datetime import UTC, datetime
 _MSGID = re.compile(r"<([^<>\s]+)>")
 _PATCH_TAG = re.compile(r"^\s*(?:(?:re|aw|fwd?)\s*:\s*)*\[[^\]]*\b(?:PATCH|RFC)\b", re.I)
 _REPLY = re.compile(r"^\s*(?:re|aw)\s*:", re.IGNORECASE)
+_VIA = re.compile(r"\s+via(?:\s+\S+)?$")
 
 
 class MailError(ValueError):
@@ -52,7 +54,7 @@ def parse_mail(raw: bytes) -> Mail:
     ids = _MSGID.findall(str(msg.get("Message-Id", "")))
     if not ids:
         raise MailError("message without a Message-Id")
-    name, addr = email.utils.parseaddr(_header_text(msg.get("From", "")))
+    name, addr = _author(msg)
     irt = _MSGID.findall(str(msg.get("In-Reply-To", "")))
     refs = tuple(_MSGID.findall(" ".join(str(r) for r in msg.get_all("References", []))))
     return Mail(
@@ -65,6 +67,22 @@ def parse_mail(raw: bytes) -> Mail:
         references=refs,
         raw=raw,
     )
+
+
+def _author(msg: email.message.Message) -> tuple[str, str]:
+    """The person who wrote it, also when the list rewrote From for DMARC.
+
+    Mailman sends ``From: Ann via qemu-devel <qemu-devel@nongnu.org>`` with the
+    author in ``Reply-To`` (or ``X-Original-From``): a reply must reach her,
+    not the list twice."""
+    name, addr = email.utils.parseaddr(_header_text(msg.get("From", "")))
+    if not _VIA.search(name):
+        return name, addr
+    for header in ("X-Original-From", "Reply-To"):
+        oname, oaddr = email.utils.parseaddr(_header_text(msg.get(header, "")))
+        if "@" in oaddr:
+            return oname or _VIA.sub("", name), oaddr
+    return name, addr
 
 
 def _date(value: str) -> datetime:
