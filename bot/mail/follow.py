@@ -163,6 +163,13 @@ class Follower:
             log.warning("series %s not reviewed: %s", series.root_id, exc)
             self._store(series, None, ListState.QUIET, "error", None, None)
             return
+        except Exception:
+            # One series the pipeline cannot handle must not stop the list:
+            # logged with its trace, stored so it is not retried on every pass.
+            stats.failed += 1
+            log.exception("series %s: the review failed", series.root_id)
+            self._store(series, None, ListState.QUIET, "error", None, None)
+            return
         finally:
             stats.seconds.append(time.perf_counter() - started)
         stats.reviewed += 1
