@@ -23,7 +23,6 @@ from bot.change import Change
 from bot.findings import Finding, Report, Side
 from bot.mail.check import SeriesReview
 from bot.report.common import (
-    describe_override,
     files_with_findings,
     finding_location,
     order,
@@ -144,9 +143,9 @@ def _finding(f: Finding, change: Change) -> list[str]:
     out += _wrap(f.message, indent="  ")
     out += _wrap(tier_text(f.tier, f.tier_reason), indent="  ")
     if f.override is not None:
-        changed = severity_change(f)
-        suffix = f" [{changed}]" if changed else ""
-        out += _wrap(f"acked: {describe_override(f.override)}{suffix}", indent="  ")
+        # On the list an ack is an Acked-by:, not a label: name the person.
+        changed = severity_change(f) or f.override.effect
+        out += _wrap(f"acked by {f.override.by or 'a maintainer'}: {changed}", indent="  ")
     quoted = _quote(f, change)
     if quoted:
         out += ["", *quoted, ""]
@@ -202,7 +201,7 @@ def _acks(done: SeriesReview) -> list[str]:
         out += [_clip(f"    {_name(f)}") for f in done.not_covered]
     for o in done.report.overrides:
         if not o.honoured:
-            out += _wrap(describe_override(o), indent="  ", hang="    ")
+            out += _wrap(f"Acked-by: {o.by}: ignored, {o.reason}", indent="  ", hang="    ")
     return out
 
 

@@ -304,6 +304,7 @@ def test_a_maintainer_ack_covers_its_findings_in_the_next_version(
     assert "Acked-by: Pet Maint <pet@example.org> on v1 covers 1 finding" in acked
     assert "prescale_hi" in acked.split("Acks:")[1]
     assert "prescale_lo" in rest and "prescale_hi" not in rest
+    assert "acked by Pet Maint <pet@example.org>: error -> notice" in text
     assert "joe@example.org" not in text  # an ack without rights changes nothing
     [v2_review] = [r for r in lists.series_reviews(mail_engine, _key()) if r.version == 2]
     severities = {f["subject"]: f["severity"] for f in v2_review.findings}
@@ -329,7 +330,7 @@ def test_an_ack_from_someone_else_changes_nothing(
     smtp_world(mail_engine, mirror, inbox, smtp).run()
     text = smtp.received[0].message.get_content()
     assert "error [MIG001" in text
-    assert "ignored: not a maintainer of migration" in text
+    assert "Acked-by: Joe Random <joe@example.org>: ignored, not a maintainer" in text
     assert "names someone other than its sender" in " ".join(text.split())
 
 
