@@ -78,6 +78,13 @@ def ids(branch: str, count: int) -> tuple[str | None, list[str], int]:
     return branch, [f"{k}.{branch}" for k in range(1, count + 1)], 1
 
 
+def _sender_address(message_id: str | None) -> str | None:
+    """``DATE.PID-N-user@host`` (git send-email): ``user@host`` is who sent it."""
+    if message_id is None or not (m := _SEND_EMAIL.match(message_id)):
+        return None
+    return m["tail"] if "." in m["tail"].split("@")[-1] else None
+
+
 def real_sender(raw: bytes) -> bytes:
     """qemu-devel rewrites From for DMARC (``Name via <list>``); the sign-off has the address."""
     head, _, body = raw.partition(b"\n\n")
@@ -136,10 +143,25 @@ def series_mails(mirror: Path, branch: str, when: datetime) -> list[Message]:
     author = re.search(rb"^From: .*(?:\n[ \t].*)*", chunks[-1], re.M)
     for (number, mid), chunk in zip(numbered, chunks, strict=True):
         if number == 0 and author:
-            # git writes the cover letter as whoever runs it: the series' author sent it.
-            chunk = re.sub(
-                rb"^From: .*(?:\n[ \t].*)*", lambda _m: author.group(0), chunk, count=1, flags=re.M
-            )
+            # git writes the cover letter as whoever runs it: the series' sender
+            # sent it, and git send-email puts the sender's address in the
+            # Message-Id (a maintainer may post patches others wrote).
+            if (sent_by := _sender_address(cover_id)) and sent_by.encode() not in author.group(0):
+                chunk = re.sub(
+                    rb"^From: .*(?:\n[ \t].*)*",
+                    f"From: <{sent_by}>".encode(),
+                    chunk,
+                    count=1,
+                    flags=re.M,
+                )
+            else:
+                chunk = re.sub(
+                    rb"^From: .*(?:\n[ \t].*)*",
+                    lambda _m: author.group(0),
+                    chunk,
+                    count=1,
+                    flags=re.M,
+                )
         subject_line = re.search(rb"^Subject: (.*(?:\n[ \t].*)*)", chunk, re.M)
         subject = (
             b" ".join(subject_line.group(1).split()).decode(errors="replace")

@@ -139,7 +139,8 @@ def _summary(report: Report) -> str:
 
 
 def _finding(f: Finding, change: Change) -> list[str]:
-    out = _wrap(f"{finding_location(f)}: {f.severity.value} [{f.rule_id} {f.slug}]")
+    # The rule's code and name stay together on one line (a no-break space).
+    out = _wrap(f"{finding_location(f)}: {f.severity.value} [{f.rule_id}{_NBSP}{f.slug}]")
     out += _wrap(f.message, indent="  ")
     out += _wrap(tier_text(f.tier, f.tier_reason), indent="  ")
     if f.override is not None:
@@ -210,14 +211,18 @@ def _name(f: Finding) -> str:
     return f"{f.rule_id} {f.path}" + (f" ({about})" if about else "")
 
 
+_NBSP = "\u00a0"
+
+
 def _wrap(text: str, *, indent: str = "", hang: str | None = None) -> list[str]:
-    return textwrap.wrap(
+    lines = textwrap.wrap(
         text,
         width=WIDTH,
         initial_indent=indent,
         subsequent_indent=hang if hang is not None else indent,
         break_on_hyphens=False,
-    ) or [indent.rstrip()]
+    )
+    return [line.replace(_NBSP, " ") for line in lines] or [indent.rstrip()]
 
 
 def _link(label: str, url: str) -> list[str]:
