@@ -146,7 +146,9 @@ def series_mails(mirror: Path, branch: str, when: datetime) -> list[Message]:
             # git writes the cover letter as whoever runs it: the series' sender
             # sent it, and git send-email puts the sender's address in the
             # Message-Id (a maintainer may post patches others wrote).
-            if (sent_by := _sender_address(cover_id)) and sent_by.encode() not in author.group(0):
+            if (
+                sent_by := _sender_address(cover_id)
+            ) and sent_by.lower().encode() not in author.group(0).lower():
                 chunk = re.sub(
                     rb"^From: .*(?:\n[ \t].*)*",
                     f"From: <{sent_by}>".encode(),

@@ -28,7 +28,7 @@ class Mail:
     subject: str
     sender_name: str
     sender: str
-    """The From address, lower-case."""
+    """The From address (the author's, when the list rewrote From)."""
     date: datetime
     in_reply_to: str | None
     references: tuple[str, ...]
@@ -61,7 +61,7 @@ def parse_mail(raw: bytes) -> Mail:
         message_id=ids[0],
         subject=_header_text(msg.get("Subject", "")),
         sender_name=name,
-        sender=addr.lower(),
+        sender=addr,
         date=_date(str(msg.get("Date", ""))),
         in_reply_to=irt[0] if irt else None,
         references=refs,

@@ -38,7 +38,7 @@ class Series:
     title: str
     author_name: str
     author: str
-    """The sender's address, lower-case."""
+    """The sender's address."""
     cover: Mail | None
     patches: tuple[tuple[int, Mail], ...]
     """The patches present, by number."""
@@ -76,7 +76,7 @@ class Series:
         """The same for every version: the change-id, else author and title."""
         if self.change_id:
             return f"change-id:{self.change_id}"
-        return f"{self.author}:{' '.join(self.title.lower().split())}"
+        return f"{self.author.lower()}:{' '.join(self.title.lower().split())}"
 
     def mbox(self) -> bytes:
         """The version as a ``git format-patch`` mbox: cover letter, then patches."""
