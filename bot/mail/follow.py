@@ -27,7 +27,7 @@ from bot.mail.check import CarriedAck, SeriesReview, ack_after_review, review_se
 from bot.mail.message import Mail, MailError, parse_mail
 from bot.mail.reply import Operator, compose, reply_id
 from bot.mail.send import Sender, SendError, room
-from bot.mail.series import Series, assemble
+from bot.mail.series import Series, threads, versions
 from bot.reconcile import verdict_of
 from bot.sources.errors import SourceError
 from bot.sources.gitrepo import GitRepo
@@ -64,6 +64,8 @@ class PassStats:
     sent: int = 0
     held: int = 0
     acks: int = 0
+    threads: int = 0
+    """Threads b4 read this pass (those with something new)."""
     seconds: list[float] = field(default_factory=list)
     """Time spent reviewing each version."""
 
@@ -124,26 +126,41 @@ class Follower:
         if newest is None:
             return stats
         mails: list[Mail] = []
-        for raw in lists.messages_since(self.engine, min(now, newest) - self.settings.window):
+        settled: set[str] = set()
+        for raw, done in lists.messages_since(self.engine, min(now, newest) - self.settings.window):
             try:
-                mails.append(parse_mail(raw))
+                mail = parse_mail(raw)
             except MailError:
                 continue
-        for series in assemble(mails):
-            self._one(series, now, stats)
+            mails.append(mail)
+            if done:
+                settled.add(mail.message_id)
+        for thread in threads(mails):
+            # b4 reads every message of a thread it is given: only threads
+            # with a new message, or a version still waiting, are read again.
+            if all(m.message_id in settled for m in thread):
+                continue
+            waiting = False
+            if any(m.is_patch for m in thread):
+                stats.threads += 1
+                for series in versions(thread):
+                    waiting |= self._one(series, now, stats)
+            if not waiting:
+                lists.settle(self.engine, (m.message_id for m in thread))
         self.flush(stats)
         return stats
 
-    def _one(self, series: Series, now: datetime, stats: PassStats) -> None:
+    def _one(self, series: Series, now: datetime, stats: PassStats) -> bool:
+        """Review a version not reviewed yet; True when it waits for missing patches."""
         existing = lists.list_review(self.engine, series.root_id)
         if existing is not None:
             stats.acks += self._late_acks(series, existing)
-            return
+            return False
         notes: list[str] = []
         if not series.complete:
             if now - series.last_at < self.settings.wait:
                 stats.waiting += 1
-                return
+                return True
             missing = ", ".join(str(n) for n in series.missing())
             notes.append(
                 f"patch(es) {missing} of {series.expected} had not arrived; "
@@ -162,14 +179,14 @@ class Follower:
             stats.failed += 1
             log.warning("series %s not reviewed: %s", series.root_id, exc)
             self._store(series, None, ListState.QUIET, "error", None, None)
-            return
+            return False
         except Exception:
             # One series the pipeline cannot handle must not stop the list:
             # logged with its trace, stored so it is not retried on every pass.
             stats.failed += 1
             log.exception("series %s: the review failed", series.root_id)
             self._store(series, None, ListState.QUIET, "error", None, None)
-            return
+            return False
         finally:
             stats.seconds.append(time.perf_counter() - started)
         stats.reviewed += 1
@@ -178,7 +195,7 @@ class Follower:
         if not answer or stale:
             stats.quiet += 1
             self._store(series, done, ListState.QUIET, str(verdict_of(done.report)), None, None)
-            return
+            return False
         msg = compose(done, self.settings.operator, now=now)
         self._store(
             series,
@@ -188,6 +205,7 @@ class Follower:
             reply_id(series.root_id, self.settings.operator.domain),
             msg.as_bytes(),
         )
+        return False
 
     def _worth_a_mail(self, done: SeriesReview) -> bool:
         """Errors or warnings, or an earlier version's ack to account for; else quiet."""

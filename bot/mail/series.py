@@ -114,7 +114,8 @@ def threads(mails: Sequence[Mail]) -> list[list[Mail]]:
     grouped: dict[str, list[Mail]] = {}
     for mail in mails:
         grouped.setdefault(find(mail.message_id), []).append(mail)
-    return [sorted(g, key=lambda m: m.date) for g in grouped.values()]
+    ordered = [sorted(g, key=lambda m: m.date) for g in grouped.values()]
+    return sorted(ordered, key=lambda g: g[0].date)
 
 
 def assemble(mails: Iterable[Mail]) -> list[Series]:
@@ -123,11 +124,12 @@ def assemble(mails: Iterable[Mail]) -> list[Series]:
     found: list[Series] = []
     for thread in threads(list(unique.values())):
         if any(m.is_patch for m in thread):
-            found.extend(_versions(thread))
+            found.extend(versions(thread))
     return sorted(found, key=lambda s: s.posted_at)
 
 
-def _versions(thread: list[Mail]) -> list[Series]:
+def versions(thread: list[Mail]) -> list[Series]:
+    """The series versions of one thread, by b4."""
     by_id = {m.message_id: m for m in thread}
     box = b4.LoreMailbox()
     for mail in thread:

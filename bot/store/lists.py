@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -87,7 +87,15 @@ def keep_message(engine: Engine, message_id: str, date: datetime, raw: bytes) ->
             return False
         try:
             with s.begin_nested():
-                s.add(ListMessage(message_id=message_id, date=date, raw=raw, created_at=utcnow()))
+                s.add(
+                    ListMessage(
+                        message_id=message_id,
+                        date=date,
+                        raw=raw,
+                        settled=False,
+                        created_at=utcnow(),
+                    )
+                )
         except IntegrityError:
             return False
     return True
@@ -102,11 +110,27 @@ def known_messages(engine: Engine, ids: Iterable[str]) -> set[str]:
         return {r[0] for r in rows}
 
 
-def messages_since(engine: Engine, since: datetime) -> list[bytes]:
-    """Raw kept messages dated from ``since``, oldest first."""
-    query = select(ListMessage.raw).where(ListMessage.date >= since).order_by(ListMessage.date)
+def messages_since(engine: Engine, since: datetime) -> list[tuple[bytes, bool]]:
+    """Raw kept messages dated from ``since``, oldest first, and whether they are settled."""
+    query = (
+        select(ListMessage.raw, ListMessage.settled)
+        .where(ListMessage.date >= since)
+        .order_by(ListMessage.date, ListMessage.id)
+    )
     with Session(engine) as s:
-        return [r[0] for r in s.execute(query)]
+        return [(r[0], bool(r[1])) for r in s.execute(query)]
+
+
+def settle(engine: Engine, message_ids: Iterable[str]) -> None:
+    """Mark messages whose thread needs no more work until a new message joins it."""
+    ids = list(set(message_ids))
+    with Session(engine) as s, s.begin():
+        for at in range(0, len(ids), 500):
+            s.execute(
+                update(ListMessage)
+                .where(ListMessage.message_id.in_(ids[at : at + 500]))
+                .values(settled=True)
+            )
 
 
 # --- cursors --------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Index,
     Integer,
@@ -225,6 +226,8 @@ class ListMessage(Base):
     message_id: Mapped[str] = mapped_column(String(500))
     date: Mapped[datetime] = mapped_column(UTCDateTime)
     raw: Mapped[bytes] = mapped_column(LargeBinary)
+    settled: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Its thread's versions were all reviewed when it was last assembled."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

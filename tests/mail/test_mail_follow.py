@@ -162,7 +162,7 @@ def test_restarts_never_answer_a_version_twice(
     # A restart reads nothing new; a second restart after a reply arrives
     # reads only that reply. Neither answers the version again.
     again = world.run()
-    assert (again.read, again.reviewed, again.sent) == (0, 0, 0)
+    assert (again.read, again.threads, again.reviewed, again.sent) == (0, 0, 0, 0)
     inbox.add(
         reply(
             "s1-2@example.org",
@@ -174,7 +174,7 @@ def test_restarts_never_answer_a_version_twice(
         )
     )
     later = world.run()
-    assert (later.read, later.kept, later.reviewed, later.sent) == (1, 1, 0, 0)
+    assert (later.read, later.kept, later.threads, later.reviewed, later.sent) == (1, 1, 1, 0, 0)
     assert len(smtp.received) == 1
 
 

@@ -37,7 +37,9 @@ def test_messages_cursors_and_acks(engine: Engine) -> None:
     assert not lists.keep_message(engine, "m1@x", WHEN, b"raw")
     assert lists.known_messages(engine, ["m1@x", "m2@x"]) == {"m1@x"}
     assert lists.newest_message(engine) == WHEN
-    assert lists.messages_since(engine, WHEN) == [b"raw"]
+    assert lists.messages_since(engine, WHEN) == [(b"raw", False)]
+    lists.settle(engine, ["m1@x"])
+    assert lists.messages_since(engine, WHEN) == [(b"raw", True)]
     lists.set_cursor(engine, "/a#epoch:0", "c1")
     lists.set_cursor(engine, "/a#epoch:0", "c2")
     lists.set_cursor(engine, "/b#epoch:0", "c9")

@@ -22,6 +22,7 @@ def upgrade() -> None:
         sa.Column("message_id", sa.String(length=500), nullable=False),
         sa.Column("date", sa.DateTime(timezone=True), nullable=False),
         sa.Column("raw", sa.LargeBinary(), nullable=False),
+        sa.Column("settled", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("message_id", name="uq_list_messages_id"),
