@@ -34,11 +34,25 @@ def _register_commands() -> None:
     from bot.cli.check import check
     from bot.cli.digest import digest
     from bot.cli.doctor import doctor
+    from bot.cli.mail import mail
     from bot.cli.rule import rule
     from bot.cli.service import jobs, serve, worker
     from bot.cli.tiers import tiers
 
-    for cmd in (check, tiers, serve, worker, jobs, audit, dump, compare, digest, rule, doctor):
+    for cmd in (
+        check,
+        tiers,
+        serve,
+        worker,
+        jobs,
+        audit,
+        dump,
+        compare,
+        digest,
+        rule,
+        doctor,
+        mail,
+    ):
         main.add_command(cmd)
 
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 
 from bot.digest.build import build
+from bot.digest.listed import changes_from_lists
 from bot.digest.model import ChangeInput, CompatNote, Digest, FindingNote, OverrideNote
 from bot.digest.period import Period, weeks_before
 from bot.store.digests import History, digest_history
@@ -60,10 +61,11 @@ def change_from_history(history: History, until: datetime) -> ChangeInput:
 
 
 def changes_from_store(engine: Engine, period: Period, weeks: int) -> list[ChangeInput]:
-    """Every merge request active in the period or in the ``weeks`` weeks the chart shows."""
+    """Every merge request and list series active in the period or the weeks the chart shows."""
     start = min(period.since, weeks_before(period.until, weeks)[0])
     histories = digest_history(engine, start, period.until)
-    return [change_from_history(h, period.until) for h in histories]
+    changes = [change_from_history(h, period.until) for h in histories]
+    return changes + changes_from_lists(engine, start, period.until)
 
 
 def digest_from_store(engine: Engine, period: Period, *, weeks: int, now: datetime) -> Digest:

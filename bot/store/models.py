@@ -1,4 +1,4 @@
-"""The schema: deliveries, jobs, merge requests and reviews.
+"""The schema: deliveries, jobs, merge requests, reviews and mailing-list reviews.
 
 One SQLAlchemy model set for SQLite and PostgreSQL. Migrations in
 ``bot/store/migrations`` create exactly this; `tests/store` checks they agree.
@@ -11,9 +11,11 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -215,3 +217,68 @@ class StoredDigest(Base):
     posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     issue_url: Mapped[str | None] = mapped_column(Text, nullable=True)
     page_path: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class ListMessage(Base):
+    """A patch, cover letter or reply to one, kept until its series is answered."""
+
+    __tablename__ = "list_messages"
+    __table_args__ = (
+        UniqueConstraint("message_id", name="uq_list_messages_id"),
+        Index("ix_list_messages_date", "date"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    message_id: Mapped[str] = mapped_column(String(500))
+    date: Mapped[datetime] = mapped_column(UTCDateTime)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    settled: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Its thread's versions were all reviewed when it was last assembled."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ListReview(Base):
+    """One review of one series version on a mailing list, keyed by its first message."""
+
+    __tablename__ = "list_reviews"
+    __table_args__ = (
+        UniqueConstraint("message_id", name="uq_list_reviews_id"),
+        Index("ix_list_reviews_series", "series_key"),
+        Index("ix_list_reviews_created", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    message_id: Mapped[str] = mapped_column(String(500))
+    """The cover letter's Message-Id, else patch 1's."""
+    list_name: Mapped[str] = mapped_column(String(300), default="")
+    series_key: Mapped[str] = mapped_column(String(500))
+    """The same for every version of a series (change-id, else author and subject)."""
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    title: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    base_sha: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    verdict: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))
+    """``held`` (reply waits for the rate limit), ``sending``, ``sent``, ``written``
+    (dry run), ``quiet`` (clean, or too old to answer)."""
+    findings: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    overrides: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    tiers: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    acks: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    """Acked-by replies from maintainers: by, message_id, paths, fingerprints."""
+    reply_id: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    reply: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class ListCursor(Base):
+    """Where reading an archive stopped: the last commit of each epoch."""
+
+    __tablename__ = "list_cursors"
+
+    name: Mapped[str] = mapped_column(String(600), primary_key=True)
+    position: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,1 @@
+"""The mailing-list door: follow a list archive, review each series, reply on the list."""
