@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,14 +16,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import Engine
 
-_ROOT = str(Path(__file__).resolve().parents[2])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-from tests.analyzer.minirepo import MiniRepo, clone, make_template  # noqa: E402
-
-from tests.fakes.fixtures import *  # noqa: E402, F403
-from tests.mail.listkit import Inbox  # noqa: E402
+from tests.fakes.fixtures import *  # noqa: F403
+from tests.fixtures.minirepo import MiniRepo, clone, make_template
+from tests.mail.listkit import Inbox
 
 MAINTAINERS = """\
 QEMU Maintainers

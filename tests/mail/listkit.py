@@ -14,8 +14,7 @@ from datetime import datetime
 from email.utils import format_datetime
 from pathlib import Path
 
-from tests.analyzer.minirepo import MiniRepo
-
+from tests.fixtures.minirepo import MiniRepo
 from tests.gitenv import git_env
 
 LIST = "qemu-devel@nongnu.org"

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from click.testing import CliRunner
 from sqlalchemy import Engine
-from tests.analyzer.minirepo import MiniRepo
 
 from bot.cli import main
 from bot.digest.period import Period
@@ -17,6 +16,7 @@ from bot.digest.render import render_markdown
 from bot.digest.stored import digest_from_store
 from bot.store.lists import ListReviewRecord, ListState, save_list_review
 from bot.store.reviews import ReviewRecord, save_review
+from tests.fixtures.minirepo import MiniRepo
 from tests.mail.conftest import POSTED
 from tests.mail.listkit import LIST, Inbox, post
 from tests.mail.test_mail_follow import bad_series, clean_series

@@ -6,7 +6,6 @@ from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
-from tests.analyzer.minirepo import MiniRepo
 
 from bot.mail.archive import read_archive
 from bot.mail.follow import Follower, MailSettings, PassStats
@@ -14,6 +13,7 @@ from bot.mail.reply import Operator
 from bot.mail.send import FolderWriter, Sender, SmtpSender
 from bot.sources.gitrepo import open_repo
 from bot.store import lists
+from tests.fixtures.minirepo import MiniRepo
 from tests.mail.conftest import POSTED, SmtpSink
 from tests.mail.listkit import LIST, Inbox, post, reply
 

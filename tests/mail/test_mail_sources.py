@@ -7,12 +7,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from tests.analyzer.minirepo import MiniRepo
 
 from bot.mail.archive import read_archive, read_maildir, read_mbox
 from bot.mail.message import MailError, parse_mail
 from bot.mail.overrides import load_maintainers
 from bot.mail.series import assemble
+from tests.fixtures.minirepo import MiniRepo
 from tests.mail.conftest import MAINTAINERS, POSTED
 from tests.mail.listkit import Inbox, post, reply
 
