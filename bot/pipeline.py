@@ -16,6 +16,7 @@ from bot.compare.context import Context, FileModels
 from bot.compare.engine import compare
 from bot.compare.facts import CompatEntryAdded, Fact, PropertyDefaultChanged
 from bot.compare.hunkmode import hunk_facts
+from bot.compare.treefacts import tree_facts
 from bot.findings import (
     Finding,
     NotUnderstood,
@@ -33,6 +34,7 @@ from bot.scanner.macros import MacroTable
 from bot.scanner.model import VmsdModel
 from bot.scanner.scan import scan
 from bot.scanner.treeinfo import TreeLookups, macro_table
+from bot.scanner.treesearch import TreeSearch
 from bot.tiers.pick import pick_resolver
 
 _RUST_STATE_WORDS = ("vmstate", "VMState", "version_id", "subsection", "Migrat")
@@ -103,6 +105,16 @@ def review(
         rust_vmstate_paths=frozenset(_rust_state_paths(change.files)),
     )
     facts = compare(pairs, ctx)
+    texts = {fc.path: (fc.old_text, fc.new_text) for fc in change.files if fc.texts_known}
+    facts.extend(
+        tree_facts(
+            pairs,
+            ctx,
+            texts,
+            TreeSearch(change.head_tree or change.base_tree, new_table),
+            TreeSearch(change.base_tree, old_table),
+        )
+    )
     not_understood.extend(
         NotUnderstood(path, v.line, f"VMSD {v.ident}: name {v.name_expr} not found in the tree")
         for path, v in unresolved

@@ -1,0 +1,193 @@
+"""Sections and their names: new sections on old devices, names already taken,
+versions that are not constants, subsection lists without their terminator.
+
+Each fact is about what the change brings: a problem the base already had is
+not reported again.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from bot.compare import facts as F
+from bot.compare.context import Context, FileModels
+from bot.scanner.model import FileModel, VmsdModel
+from bot.scanner.treesearch import TreeSearch
+
+_NOT_CONSTANT = re.compile(r"\bsizeof\b|\b[a-z_][a-z0-9_]*\b(?!\s*\()")
+"""``sizeof``, or a lower-case name (a variable or a member): not a compile-time version."""
+
+BASES_WITHOUT_STATE = frozenset(
+    {
+        "TYPE_DEVICE",
+        "TYPE_SYS_BUS_DEVICE",
+        "TYPE_PCI_DEVICE",
+        "TYPE_ISA_DEVICE",
+        "TYPE_USB_DEVICE",
+        "TYPE_I2C_SLAVE",
+        "TYPE_SSI_PERIPHERAL",
+        "device",
+        "sys-bus-device",
+        "pci-device",
+        "isa-device",
+        "usb-device",
+        "i2c-slave",
+        "ssi-peripheral",
+    }
+)
+"""Parents that register no section: a subclass of one that gains ``dc->vmsd``
+gains a section, where a subclass of a stateful parent would only rename one."""
+
+_SAVEVM = ("register_savevm", "SaveVMHandlers", "vmstate_register", "migrate_add_blocker")
+
+
+def _touched(v: VmsdModel, lines: frozenset[int]) -> bool:
+    return any(v.line <= ln <= v.end_line for ln in lines)
+
+
+def version_facts(fm: FileModels) -> Iterable[F.Fact]:
+    """``version_id``/``minimum_version_id`` not constant; subsections without NULL."""
+    if fm.new is None:
+        return
+    old = {v.ident: v for v in fm.old.vmsds} if fm.old else {}
+    for v in fm.new.vmsds:
+        if not _touched(v, fm.changed_new) or v.generated_by:
+            continue
+        before = old.get(v.ident)
+        for which, expr in (
+            ("version_id", v.version_expr),
+            ("minimum_version_id", v.minimum_version_expr),
+        ):
+            if not expr or not _NOT_CONSTANT.search(expr):
+                continue
+            was = (
+                None
+                if before is None
+                else (before.version_expr if which == "version_id" else before.minimum_version_expr)
+            )
+            if was == expr:
+                continue
+            yield F.VersionNotConstant(
+                path=fm.path,
+                line=v.name_line or v.line,
+                vmsd=v.name or v.ident,
+                subject=which,
+                which=which,
+                expr=expr,
+            )
+        if v.subsections and not v.subsections_terminated:
+            if before is not None and not before.subsections_terminated:
+                continue
+            yield F.SubsectionsUnterminated(
+                path=fm.path,
+                line=v.subsections_line or v.line,
+                vmsd=v.name or v.ident,
+                subject="subsections",
+            )
+
+
+def name_taken_facts(fm: FileModels, ctx: Context, search: TreeSearch) -> Iterable[F.Fact]:
+    """A VMSD added or renamed with the name of another VMSD of the head tree."""
+    if fm.new is None or not search.searchable:
+        return
+    old_names = (
+        {v.ident: ctx.name_of(v, fm.old, old=True) for v in fm.old.vmsds} if fm.old else {}
+    )
+    subs = {s for v in fm.new.vmsds for s in v.subsections}
+    for v in fm.new.vmsds:
+        if not _touched(v, fm.changed_new) or v.generated_by or "[" in v.ident:
+            continue
+        name = ctx.name_of(v, fm.new)
+        if not name or name == v.name_expr and not v.name or old_names.get(v.ident) == name:
+            continue
+        if name in old_names.values():
+            continue  # the file had a VMSD of that name: a move or a rename within the file
+        other = _other_vmsd(fm, v, name, subs, ctx, search)
+        if other is not None:
+            yield F.VmsdNameTaken(
+                path=fm.path,
+                line=v.name_line or v.line,
+                vmsd=name,
+                subject=v.ident,
+                name=name,
+                other=other,
+            )
+
+
+def _other_vmsd(
+    fm: FileModels,
+    v: VmsdModel,
+    name: str,
+    subs: set[str],
+    ctx: Context,
+    search: TreeSearch,
+) -> str | None:
+    assert fm.new is not None
+    for other in fm.new.vmsds:
+        if other.ident == v.ident or other.generated_by or "[" in other.ident:
+            continue
+        # Within one file only subsections are judged: top-level twins there
+        # are usually one VMSD under two #if branches.
+        if v.ident in subs and other.ident in subs and ctx.name_of(other, fm.new) == name:
+            return f"{fm.path}:{other.ident}"
+    needles = [f'"{name}"'] + ([v.name_expr] if v.name_expr and '"' not in v.name_expr else [])
+    seen: set[str] = {fm.path}
+    for needle in needles:
+        for path in search.files_with(needle):
+            if path in seen or not path.endswith(".c") or not _same_build(fm.path, path):
+                continue
+            seen.add(path)
+            model = search.model(path)
+            if model is None:
+                continue
+            for o in model.vmsds:
+                if o.generated_by or "[" in o.ident:
+                    continue
+                if _name(o, model, ctx) == name:
+                    return f"{path}:{o.ident}"
+    return None
+
+
+def _name(v: VmsdModel, model: FileModel, ctx: Context) -> str | None:
+    if v.name is not None:
+        return v.name
+    return ctx.name_of(v, model) if v.name_expr else None
+
+
+def _same_build(a: str, b: str) -> bool:
+    """Could both files be in one binary? Target code of two targets never is."""
+    pa, pb = a.split("/"), b.split("/")
+    if pa[0] == "target" and pb[0] == "target":
+        return pa[1] == pb[1]
+    return True
+
+
+def new_section_facts(fm: FileModels, old_text: str | None) -> Iterable[F.Fact]:
+    """``dc->vmsd`` given to a device type the base already had, which had no section.
+
+    Old machine types then send a section an older QEMU does not know (it fails
+    the migration), unless ``.needed`` keeps it off for them.
+    """
+    if fm.new is None or fm.old is None or old_text is None:
+        return
+    if any(word in old_text for word in _SAVEVM) or fm.old.registrations:
+        return  # the device had some other way to migrate, or said it cannot
+    old_types = {t.class_init: t for t in fm.old.types if t.class_init}
+    for r in fm.new.registrations:
+        if r.kind != "dc->vmsd" or r.function not in old_types:
+            continue
+        t = old_types[r.function]
+        if t.parent is None or t.parent not in BASES_WITHOUT_STATE:
+            continue
+        v = fm.new.vmsd(r.vmsd)
+        if v is None or v.needed is not None or v.unmigratable:
+            continue
+        yield F.SectionAddedToExistingDevice(
+            path=fm.path,
+            line=r.line,
+            vmsd=v.name or v.name_expr or v.ident,
+            subject=t.name,
+            device=t.name,
+            how="dc->vmsd",
+        )

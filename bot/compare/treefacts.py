@@ -1,0 +1,41 @@
+"""Facts that need the head tree beyond the touched files, asked for lazily.
+
+Machine wiring (`wiring`), what added compat entries hit (`compat_targets`),
+and section names and versions (`sections`). Each asks the tree only when the
+change touches what it is about: a change without compat arrays, machine
+options or VMSDs costs no search.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from bot.compare import facts as F
+from bot.compare.compat_targets import target_facts
+from bot.compare.context import Context, FileModels
+from bot.compare.sections import name_taken_facts, new_section_facts, version_facts
+from bot.compare.wiring import sibling_reader, wiring_facts
+from bot.scanner.treesearch import TreeSearch
+
+Texts = Mapping[str, tuple[str | None, str | None]]
+"""path -> (old text, new text) of each scanned file of the change."""
+
+
+def tree_facts(
+    files: Sequence[FileModels],
+    ctx: Context,
+    texts: Texts,
+    head: TreeSearch,
+    base: TreeSearch,
+) -> list[F.Fact]:
+    out: list[F.Fact] = []
+    read = sibling_reader(files, head.model, base.model)
+    for fm in files:
+        old_text, new_text = texts.get(fm.path, (None, None))
+        out.extend(wiring_facts(fm, (old_text, new_text), read))
+        out.extend(version_facts(fm))
+        out.extend(new_section_facts(fm, old_text))
+        if fm.new is not None and fm.new.vmsds:
+            out.extend(name_taken_facts(fm, ctx, head))
+    out.extend(target_facts(files, head, ctx.resolve))
+    return out
