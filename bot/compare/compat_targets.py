@@ -111,6 +111,7 @@ def target_facts(
     resolve: Callable[[str], str | None],
 ) -> Iterable[F.Fact]:
     """Added entries whose driver names no type, or whose value does not parse."""
+    yield from _duplicates(files)
     added = added_entries(files)
     if not added or not search.searchable:
         return
@@ -141,7 +142,6 @@ def target_facts(
                 macro=macro,
                 expected=_expected(kind),
             )
-    yield from _duplicates(files)
 
 
 def _type_exists(search: TreeSearch, driver: str) -> bool:
