@@ -105,6 +105,17 @@ def added_entries(files: Sequence[FileModels]) -> list[tuple[str, CompatEntry]]:
     return out
 
 
+def needles(files: Sequence[FileModels], resolve: Callable[[str], str | None]) -> list[str]:
+    """What `target_facts` will search the tree for: drivers and properties, quoted."""
+    out = []
+    for _path, e in added_entries(files):
+        driver = e.driver or resolve(e.driver_expr)
+        if driver:
+            out.append(f'"{driver}"')
+        out.append(f'"{e.prop}"')
+    return out
+
+
 def target_facts(
     files: Sequence[FileModels],
     search: TreeSearch,

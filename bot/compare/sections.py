@@ -87,22 +87,42 @@ def version_facts(fm: FileModels) -> Iterable[F.Fact]:
             )
 
 
-def name_taken_facts(fm: FileModels, ctx: Context, search: TreeSearch) -> Iterable[F.Fact]:
-    """A VMSD added or renamed with the name of another VMSD of the head tree."""
-    if fm.new is None or not search.searchable:
-        return
+def _candidates(fm: FileModels, ctx: Context) -> list[tuple[VmsdModel, str]]:
+    """VMSDs the change adds or renames, with their names."""
+    if fm.new is None:
+        return []
     old_names = (
         {v.ident: ctx.name_of(v, fm.old, old=True) for v in fm.old.vmsds} if fm.old else {}
     )
-    subs = {s for v in fm.new.vmsds for s in v.subsections}
+    out = []
     for v in fm.new.vmsds:
         if not _touched(v, fm.changed_new) or v.generated_by or "[" in v.ident:
             continue
         name = ctx.name_of(v, fm.new)
-        if not name or name == v.name_expr and not v.name or old_names.get(v.ident) == name:
+        if not name or (name == v.name_expr and not v.name) or old_names.get(v.ident) == name:
             continue
         if name in old_names.values():
             continue  # the file had a VMSD of that name: a move or a rename within the file
+        out.append((v, name))
+    return out
+
+
+def name_needles(fm: FileModels, ctx: Context) -> list[str]:
+    """What `name_taken_facts` will search the tree for."""
+    out = []
+    for v, name in _candidates(fm, ctx):
+        out.append(f'"{name}"')
+        if v.name_expr and '"' not in v.name_expr:
+            out.append(v.name_expr)
+    return out
+
+
+def name_taken_facts(fm: FileModels, ctx: Context, search: TreeSearch) -> Iterable[F.Fact]:
+    """A VMSD added or renamed with the name of another VMSD of the head tree."""
+    if fm.new is None or not search.searchable:
+        return
+    subs = {s for v in fm.new.vmsds for s in v.subsections}
+    for v, name in _candidates(fm, ctx):
         other = _other_vmsd(fm, v, name, subs, ctx, search)
         if other is not None:
             yield F.VmsdNameTaken(
@@ -138,6 +158,9 @@ def _other_vmsd(
             if path in seen or not path.endswith(".c") or not _same_build(fm.path, path):
                 continue
             seen.add(path)
+            text = search.text(path) or ""
+            if not re.search(r"\.name\s*=\s*" + re.escape(needle), text):
+                continue  # the name is there, but not as a VMSD's (or a TypeInfo's) .name
             model = search.model(path)
             if model is None:
                 continue

@@ -11,9 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from bot.compare import facts as F
-from bot.compare.compat_targets import target_facts
+from bot.compare.compat_targets import needles, target_facts
 from bot.compare.context import Context, FileModels
-from bot.compare.sections import name_taken_facts, new_section_facts, version_facts
+from bot.compare.sections import (
+    name_needles,
+    name_taken_facts,
+    new_section_facts,
+    version_facts,
+)
 from bot.compare.wiring import sibling_reader, wiring_facts
 from bot.scanner.treesearch import TreeSearch
 
@@ -29,6 +34,11 @@ def tree_facts(
     base: TreeSearch,
 ) -> list[F.Fact]:
     out: list[F.Fact] = []
+    # One search of the tree for every name the checks below look up.
+    wanted = needles(files, ctx.resolve)
+    for fm in files:
+        wanted += name_needles(fm, ctx)
+    head.prefetch(wanted)
     read = sibling_reader(files, head.model, base.model)
     for fm in files:
         old_text, new_text = texts.get(fm.path, (None, None))

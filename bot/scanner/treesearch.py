@@ -37,6 +37,22 @@ class TreeSearch:
     def searchable(self) -> bool:
         return self.tree is not None and self.tree.grep is not None
 
+    def prefetch(self, needles: list[str]) -> None:
+        """Answer `files_with` for every needle with one search of the tree.
+
+        ``git grep`` takes newline-separated patterns as alternatives; the
+        files it lists are then read to say which needle each holds.
+        """
+        todo = sorted({n for n in needles if n not in self._grep and "\n" not in n})
+        if not todo or self.tree is None or self.tree.grep is None:
+            return
+        if len(todo) == 1:
+            self.files_with(todo[0])
+            return
+        union = [p for p in self.tree.grep("\n".join(todo), "") if p.endswith(CODE_SUFFIXES)]
+        for needle in todo:
+            self._grep[needle] = tuple(p for p in union if needle in (self.text(p) or ""))
+
     def files_with(self, needle: str) -> tuple[str, ...]:
         """Code files whose text contains ``needle``."""
         if needle in self._grep:
