@@ -26,10 +26,15 @@ from bot.compare.context import FileModels
 from bot.scanner.model import FileModel, FunctionSummary
 
 _OPTIONS = re.compile(
-    r"^(?P<pre>[a-z][a-z0-9]*(?:_[a-z][a-z0-9]*)*)_(?P<major>\d+)_(?P<minor>\d+)"
+    r"^(?P<pre>[a-z][a-z0-9]*(?:_[a-z][a-z0-9]*)*)_(?P<major>\d+)_(?P<minor>\d+)(?:_(?P<micro>\d+))?"
     r"_(?P<post>(?:[a-z][a-z0-9]*_)*options)$"
 )
-"""An options function of one machine version; ``pre`` and ``post`` name its family."""
+"""An options function of one machine version (``_4_0_1_`` for a bugfix one);
+``pre`` and ``post`` name its family."""
+
+VERSIONED_FAMILIES = re.compile(r"^(pc_i440fx|pc_q35|virt|spapr|ccw)(_|$)")
+"""Prefixes of the versioned families' options (x86, arm and m68k virt, pseries, s390x).
+Other versioned-looking names (xenfv 3.1 and 4.2) are separate machines, not a chain."""
 
 _ARRAY = re.compile(r"^(?P<fam>[a-z][a-z0-9]*|[A-Z][A-Z0-9]*)_(?:compat|COMPAT)_(?P<major>\d+)_(?P<minor>\d+)(?:_len)?$")
 """A versioned compat array (``hw_compat_10_1``, its ``_len``) or macro (``PC_COMPAT_2_12``)."""
@@ -41,7 +46,7 @@ _DEFINE = re.compile(
 )
 _BODY_REF = re.compile(r"\b(?P<fam>[A-Z][A-Z0-9]*)_COMPAT_(?P<major>\d+)_(?P<minor>\d+)\b")
 
-Version = tuple[int, int]
+Version = tuple[int, ...]
 ReadSibling = Callable[[str, bool], FileModel | None]
 """(path, new side) -> the model of another machine file of the tree, or None."""
 
@@ -70,19 +75,18 @@ def _options(model: FileModel) -> dict[tuple[str, str], list[_Options]]:
     groups: dict[tuple[str, str], list[_Options]] = {}
     for fn in model.functions:
         m = _OPTIONS.match(fn.name)
-        if m is None:
+        if m is None or not VERSIONED_FAMILIES.match(m.group("pre")):
             continue
         family = (m.group("pre"), m.group("post"))
-        groups.setdefault(family, []).append(
-            _Options(fn, family, (int(m.group("major")), int(m.group("minor"))))
-        )
+        version = tuple(int(m.group(g)) for g in ("major", "minor", "micro") if m.group(g))
+        groups.setdefault(family, []).append(_Options(fn, family, version))
     for group in groups.values():
         group.sort(key=lambda o: o.version)
     return groups
 
 
 def _name(o: _Options, version: Version) -> str:
-    return f"{o.family[0]}_{version[0]}_{version[1]}_{o.family[1]}"
+    return f"{o.family[0]}_{'_'.join(str(n) for n in version)}_{o.family[1]}"
 
 
 def _arrays(fn: FunctionSummary) -> dict[str, tuple[str, Version]]:
@@ -105,8 +109,13 @@ def _problems(path: str, model: FileModel, sibling: FileModel | None) -> list[_P
         for k, o in enumerate(group[:-1]):
             newer = _name(o, group[k + 1].version)
             arrays = _arrays(o.fn)
+            # Before QEMU 4.0 the family macros chained the properties
+            # (PC_COMPAT_1_6 held PC_COMPAT_1_7), not always the functions; and
+            # instance options of families that apply no array may be empty.
+            macro_era = any(i.isupper() for i in arrays)
+            empty = not applied_families and not o.fn.identifiers
             # Chaining: version X.Y starts from the next newer version's options.
-            if newer not in o.fn.identifiers:
+            if newer not in o.fn.identifiers and not macro_era and not empty:
                 calls = sorted(g.fn.name for g in group if g.fn.name in o.fn.identifiers)
                 out.append(
                     _Problem(
@@ -123,7 +132,7 @@ def _problems(path: str, model: FileModel, sibling: FileModel | None) -> list[_P
                 )
             # The arrays applied are those of the function's own version.
             for ident, (fam, version) in sorted(arrays.items()):
-                if version == o.version:
+                if version == o.version[:2]:
                     continue
                 m = _ARRAY.match(ident)
                 assert m is not None
@@ -152,7 +161,7 @@ def _problems(path: str, model: FileModel, sibling: FileModel | None) -> list[_P
             if twin is None:
                 continue
             for ident, (fam, version) in sorted(_arrays(twin).items()):
-                if ident.endswith("_len") or version != o.version or ident in o.fn.identifiers:
+                if ident.endswith("_len") or version != o.version[:2] or ident in o.fn.identifiers:
                     continue
                 if fam == "hw" and _MIG031_NAMES.search(o.fn.name):
                     continue  # MIG031 reports a missing hw_compat array itself
@@ -189,16 +198,21 @@ def _macro_problems(path: str, text: str | None) -> list[_Problem]:
         return []
     out: list[_Problem] = []
     defines = list(_DEFINE.finditer(text))
+    def version_of(d: re.Match[str]) -> Version:
+        return (int(d.group("major")), int(d.group("minor")))
+
     chained = [
-        d for d in defines if d.group("fam") != "HW" and "HW_COMPAT_" in d.group("body")
+        (d.group("fam"), version_of(d))
+        for d in defines
+        if d.group("fam") != "HW" and "HW_COMPAT_" in d.group("body")
     ]
-    if not chained:
-        return []  # this file's family macros do not include HW_COMPAT (or there are none)
     for d in defines:
         fam = d.group("fam")
-        if fam == "HW":
-            continue
-        version = (int(d.group("major")), int(d.group("minor")))
+        version = version_of(d)
+        if fam == "HW" or not any(f == fam and v < version for f, v in chained):
+            continue  # not a family macro of the era that includes HW_COMPAT
+        if not d.group("body").replace("\\", "").strip():
+            continue  # an empty placeholder for the latest version: applied by nothing yet
         refs = [
             (r.group("fam"), (int(r.group("major")), int(r.group("minor"))))
             for r in _BODY_REF.finditer(d.group("body"))
