@@ -289,16 +289,6 @@ class CompatEntryNoSuchType(Fact):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CompatEntryPropertyElsewhere(Fact):
-    """An added compat entry whose driver is a real type that lacks the property:
-    only types outside its QOM lineage (subclasses, siblings) define it."""
-
-    entry: CompatEntry
-    driver: str
-    owners: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class CompatValueInvalid(Fact):
     """An added compat entry whose value does not parse for the property's type."""
 

@@ -91,9 +91,7 @@ def _candidates(fm: FileModels, ctx: Context) -> list[tuple[VmsdModel, str]]:
     """VMSDs the change adds or renames, with their names."""
     if fm.new is None:
         return []
-    old_names = (
-        {v.ident: ctx.name_of(v, fm.old, old=True) for v in fm.old.vmsds} if fm.old else {}
-    )
+    old_names = {v.ident: ctx.name_of(v, fm.old, old=True) for v in fm.old.vmsds} if fm.old else {}
     out = []
     for v in fm.new.vmsds:
         if not _touched(v, fm.changed_new) or v.generated_by or "[" in v.ident:
@@ -186,7 +184,7 @@ def _same_build(a: str, b: str) -> bool:
     return True
 
 
-def new_section_facts(fm: FileModels, old_text: str | None) -> Iterable[F.Fact]:
+def new_section_facts(fm: FileModels, old_text: str | None, ctx: Context) -> Iterable[F.Fact]:
     """``dc->vmsd`` given to a device type the base already had, which had no section.
 
     Old machine types then send a section an older QEMU does not know (it fails
@@ -206,11 +204,12 @@ def new_section_facts(fm: FileModels, old_text: str | None) -> Iterable[F.Fact]:
         v = fm.new.vmsd(r.vmsd)
         if v is None or v.needed is not None or v.unmigratable:
             continue
+        device = dict(fm.new.string_defines).get(t.name) or ctx.resolve(t.name) or t.name
         yield F.SectionAddedToExistingDevice(
             path=fm.path,
             line=r.line,
-            vmsd=v.name or v.name_expr or v.ident,
-            subject=t.name,
-            device=t.name,
+            vmsd=ctx.name_of(v, fm.new),
+            subject=device,
+            device=device,
             how="dc->vmsd",
         )

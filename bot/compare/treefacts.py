@@ -44,7 +44,7 @@ def tree_facts(
         old_text, new_text = texts.get(fm.path, (None, None))
         out.extend(wiring_facts(fm, (old_text, new_text), read))
         out.extend(version_facts(fm))
-        out.extend(new_section_facts(fm, old_text))
+        out.extend(new_section_facts(fm, old_text, ctx))
         if fm.new is not None and fm.new.vmsds:
             out.extend(name_taken_facts(fm, ctx, head))
     out.extend(target_facts(files, head, ctx.resolve))

@@ -26,7 +26,8 @@ from bot.compare.context import FileModels
 from bot.scanner.model import FileModel, FunctionSummary
 
 _OPTIONS = re.compile(
-    r"^(?P<pre>[a-z][a-z0-9]*(?:_[a-z][a-z0-9]*)*)_(?P<major>\d+)_(?P<minor>\d+)(?:_(?P<micro>\d+))?"
+    r"^(?P<pre>[a-z][a-z0-9]*(?:_[a-z][a-z0-9]*)*)"
+    r"_(?P<major>\d+)_(?P<minor>\d+)(?:_(?P<micro>\d+))?"
     r"_(?P<post>(?:[a-z][a-z0-9]*_)*options)$"
 )
 """An options function of one machine version (``_4_0_1_`` for a bugfix one);
@@ -36,11 +37,15 @@ VERSIONED_FAMILIES = re.compile(r"^(pc_i440fx|pc_q35|virt|spapr|ccw)(_|$)")
 """Prefixes of the versioned families' options (x86, arm and m68k virt, pseries, s390x).
 Other versioned-looking names (xenfv 3.1 and 4.2) are separate machines, not a chain."""
 
-_ARRAY = re.compile(r"^(?P<fam>[a-z][a-z0-9]*|[A-Z][A-Z0-9]*)_(?:compat|COMPAT)_(?P<major>\d+)_(?P<minor>\d+)(?:_len)?$")
+_ARRAY = re.compile(
+    r"^(?P<fam>[a-z][a-z0-9]*|[A-Z][A-Z0-9]*)_(?:compat|COMPAT)_"
+    r"(?P<major>\d+)_(?P<minor>\d+)(?:_len)?$"
+)
 """A versioned compat array (``hw_compat_10_1``, its ``_len``) or macro (``PC_COMPAT_2_12``)."""
 
 _DEFINE = re.compile(
-    r"^[ \t]*#[ \t]*define[ \t]+(?P<name>(?P<fam>[A-Z][A-Z0-9]*)_COMPAT_(?P<major>\d+)_(?P<minor>\d+))\b"
+    r"^[ \t]*#[ \t]*define[ \t]+"
+    r"(?P<name>(?P<fam>[A-Z][A-Z0-9]*)_COMPAT_(?P<major>\d+)_(?P<minor>\d+))\b"
     r"(?P<body>(?:[^\n]*\\\n)*[^\n]*)",
     re.M,
 )
@@ -91,7 +96,7 @@ def _name(o: _Options, version: Version) -> str:
 
 def _arrays(fn: FunctionSummary) -> dict[str, tuple[str, Version]]:
     """Versioned arrays a function applies: identifier -> (family, version)."""
-    out = {}
+    out: dict[str, tuple[str, Version]] = {}
     for ident in fn.identifiers:
         m = _ARRAY.match(ident)
         if m is not None:
@@ -131,7 +136,7 @@ def _problems(path: str, model: FileModel, sibling: FileModel | None) -> list[_P
                     )
                 )
             # The arrays applied are those of the function's own version.
-            for ident, (fam, version) in sorted(arrays.items()):
+            for ident, (_fam, version) in sorted(arrays.items()):
                 if version == o.version[:2]:
                     continue
                 m = _ARRAY.match(ident)
@@ -198,6 +203,7 @@ def _macro_problems(path: str, text: str | None) -> list[_Problem]:
         return []
     out: list[_Problem] = []
     defines = list(_DEFINE.finditer(text))
+
     def version_of(d: re.Match[str]) -> Version:
         return (int(d.group("major")), int(d.group("minor")))
 

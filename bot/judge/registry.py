@@ -243,16 +243,6 @@ def _tree_meanings(fact: F.Fact) -> Iterable[tuple[str, dict[str, object]]]:
                     "near": near,
                 },
             )
-        case F.CompatEntryPropertyElsewhere(entry=e):
-            yield (
-                "MIG051",
-                {
-                    "entry": _entry_text(e, fact.driver),
-                    "driver": fact.driver,
-                    "property": e.prop,
-                    "owners": ", ".join(fact.owners),
-                },
-            )
         case F.CompatValueInvalid(entry=e):
             yield (
                 "MIG052",
@@ -264,9 +254,7 @@ def _tree_meanings(fact: F.Fact) -> Iterable[tuple[str, dict[str, object]]]:
                 },
             )
         case F.CompatEntryDuplicated(entry=e):
-            sibling = (
-                f"; '{fact.sibling}' has no entry, was it meant?" if fact.sibling else ""
-            )
+            sibling = f"; '{fact.sibling}' has no entry, was it meant?" if fact.sibling else ""
             yield (
                 "MIG053",
                 {
