@@ -73,8 +73,11 @@ def _parses(kind: str, value: str) -> bool:
     if kind == "size":
         return bool(_SIZE.match(value))
     lo, hi = _INT_RANGE[kind]
+    if value.startswith("-") and lo == 0:
+        return True  # strtoull takes "-1" as the largest value: not judged
     try:
-        n = int(value, 0)
+        # strtoull's base 0: "0x10", "010" (octal), "16"
+        n = int(value, 8) if re.fullmatch(r"[+-]?0[0-7]+", value) else int(value, 0)
     except ValueError:
         return False
     return lo <= n <= hi

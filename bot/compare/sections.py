@@ -17,6 +17,32 @@ from bot.scanner.treesearch import TreeSearch
 
 _NOT_CONSTANT = re.compile(r"\bsizeof\b|\b[a-z_][a-z0-9_]*\b(?!\s*\()")
 """``sizeof``, or a lower-case name (a variable or a member): not a compile-time version."""
+_C_TYPE_WORDS = frozenset(
+    {
+        "int",
+        "unsigned",
+        "signed",
+        "long",
+        "short",
+        "char",
+        "const",
+        "uint8_t",
+        "uint16_t",
+        "uint32_t",
+        "uint64_t",
+        "int8_t",
+        "int16_t",
+        "int32_t",
+        "int64_t",
+        "size_t",
+    }
+)
+"""Names in a cast (``(int)3``): not variables."""
+
+
+def _not_constant(expr: str) -> bool:
+    return any(m.group(0) not in _C_TYPE_WORDS for m in _NOT_CONSTANT.finditer(expr))
+
 
 BASES_WITHOUT_STATE = frozenset(
     {
@@ -59,7 +85,7 @@ def version_facts(fm: FileModels) -> Iterable[F.Fact]:
             ("version_id", v.version_expr),
             ("minimum_version_id", v.minimum_version_expr),
         ):
-            if not expr or not _NOT_CONSTANT.search(expr):
+            if not expr or not _not_constant(expr):
                 continue
             was = (
                 None
