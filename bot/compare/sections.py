@@ -65,7 +65,15 @@ BASES_WITHOUT_STATE = frozenset(
 """Parents that register no section: a subclass of one that gains ``dc->vmsd``
 gains a section, where a subclass of a stateful parent would only rename one."""
 
-_SAVEVM = ("register_savevm", "SaveVMHandlers", "vmstate_register", "migrate_add_blocker")
+_SAVEVM = (
+    "register_savevm",
+    "SaveVMHandlers",
+    "vmstate_register",
+    "migrate_add_blocker",
+    "vmsd",
+)
+"""Words of a file that already migrates (or refuses to): a new section there is
+a conversion or a fix, not new state on the wire."""
 
 
 def _touched(v: VmsdModel, lines: frozenset[int]) -> bool:
@@ -221,11 +229,16 @@ def new_section_facts(fm: FileModels, old_text: str | None, ctx: Context) -> Ite
     if any(word in old_text for word in _SAVEVM) or fm.old.registrations:
         return  # the device had some other way to migrate, or said it cannot
     old_types = {t.class_init: t for t in fm.old.types if t.class_init}
+    stateless = [t for t in fm.old.types if t.parent in BASES_WITHOUT_STATE]
     for r in fm.new.registrations:
-        if r.kind != "dc->vmsd" or r.function not in old_types:
-            continue
-        t = old_types[r.function]
-        if t.parent is None or t.parent not in BASES_WITHOUT_STATE:
+        if r.kind == "dc->vmsd" and r.function in old_types:
+            t = old_types[r.function]
+            if t.parent not in BASES_WITHOUT_STATE:
+                continue
+        elif r.kind == "vmstate_register" and len(stateless) == 1 and len(fm.old.types) == 1:
+            # by hand, in the realize of the file's one device
+            t = stateless[0]
+        else:
             continue
         v = fm.new.vmsd(r.vmsd)
         if v is None or v.needed is not None or v.unmigratable:
@@ -237,5 +250,5 @@ def new_section_facts(fm: FileModels, old_text: str | None, ctx: Context) -> Ite
             vmsd=ctx.name_of(v, fm.new),
             subject=device,
             device=device,
-            how="dc->vmsd",
+            how=r.kind,
         )
