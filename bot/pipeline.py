@@ -113,6 +113,7 @@ def review(
             texts,
             TreeSearch(change.head_tree or change.base_tree, new_table),
             TreeSearch(change.base_tree, old_table),
+            facts,
         )
     )
     not_understood.extend(

@@ -32,7 +32,9 @@ def tree_facts(
     texts: Texts,
     head: TreeSearch,
     base: TreeSearch,
+    earlier: Sequence[F.Fact] = (),
 ) -> list[F.Fact]:
+    """``earlier``: the facts of `bot.compare.engine.compare`, not said twice."""
     out: list[F.Fact] = []
     # One search of the tree for every name the checks below look up.
     wanted = needles(files, ctx.resolve)
@@ -47,5 +49,12 @@ def tree_facts(
         out.extend(new_section_facts(fm, old_text, ctx))
         if fm.new is not None and fm.new.vmsds:
             out.extend(name_taken_facts(fm, ctx, head))
-    out.extend(target_facts(files, head, ctx.resolve))
+    # An entry for a property this change adds, naming another type, is
+    # MIG029's (it names the types that have the property): one finding.
+    wrong = {(f.path, f.line) for f in earlier if isinstance(f, F.CompatEntryWrongDriver)}
+    out.extend(
+        f
+        for f in target_facts(files, head, ctx.resolve)
+        if not (isinstance(f, F.CompatEntryNoSuchType) and (f.path, f.line) in wrong)
+    )
     return out
