@@ -125,11 +125,26 @@ def _candidates(fm: FileModels, ctx: Context) -> list[tuple[VmsdModel, str]]:
     """VMSDs the change adds or renames, with their names."""
     if fm.new is None:
         return []
-    old_names = {v.ident: ctx.name_of(v, fm.old, old=True) for v in fm.old.vmsds} if fm.old else {}
+    touched = [
+        v
+        for v in fm.new.vmsds
+        if _touched(v, fm.changed_new) and not v.generated_by and "[" not in v.ident
+    ]
+    if not touched:
+        return []  # names are resolved (a tree search each) only for VMSDs the change touches
+    old = fm.old
+    before = {v.ident: v for v in old.vmsds} if old else {}
+    touched = [
+        v
+        for v in touched
+        if v.ident not in before
+        or (before[v.ident].name, before[v.ident].name_expr) != (v.name, v.name_expr)
+    ]
+    if not touched:
+        return []  # every touched VMSD kept its name
+    old_names = {v.ident: ctx.name_of(v, old, old=True) for v in old.vmsds} if old else {}
     out = []
-    for v in fm.new.vmsds:
-        if not _touched(v, fm.changed_new) or v.generated_by or "[" in v.ident:
-            continue
+    for v in touched:
         name = ctx.name_of(v, fm.new)
         if not name or (name == v.name_expr and not v.name) or old_names.get(v.ident) == name:
             continue
