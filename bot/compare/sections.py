@@ -8,7 +8,7 @@ not reported again.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from bot.compare import facts as F
 from bot.compare.context import Context, FileModels
@@ -164,12 +164,43 @@ def name_needles(fm: FileModels, ctx: Context) -> list[str]:
     return out
 
 
-def name_taken_facts(fm: FileModels, ctx: Context, search: TreeSearch) -> Iterable[F.Fact]:
-    """A VMSD added or renamed with the name of another VMSD of the head tree."""
+def removed_names(files: Sequence[FileModels], ctx: Context) -> set[str]:
+    """Names of the VMSDs the change takes out of a file: a VMSD moved to
+    another file keeps its name there, and is no copy."""
+    out: set[str] = set()
+    for fm in files:
+        if fm.old is None:
+            continue
+        kept = {v.ident for v in fm.new.vmsds} if fm.new is not None else set()
+        for v in fm.old.vmsds:
+            if v.ident not in kept:
+                out.add(ctx.name_of(v, fm.old, old=True))
+    return out
+
+
+def _on_wire(model: FileModel, ident: str) -> bool:
+    """Is the VMSD a section or a subsection (its name is sent), as far as its
+    file says? A VMSD only nested with VMSTATE_STRUCT has no name on the wire."""
+    return any(r.vmsd == ident for r in model.registrations) or any(
+        ident in v.subsections for v in model.vmsds
+    )
+
+
+def name_taken_facts(
+    fm: FileModels, ctx: Context, search: TreeSearch, moved: set[str]
+) -> Iterable[F.Fact]:
+    """A VMSD added or renamed with the name of another VMSD of the head tree.
+
+    Only names on the wire count (sections and subsections, on both sides),
+    and only between files that can be built together (not a stub and the
+    code it stands in for, not two targets' code).
+    """
     if fm.new is None or not search.searchable:
         return
     subs = {s for v in fm.new.vmsds for s in v.subsections}
     for v, name in _candidates(fm, ctx):
+        if name in moved or not _on_wire(fm.new, v.ident):
+            continue
         other = _other_vmsd(fm, v, name, subs, ctx, search)
         if other is not None:
             yield F.VmsdNameTaken(
@@ -212,7 +243,7 @@ def _other_vmsd(
             if model is None:
                 continue
             for o in model.vmsds:
-                if o.generated_by or "[" in o.ident:
+                if o.generated_by or "[" in o.ident or not _on_wire(model, o.ident):
                     continue
                 if _name(o, model, ctx) == name:
                     return f"{path}:{o.ident}"
@@ -226,7 +257,10 @@ def _name(v: VmsdModel, model: FileModel, ctx: Context) -> str | None:
 
 
 def _same_build(a: str, b: str) -> bool:
-    """Could both files be in one binary? Target code of two targets never is."""
+    """Could both files be in one binary? Target code of two targets never is,
+    nor a stub and what it stands in for."""
+    if "stub" in a or "stub" in b:
+        return False
     pa, pb = a.split("/"), b.split("/")
     if pa[0] == "target" and pb[0] == "target":
         return pa[1] == pb[1]

@@ -17,6 +17,7 @@ from bot.compare.sections import (
     name_needles,
     name_taken_facts,
     new_section_facts,
+    removed_names,
     version_facts,
 )
 from bot.compare.wiring import sibling_reader, wiring_facts
@@ -41,6 +42,7 @@ def tree_facts(
     for fm in files:
         wanted += name_needles(fm, ctx)
     head.prefetch(wanted)
+    moved = removed_names(files, ctx) if wanted else set()
     read = sibling_reader(files, head.model, base.model)
     for fm in files:
         old_text, new_text = texts.get(fm.path, (None, None))
@@ -48,7 +50,7 @@ def tree_facts(
         out.extend(version_facts(fm))
         out.extend(new_section_facts(fm, old_text, ctx))
         if fm.new is not None and fm.new.vmsds:
-            out.extend(name_taken_facts(fm, ctx, head))
+            out.extend(name_taken_facts(fm, ctx, head, moved))
     # An entry for a property this change adds, naming another type, is
     # MIG029's (it names the types that have the property): one finding.
     wrong = {(f.path, f.line) for f in earlier if isinstance(f, F.CompatEntryWrongDriver)}
