@@ -25,6 +25,7 @@ from bot.compare.released import (
     fixed_commits,
     placed_for_released_change,
 )
+from bot.compare.treefacts import tree_facts
 from bot.compare.twins import with_twins
 from bot.findings import (
     Finding,
@@ -47,6 +48,7 @@ from bot.scanner.model import FileModel, VmsdModel
 from bot.scanner.rust.tree import is_rust_device, scan_in_tree
 from bot.scanner.scan import scan
 from bot.scanner.treeinfo import TreeLookups, macro_table, same_table
+from bot.scanner.treesearch import TreeSearch
 from bot.tiers.pick import pick_resolver
 
 _RUST_STATE_WORDS = ("vmstate", "VMState", "version_id", "subsection", "Migrat")
@@ -124,6 +126,17 @@ def review(
         facts, pairs, change.base_tree, change.head_tree, old_table, new_table, policy.twins
     )
     facts.extend(between_files(change, old_table, new_table))
+    texts = {fc.path: (fc.old_text, fc.new_text) for fc in change.files if fc.texts_known}
+    facts.extend(
+        tree_facts(
+            pairs,
+            ctx,
+            texts,
+            TreeSearch(change.head_tree or change.base_tree, new_table),
+            TreeSearch(change.base_tree, old_table),
+            facts,
+        )
+    )
     release = change.history.last_release() if change.history is not None else None
     if change.history is not None and any(isinstance(f, CompatEntryAdded) for f in facts):
         facts = placed_for_released_change(facts, _fixed_in(change.history, change.messages))

@@ -312,3 +312,93 @@ class WireSizeChangedFromDistance(Fact):
     field_line: int
     old_bytes: str
     new_bytes: str
+
+
+# --- machine wiring, compat targets, sections (checked against the head tree) ------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MachineOptionsChainBroken(Fact):
+    """A machine version's options do not start from the next newer version's."""
+
+    function: str
+    expected: str
+    calls: tuple[str, ...]
+    """Options functions of the same family it calls instead (none: it chains to nothing)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MachineOptionsWrongArray(Fact):
+    """A machine version's options apply the array of another version."""
+
+    function: str
+    array: str
+    expected: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompatMacroNotChained(Fact):
+    """A family compat macro (before QEMU 4.0) without the generic macro of its version."""
+
+    macro: str
+    expected: str
+    found: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompatEntryNoSuchType(Fact):
+    """An added compat entry whose driver is a type name spelled nowhere in the tree."""
+
+    entry: CompatEntry
+    driver: str
+    near: str | None
+    """A type name of the tree one edit away (the likely intent), when there is one."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompatValueInvalid(Fact):
+    """An added compat entry whose value does not parse for the property's type."""
+
+    entry: CompatEntry
+    macro: str
+    expected: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompatEntryDuplicated(Fact):
+    """An added compat entry equal to another entry of the same array."""
+
+    entry: CompatEntry
+    other_line: int
+    sibling: str | None
+    """A type of the same family with the same property that no entry covers."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SectionAddedToExistingDevice(Fact):
+    """A device type that already existed now registers a migration section."""
+
+    device: str
+    how: str
+    """``dc->vmsd`` or ``vmstate_register``."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VmsdNameTaken(Fact):
+    """A VMSD added (or renamed) with the ``.name`` of another VMSD of the tree."""
+
+    name: str
+    other: str
+    """Where the other VMSD is (path:ident)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VersionNotConstant(Fact):
+    which: str
+    """``version_id`` or ``minimum_version_id``."""
+    expr: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SubsectionsUnterminated(Fact):
+    pass

@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from bot.compare import facts as F
 from bot.compare.dumps import DumpIssue, item_size
-from bot.scanner.model import FieldModel
+from bot.scanner.model import CompatEntry, FieldModel
 
 PREFIX_FIXES = frozenset({"MIG013"})
 """Rules whose fix is certain on one line: the subsection's name gets its parent's prefix."""
@@ -296,6 +296,81 @@ def _fact_meanings(fact: F.Fact) -> Iterable[tuple[str, dict[str, object]]]:
                     "how": _WRITTEN_BY.get(fact.how, fact.how),
                 },
             )
+        case _:
+            yield from _tree_meanings(fact)
+
+
+def _entry_text(e: CompatEntry, driver: str | None = None) -> str:
+    return f'{{ "{driver or e.driver or e.driver_expr}", "{e.prop}", "{e.value}" }}'
+
+
+def _tree_meanings(fact: F.Fact) -> Iterable[tuple[str, dict[str, object]]]:
+    """Facts found with the head tree: compat targets, machine wiring, sections."""
+    match fact:
+        case F.CompatEntryNoSuchType(entry=e):
+            near = f" (did you mean '{fact.near}'?)" if fact.near else ""
+            yield (
+                "MIG045",
+                {
+                    "entry": _entry_text(e, fact.driver),
+                    "array": e.array,
+                    "driver": fact.driver,
+                    "near": near,
+                },
+            )
+        case F.CompatValueInvalid(entry=e):
+            yield (
+                "MIG046",
+                {
+                    "entry": _entry_text(e),
+                    "property": e.prop,
+                    "macro": fact.macro,
+                    "expected": fact.expected,
+                },
+            )
+        case F.CompatEntryDuplicated(entry=e):
+            sibling = f"; '{fact.sibling}' has no entry, was it meant?" if fact.sibling else ""
+            yield (
+                "MIG047",
+                {
+                    "entry": _entry_text(e),
+                    "array": e.array,
+                    "other_line": fact.other_line,
+                    "sibling": sibling,
+                },
+            )
+        case F.MachineOptionsWrongArray():
+            yield (
+                "MIG048",
+                {"function": fact.function, "array": fact.array, "expected": fact.expected},
+            )
+        case F.MachineOptionsChainBroken():
+            how = (
+                f"calls {', '.join(f + '()' for f in fact.calls)} instead"
+                if fact.calls
+                else "chains to no other version"
+            )
+            yield (
+                "MIG049",
+                {"what": f"{fact.function}()", "expected": f"{fact.expected}()", "how": how},
+            )
+        case F.CompatMacroNotChained():
+            how = f"includes {', '.join(fact.found)} instead" if fact.found else "includes none"
+            yield "MIG049", {"what": fact.macro, "expected": fact.expected, "how": how}
+        case F.SectionAddedToExistingDevice():
+            yield (
+                "MIG050",
+                {"device": fact.device, "vmsd": fact.vmsd or "an unnamed VMSD", "how": fact.how},
+            )
+        case F.VmsdNameTaken():
+            yield "MIG051", {"name": fact.name, "other": fact.other}
+        case F.VersionNotConstant():
+            yield (
+                "MIG052",
+                {"vmsd": fact.vmsd or "an unnamed VMSD", "which": fact.which, "expr": fact.expr},
+            )
+        case F.SubsectionsUnterminated():
+            yield "MIG053", {"vmsd": fact.vmsd or "an unnamed VMSD"}
         case _:
             return
 

@@ -107,6 +107,8 @@ class VmsdModel:
     has_end_of_list: bool = True
     subsections: tuple[str, ...] = ()
     subsections_line: int | None = None
+    subsections_terminated: bool = True
+    """The subsection list ends with ``NULL`` (the loader stops only there)."""
     generated_by: str | None = None
     """Macro that produced this VMSD, for VMSDs written through a generator macro."""
     name_line: int | None = None

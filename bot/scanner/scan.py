@@ -75,6 +75,7 @@ class _State:
     vmsds: list[VmsdModel] = field(default_factory=list)
     field_arrays: dict[str, tuple[list[list[CodeToken]], int]] = field(default_factory=dict)
     subsection_arrays: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    subsection_array_ends: dict[str, bool] = field(default_factory=dict)
     compat: list[CompatArray] = field(default_factory=list)
     props: list[PropertyModel] = field(default_factory=list)
     machines: list[MachineVersion] = field(default_factory=list)
@@ -258,6 +259,7 @@ def _declaration(st: _State, code: list[CodeToken], start: int, brace: int, end:
             # `const VMStateDescription * const foo_subsections[] = { &a, NULL }`:
             # a named subsection list, used as `.subsections = foo_subsections`.
             st.subsection_arrays[name] = _vmsd_refs([c.tok for c in body[1:-1]])
+            st.subsection_array_ends[name] = _null_terminated([c.tok for c in body[1:-1]])
         elif "VMStateDescription" in decl:
             if "[" in decl:
                 for k, elem in enumerate(_split_items(body)):
@@ -377,18 +379,21 @@ def _vmsd(
         fields, fields_ref, has_end = _fields(st, ident, body, d["fields"], base_cond)
     subsections: tuple[str, ...] = ()
     sub_line: int | None = None
+    subs_ended = True
     if "subsections" in d:
         subs = d["subsections"]
         sub_line = subs[0].line if subs else None
         named = identifier(subs)
         if named is not None and named in st.subsection_arrays:
             subsections = st.subsection_arrays[named]
+            subs_ended = st.subsection_array_ends.get(named, True)
         elif named is not None:
             st.unknowns.append(
                 Unknown(sub_line or line, f"VMSD {ident}: subsections {named} not found")
             )
         else:
             subsections = _vmsd_refs(_braced_tail(subs))
+            subs_ended = _null_terminated(_braced_tail(subs))
     hooks = tuple((h, identifier(d[h]) or text(d[h])) for h in _HOOKS if h in d)
     unmig = "unmigratable" in d and text(d["unmigratable"]) not in ("0", "false")
     # `.needed = &fn` is as common as `.needed = fn` (virtio, virtio-pci).
@@ -414,6 +419,7 @@ def _vmsd(
             has_end_of_list=has_end,
             subsections=subsections,
             subsections_line=sub_line,
+            subsections_terminated=subs_ended,
             generated_by=generated,
             name_line=d["name"][0].line if d.get("name") else None,
         )
@@ -423,6 +429,14 @@ def _vmsd(
 def _vmsd_refs(tokens: Sequence[Token]) -> tuple[str, ...]:
     """``&a, &b, NULL`` -> ``("a", "b")``."""
     return tuple(s for s in (address_of(item) for item in split_top(tokens)) if s and s != "NULL")
+
+
+def _null_terminated(tokens: Sequence[Token]) -> bool:
+    """A subsection list ends with ``NULL``: the loader walks it until a null pointer."""
+    items = split_top(tokens)
+    if not items:
+        return True  # an empty list: nothing to say
+    return [t.text for t in items[-1]] in (["NULL"], ["0"])
 
 
 def _braced_tail(tokens: Sequence[Token]) -> list[Token]:

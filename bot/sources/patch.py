@@ -373,10 +373,14 @@ def _patched_tree(base: Tree, series: _Series) -> Tree:
     def grep(needle: str, pathspec: str) -> list[str]:
         found = set(base.grep(needle, pathspec) if base.grep else [])
         found.difference_update(overlay)
+        # Like git grep, a needle of several lines is one of those lines.
+        alternatives = needle.split("\n")
         found.update(
             path
             for path, text in overlay.items()
-            if text is not None and needle in text and pathspec_matches(path, pathspec)
+            if text is not None
+            and any(n in text for n in alternatives)
+            and pathspec_matches(path, pathspec)
         )
         return sorted(found)
 
