@@ -107,8 +107,13 @@ def test_field_removed_names_the_field_on_the_old_side() -> None:
     )
 
 
-def test_field_replaced_by_unused_keeps_its_place() -> None:
-    unused = "        VMSTATE_UNUSED(4),\n"
+def test_field_replaced_by_unused_of_its_size_changes_no_stream() -> None:
+    # The same four bytes go out in the same place: nothing to judge.
+    assert facts(WIDGET, widget((STATUS, "        VMSTATE_UNUSED(4),\n")), WIDGET_C) == []
+
+
+def test_field_replaced_by_unused_of_another_size_keeps_the_replacement() -> None:
+    unused = "        VMSTATE_UNUSED(2),\n"
     (fact,) = facts(WIDGET, widget((STATUS, unused)), WIDGET_C)
     assert isinstance(fact, FieldRemoved)
     assert fact.replacement is not None and fact.replacement.macro == "VMSTATE_UNUSED"
