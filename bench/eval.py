@@ -132,7 +132,7 @@ def summarise(outcomes: list[Outcome]) -> str:
     for o in outcomes:
         v = o.verdict()
         by_set[str(o.entry["set"])][v] += 1
-        if o.entry["set"] == "break":
+        if str(o.entry["set"]).startswith("break"):  # break, break-hard
             by_label[str(o.entry["label"])][v] += 1
     lines.append("per set:")
     for s, c in sorted(by_set.items()):
