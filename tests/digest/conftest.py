@@ -3,31 +3,18 @@
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 
 import pytest
 
 from tests.fakes.fixtures import *  # noqa: F403
 from tests.fakes.fixtures import IN_CI
+from tests.fixtures.debian import ensure_package
 
 CHROMIUM = "/usr/bin/chromium"
 
 
 def _install_chromium() -> str | None:
-    """Debian's chromium package, installed once when missing (the tests run as root)."""
-    if os.path.exists(CHROMIUM):
-        return None
-    apt = shutil.which("apt-get")
-    if apt is None:
-        return "apt-get is not available"
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    steps = ([apt, "update", "-q"], [apt, "install", "-y", "-q", "chromium"])
-    for step in steps:
-        proc = subprocess.run(step, capture_output=True, text=True, env=env, timeout=900)
-        if proc.returncode != 0:
-            return f"{' '.join(step)} failed: {proc.stderr.strip()[-400:]}"
-    return None if os.path.exists(CHROMIUM) else f"{CHROMIUM} missing after install"
+    return ensure_package("chromium", lambda: os.path.exists(CHROMIUM))
 
 
 @pytest.fixture(scope="session")

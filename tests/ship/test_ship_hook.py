@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.debian import ensure_package
 from tests.ship.conftest import Installed
 from tests.ship.shiptools import (
     FAN_ADD_FIELD,
     FAN_BASE,
     FAN_C,
     FAN_COMMENT,
+    IN_CI,
     ROOT,
     Git,
     require_tool,
@@ -93,8 +95,12 @@ def test_git_send_email_stops_before_sending(
     """Through git send-email itself (Debian's git-email), in --dry-run: nothing is mailed."""
     repo, _ = series
     exec_path = run(["git", "--exec-path"], env=installed.env()).stdout.strip()
-    if not (Path(exec_path) / "git-send-email").is_file():
-        pytest.skip("git send-email is not installed (Debian package git-email)")
+    problem = ensure_package("git-email", (Path(exec_path) / "git-send-email").is_file)
+    if problem is not None:
+        message = f"git send-email is not installed (Debian package git-email): {problem}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
     send = [
         "git",
         "send-email",
