@@ -84,7 +84,26 @@ def _rust_candidates(
     named = [r for c, r in twins if c == c_path]
     if named or tree is None or tree.grep is None:
         return named
+    if f'c"{name}"' not in _rust_literals(tree):
+        return []  # one search per tree, not one per VMSD of a large change
     return sorted({crate_of(p) for p in tree.grep(f'c"{name}"', "rust/hw/*.rs")[:6]})
+
+
+_LITERALS: dict[str, frozenset[str]] = {}
+_C_LITERAL = re.compile(r'c"[^"\n]*"')
+
+
+def _rust_literals(tree: Tree) -> frozenset[str]:
+    """Every ``c"..."`` literal of the tree's Rust devices (section names among them)."""
+    found = _LITERALS.get(tree.tree_id)
+    if found is None:
+        assert tree.grep is not None
+        texts = (tree.read(p) or "" for p in tree.grep('c"', "rust/hw/*.rs"))
+        found = frozenset(m.group() for t in texts for m in _C_LITERAL.finditer(t))
+        if len(_LITERALS) > 16:
+            _LITERALS.clear()
+        _LITERALS[tree.tree_id] = found
+    return found
 
 
 def twin_facts(
@@ -251,12 +270,16 @@ def _pair_models(
             if text is not None:
                 c_models.append(scan(text, c, table))
     else:
+        # Most C devices have no Rust twin: look for one before scanning anything.
+        crates = _rust_candidates(tree, name, twins, path)
+        if not crates:
+            return None
         text = tree.read(path)
         if text is None:
             return None
         c_models = [scan(text, path, table)]
         r_models = []
-        for crate in _rust_candidates(tree, name, twins, path):
+        for crate in crates:
             r_models.extend(rust_models(tree, crate + "src/x.rs", table))
     return c_models, r_models
 
