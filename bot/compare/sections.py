@@ -195,7 +195,9 @@ def name_taken_facts(
     and only between files that can be built together (not a stub and the
     code it stands in for, not two targets' code).
     """
-    if fm.new is None or not search.searchable:
+    if fm.new is None or not search.searchable or fm.path.endswith(".rs"):
+        # A Rust device shares its C twin's section names by design (a QEMU
+        # builds one or the other); the twin check compares them instead.
         return
     subs = {s for v in fm.new.vmsds for s in v.subsections}
     for v, name in _candidates(fm, ctx):
