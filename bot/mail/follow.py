@@ -17,11 +17,10 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import Engine
 
-from bot.findings import Finding, Override, Severity
+from bot.findings import Severity
 from bot.mail.archive import Fetched
 from bot.mail.check import CarriedAck, SeriesReview, ack_after_review, review_series
 from bot.mail.message import Mail, MailError, parse_mail
@@ -34,6 +33,7 @@ from bot.sources.gitrepo import GitRepo
 from bot.store import lists
 from bot.store.lists import ListReviewRecord, ListState
 from bot.store.models import utcnow
+from bot.store.reviews import stored_finding, stored_override
 
 log = logging.getLogger("migbot.mail")
 
@@ -270,8 +270,8 @@ class Follower:
                 base_sha=done.change.base if done else None,
                 verdict=verdict,
                 state=state,
-                findings=tuple(finding_json(f) for f in report.findings) if report else (),
-                overrides=tuple(_override_json(o) for o in report.overrides) if report else (),
+                findings=tuple(stored_finding(f) for f in report.findings) if report else (),
+                overrides=tuple(stored_override(o) for o in report.overrides) if report else (),
                 tiers=tuple(
                     {"path": p, "tier": str(d.tier), "reason": d.reason, "source": d.source}
                     for p, d in report.tiers
@@ -309,34 +309,3 @@ class Follower:
             state = ListState.WRITTEN if self.sender.dry_run else ListState.SENT
             lists.finish_reply(self.engine, record.message_id, state, now=self.clock())
             stats.sent += 1
-
-
-def finding_json(f: Finding) -> dict[str, Any]:
-    """A finding as stored: the shape of the service's reviews (bot.service sits
-    in a later stage, so it cannot be imported from here)."""
-    return {
-        "rule_id": f.rule_id,
-        "slug": f.slug,
-        "title": f.title,
-        "severity": str(f.severity),
-        "base_severity": str(f.base_severity) if f.base_severity else None,
-        "tier": str(f.tier),
-        "path": f.path,
-        "line": f.line,
-        "side": str(f.side),
-        "vmsd": f.vmsd,
-        "subject": f.subject,
-        "message": f.message,
-        "fingerprint": f.fingerprint,
-        "override": f.override.label if f.override else None,
-    }
-
-
-def _override_json(o: Override) -> dict[str, Any]:
-    return {
-        "label": o.label,
-        "by": o.by,
-        "honoured": o.honoured,
-        "effect": o.effect,
-        "reason": o.reason,
-    }

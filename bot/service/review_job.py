@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from bot.compare.touched import compat_entries_touched
-from bot.findings import Finding, Report
+from bot.findings import Report
 from bot.forges.contract import Forge, ForgeError, PublishResult, applied_labels
 from bot.forges.events import MergeRequestRef
 from bot.forges.fence import check as still_leased
@@ -28,7 +28,7 @@ from bot.review.reconcile import DesiredComment, Verdict, previous_verdict, reco
 from bot.service.keys import ReviewFn
 from bot.settings import Settings, cache_dir
 from bot.store.jobs import JobRecord
-from bot.store.reviews import ReviewRecord, save_review
+from bot.store.reviews import ReviewRecord, save_review, stored_finding, stored_override
 
 
 @functools.cache
@@ -88,38 +88,6 @@ class JobOutcome:
     findings: int
     published: PublishResult | None
     review_id: int
-
-
-def finding_json(f: Finding) -> dict[str, Any]:
-    return {
-        "rule_id": f.rule_id,
-        "slug": f.slug,
-        "title": f.title,
-        "severity": str(f.severity),
-        "base_severity": str(f.base_severity) if f.base_severity else None,
-        "tier": str(f.tier),
-        "path": f.path,
-        "line": f.line,
-        "side": str(f.side),
-        "vmsd": f.vmsd,
-        "subject": f.subject,
-        "message": f.message,
-        "fingerprint": f.fingerprint,
-        "override": f.override.label if f.override else None,
-    }
-
-
-def _overrides_json(report: Report) -> list[dict[str, Any]]:
-    return [
-        {
-            "label": o.label,
-            "by": o.by,
-            "honoured": o.honoured,
-            "effect": o.effect,
-            "reason": o.reason,
-        }
-        for o in report.overrides
-    ]
 
 
 def _tiers_json(report: Report) -> list[dict[str, Any]]:
@@ -198,9 +166,9 @@ def run_review(
             head_sha=info.head_sha,
             verdict=str(verdict),
             previous_verdict=str(previous) if previous else None,
-            findings=tuple(finding_json(f) for f in report.findings),
+            findings=tuple(stored_finding(f) for f in report.findings),
             compat_entries=tuple(compat_entries_touched(fetched.change)),
-            overrides=tuple(_overrides_json(report)),
+            overrides=tuple(stored_override(o) for o in report.overrides),
             tiers=tuple(_tiers_json(report)),
             job_id=job.id,
             started_at=started_at,

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.findings import Finding, Override
 from bot.forges.events import EventKind, ForgeEvent
 from bot.store.models import MergeRequest, Review, utcnow
 
@@ -256,3 +257,34 @@ def merge_requests(
         query = query.where(MergeRequest.state.in_(list(states)))
     with Session(engine) as s:
         return [merge_request_state(m) for m in s.execute(query).scalars()]
+
+
+def stored_finding(f: Finding) -> dict[str, Any]:
+    """A finding as reviews keep it (merge requests and list series alike)."""
+    return {
+        "rule_id": f.rule_id,
+        "slug": f.slug,
+        "title": f.title,
+        "severity": str(f.severity),
+        "base_severity": str(f.base_severity) if f.base_severity else None,
+        "tier": str(f.tier),
+        "path": f.path,
+        "line": f.line,
+        "side": str(f.side),
+        "vmsd": f.vmsd,
+        "subject": f.subject,
+        "message": f.message,
+        "fingerprint": f.fingerprint,
+        "override": f.override.label if f.override else None,
+    }
+
+
+def stored_override(o: Override) -> dict[str, Any]:
+    """An override as reviews keep it."""
+    return {
+        "label": o.label,
+        "by": o.by,
+        "honoured": o.honoured,
+        "effect": o.effect,
+        "reason": o.reason,
+    }
