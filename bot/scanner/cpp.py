@@ -89,20 +89,26 @@ def split_directives(tokens: Sequence[Token], path: str = "") -> Preprocessed:
         directives.append(Directive(keyword, rest, tok.line))
         if keyword == "define" and rest:
             defines.append(_parse_define(rest, path))
-        elif keyword in ("if", "ifdef", "ifndef"):
-            cond = " ".join(t.text for t in rest)
-            stack.append(
-                {"ifdef": f"defined({cond})", "ifndef": f"!defined({cond})"}.get(keyword, cond)
-            )
-        elif keyword in ("else", "elif") and stack:
-            prev = stack.pop()
-            alt = f"!({prev})"
-            if keyword == "elif":
-                alt += " && " + " ".join(t.text for t in rest)
-            stack.append(alt)
-        elif keyword == "endif" and stack:
-            stack.pop()
+        else:
+            track_condition(stack, keyword, rest)
     return Preprocessed(tuple(code), tuple(defines), tuple(directives))
+
+
+def track_condition(stack: list[str], keyword: str, rest: Sequence[Token]) -> None:
+    """Keep ``stack`` as the conditions around the current line, spelt as C
+    (``defined(X)``, ``!(A) && B`` for an ``#elif B``), through one directive."""
+    if keyword in ("if", "ifdef", "ifndef"):
+        cond = " ".join(t.text for t in rest)
+        stack.append(
+            {"ifdef": f"defined({cond})", "ifndef": f"!defined({cond})"}.get(keyword, cond)
+        )
+    elif keyword in ("else", "elif") and stack:
+        alt = f"!({stack.pop()})"
+        if keyword == "elif":
+            alt += " && " + " ".join(t.text for t in rest)
+        stack.append(alt)
+    elif keyword == "endif" and stack:
+        stack.pop()
 
 
 def _parse_define(rest: tuple[Token, ...], path: str) -> Define:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.scanner.cpp import Define, _parse_define
+from bot.scanner.cpp import Define, _parse_define, track_condition
 from bot.scanner.expr import int_value, matching, split_top
 from bot.scanner.lexer import Kind, LexError, Token, tokenize
 
@@ -147,19 +147,8 @@ def scan_c(text: str, path: str) -> CFile:
                 defines.append(ConstDefine(d, _condition(stack, guard)))
         elif keyword == "include" and rest and rest[0].kind == Kind.LITERAL:
             includes.append(rest[0].text.strip('"'))
-        elif keyword in ("if", "ifdef", "ifndef"):
-            cond = " ".join(t.text for t in rest)
-            stack.append(
-                {"ifdef": f"defined({cond})", "ifndef": f"!defined({cond})"}.get(keyword, cond)
-            )
-        elif keyword in ("else", "elif") and stack:
-            prev = stack.pop()
-            alt = f"!({prev})"
-            if keyword == "elif":
-                alt += " && " + " ".join(t.text for t in rest)
-            stack.append(alt)
-        elif keyword == "endif" and stack:
-            stack.pop()
+        else:
+            track_condition(stack, keyword, rest)
     structs, functions = _walk(code)
     return CFile(path, tuple(structs), tuple(defines), tuple(functions), tuple(includes))
 
