@@ -277,6 +277,8 @@ def new_section_facts(fm: FileModels, old_text: str | None, ctx: Context) -> Ite
     """
     if fm.new is None or fm.old is None or old_text is None:
         return
+    if fm.path.endswith(".rs"):
+        return  # a Rust device catching up with its C twin's section: the twin check judges it
     if any(word in old_text for word in _SAVEVM) or fm.old.registrations:
         return  # the device had some other way to migrate, or said it cannot
     old_types = {t.class_init: t for t in fm.old.types if t.class_init}
