@@ -165,6 +165,18 @@ class Settings:
             raise ConfigError("digest_weeks must be at least 1")
 
     @property
+    def digest_target_forge(self) -> str | None:
+        """Where the digest issue goes: ``digest_forge``, else the only forge configured."""
+        if self.digest_forge:
+            return self.digest_forge
+        enabled = [
+            name
+            for name, on in (("gitlab", self.gitlab_enabled), ("github", self.github_enabled))
+            if on
+        ]
+        return enabled[0] if len(enabled) == 1 else None
+
+    @property
     def gitlab_enabled(self) -> bool:
         return bool(self.gitlab_url and self.gitlab_token)
 

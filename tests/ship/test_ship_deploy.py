@@ -192,7 +192,8 @@ def test_compose_file_validates() -> None:
     assert "healthcheck" in services["postgres"]
     url = services["migbot"]["environment"]["MIGBOT_DATABASE_URL"]
     assert url.startswith("postgresql://") and "@postgres:5432/" in url
-    assert services["digest"]["command"] == ["migbot", "digest", "--since", "7d", "--post"]
+    # The service's own schedule is the one clock; the profile only previews.
+    assert services["digest"]["command"] == ["migbot", "digest", "--since", "7d"]
 
 
 def test_env_example_is_settings_migbot_reads() -> None:
@@ -205,8 +206,8 @@ def test_env_example_is_settings_migbot_reads() -> None:
             everything[match.group(2)] = match.group(3)
             if not match.group(1):
                 active[match.group(2)] = match.group(3)
-    assert _settings_from(active).gitlab_enabled
-    assert _settings_from(everything).github_enabled
+    assert _settings_from(active).gitlab_enabled and _settings_from(active).github_enabled
+    assert _settings_from(everything).database_url.startswith("postgresql://")
 
 
 # --- systemd --------------------------------------------------------------------

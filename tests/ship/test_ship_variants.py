@@ -54,7 +54,7 @@ def test_each_variant_is_a_consistent_setup(variant: str, gitlab: bool, github: 
     assert served.digest_schedule == "off", "the CronJob is the digest's only clock"
     digest = load_settings(environ=settings_of(docs, "CronJob"))
     assert digest.digest_project, "the digest CronJob names its project"
-    assert digest.digest_forge == ("gitlab" if gitlab else "github")
+    assert digest.digest_target_forge == ("gitlab" if gitlab else "github")
     assert digest_problems(digest) == []
     volumes = of_kind(docs, "Deployment")["spec"]["template"]["spec"]["volumes"]
     assert any(v["name"] == "github-app-key" for v in volumes) == github
@@ -69,11 +69,54 @@ def _unit_env(name: str) -> dict[str, str]:
     return out
 
 
-def test_systemd_timer_is_the_only_clock_and_names_the_project() -> None:
-    assert _unit_env("migbot.service")["MIGBOT_DIGEST_SCHEDULE"] == "off"
-    digest = _unit_env("migbot-digest.service")
-    assert digest["MIGBOT_DIGEST_PROJECT"] == "qemu-project/qemu"
-    assert digest["MIGBOT_DIGEST_FORGE"] == "gitlab"
+def _env_file(name: str) -> dict[str, str]:
+    """The settings an env example sets as shipped (commented lines are off)."""
+    out = {}
+    for line in (DEPLOY / name).read_text(encoding="utf-8").splitlines():
+        key, sep, value = line.strip().partition("=")
+        if sep and key.startswith("MIGBOT_"):
+            out[key] = value
+    return out
+
+
+ENV_VARIANTS = [
+    ("migbot.env.example", True, True),
+    ("migbot.env.gitlab-only.example", True, False),
+    ("migbot.env.github-only.example", False, True),
+]
+
+
+@pytest.mark.parametrize(("env_file", "gitlab", "github"), ENV_VARIANTS)
+def test_systemd_with_each_env_example_is_a_consistent_setup(
+    env_file: str, gitlab: bool, github: bool
+) -> None:
+    """The units are the same for every variant: only the env file is chosen."""
+    env = _env_file(env_file)
+    served = load_settings(environ=_unit_env("migbot.service") | env)
+    assert (served.gitlab_enabled, served.github_enabled) == (gitlab, github)
+    assert forge_problems(served, files=False) == []
+    assert served.digest_schedule == "off", "the timer is the digest's only clock"
+    digest = load_settings(environ=_unit_env("migbot-digest.service") | env)
+    assert digest.digest_project, "the digest names its project"
+    assert digest.digest_target_forge == ("gitlab" if gitlab else "github")
+    assert digest_problems(digest) == []
+
+
+@pytest.mark.parametrize(("env_file", "gitlab", "github"), ENV_VARIANTS)
+def test_compose_with_each_env_example_is_a_consistent_setup(
+    env_file: str, gitlab: bool, github: bool
+) -> None:
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text(encoding="utf-8"))
+    service = compose["services"]["migbot"]
+    # compose: `environment` wins over `env_file`.
+    served = load_settings(environ=_env_file(env_file) | service["environment"])
+    assert (served.gitlab_enabled, served.github_enabled) == (gitlab, github)
+    assert forge_problems(served, files=False) == []
+    # The service's schedule is the only clock, so it needs its target...
+    assert served.digest_schedule != "off" and digest_problems(served) == []
+    assert served.digest_target_forge == ("gitlab" if gitlab else "github")
+    # ...and the profile never posts a second digest.
+    assert "--post" not in compose["services"]["digest"]["command"]
 
 
 def test_image_installs_from_the_constraints_file() -> None:
