@@ -163,6 +163,8 @@ def _gates_retired(facts: list[F.Fact], files: Sequence[FileModels], ctx: Contex
                     )
                 )
                 continue
+        if isinstance(f, F.FieldRemoved) and f.config_gated:
+            continue  # its configuration is still in the tree: the compat checks judge it
         out.append(f)
     return out
 

@@ -41,6 +41,10 @@ class FieldRemoved(Fact):
     field: FieldModel
     replacement: FieldModel | None
     """The ``VMSTATE_UNUSED`` put in its place, if any."""
+    config_gated: bool = False
+    """Sent only when a ``_TEST`` predicate that reads configuration (a property a
+    compat entry sets) said so: cleanup when that configuration went with its
+    machine types, judged with the tree (`bot.compare.engine`), never on its own."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

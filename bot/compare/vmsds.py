@@ -352,10 +352,6 @@ def field_facts(
     for of, repl in removed:
         if of.name in moved:
             continue
-        if of.test and config_gated(of.test):
-            # Only sent when a configuration test said so (a compat property):
-            # it goes away with that configuration, cleanup rather than layout.
-            continue
         if of.version is not None and of.version > nv:
             continue  # only streams newer than this VMSD carried it: they are refused
         yield F.FieldRemoved(
@@ -366,6 +362,9 @@ def field_facts(
             subject=of.name,
             field=of,
             replacement=repl,
+            # Only sent when a configuration test said so (a compat property):
+            # it goes away with that configuration, cleanup rather than layout.
+            config_gated=bool(of.test and config_gated(of.test)),
         )
     minimum = v.minimum_version_id or 0
     for of, nf in changed:

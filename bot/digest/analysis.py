@@ -92,23 +92,31 @@ def _verdict(report: Report) -> str:
 def analyse(repo: GitRepo, base: str | None, head: str) -> Analysed:
     """Run the review pipeline over ``base..head`` (``head`` alone for a root commit)."""
     from bot.compare.touched import compat_entries_touched  # pure: reads hunks only
-    from bot.digest.retired import retirements
-    from bot.judge.catalogue import load_catalogue
+    from bot.digest.retired import retired_properties, retirements
+    from bot.judge.catalogue import RETIRED_CATEGORY, load_catalogue
     from bot.judge.policy import load_policy
     from bot.pipeline import ReviewOptions, review
 
     change = change_from_range(repo, f"{base}..{head}" if base else head)
+    catalogue = load_catalogue()
     report = review(
         change,
         ReviewOptions(cache_dir=cache_dir("tiers"), scans=open_scan_cache(cache_dir("scans"))),
-        catalogue=load_catalogue(),
+        catalogue=catalogue,
         policy=load_policy(),
+    )
+    # Fields the analyzer judged retired with their machine types (the rules of
+    # the "retired" category) belong beside the machine types in the digest.
+    fields = tuple(
+        f"field {f.subject} of {f.vmsd} removed with the machine types that sent it"
+        for f in report.findings
+        if catalogue.get(f.rule_id).category == RETIRED_CATEGORY and f.subject and f.vmsd
     )
     return Analysed(
         _verdict(report),
         tuple(finding_note(f) for f in report.findings),
         tuple(CompatNote.from_json(c) for c in compat_entries_touched(change)),
-        retirements(change),
+        retirements(change) + (retired_properties(change, repo, base) if base else ()) + fields,
     )
 
 

@@ -1,5 +1,5 @@
 """Machine types retired under QEMU's deprecation policy, and the compat arrays
-that go with them, as a change removes them.
+and properties that go with them, as a change removes them.
 
 Correct changes, but each one ends migration from (and to) a QEMU running the
 retired machine types, which a maintainer wants to see in the week's digest.
@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from bot.change import Change
+from bot.sources.gitrepo import GitRepo
 
 _MACHINE = re.compile(
     r"^\s*DEFINE_(?P<family>[A-Z0-9_]+?)_MACHINE(?:_AS_LATEST|_TAGGED)?\s*\(\s*"
@@ -24,7 +25,8 @@ _FAMILIES = {
     "spapr": "pseries",
 }
 """QEMU's machine-type names where the macro's family word differs from them."""
-_ARRAY = re.compile(r"\bGlobalProperty\s+(?P<name>(?:hw|pc)_compat_\d+_\d+(?:_\d+)?)\s*\[\s*\]")
+_ARRAY = re.compile(r"\bGlobalProperty\s+(?P<name>\w+_compat_\d+_\d+(?:_\d+)?)\s*\[\s*\]")
+_PROPERTY = re.compile(r'^\s*DEFINE_PROP_\w+\s*\(\s*"(?P<name>[^"]+)"')
 
 
 def retirements(change: Change) -> tuple[str, ...]:
@@ -40,6 +42,47 @@ def retirements(change: Change) -> tuple[str, ...]:
                     elif line.kind == "+":
                         added.add(key)
     return tuple(text for key, text in sorted(removed.items()) if key not in added)
+
+
+def retired_properties(change: Change, repo: GitRepo, base: str) -> tuple[str, ...]:
+    """Properties the change removes that compat entries once set and none sets
+    any more: they went with the machine types those entries served.
+
+    QEMU usually drops the machine type, its compat array and the property in
+    separate commits, so this reads the history of the files that hold compat
+    arrays, not only the hunks. A property no compat entry ever set is a device
+    change, which the checks judge."""
+    candidates = _removed_properties(change)
+    if not candidates:
+        return ()
+    holders = repo.grep(base, "GlobalProperty", "hw")
+    out = []
+    for name, path in sorted(candidates.items()):
+        needle = f'"{name}"'
+        still_set = any(needle in (repo.read_path(base, h) or "") for h in holders)
+        if still_set:
+            continue  # removing it while machine types set it is a break, judged elsewhere
+        ever_set = repo.run(
+            ["log", "-n", "1", "--format=%H", "-S", needle, base, "--", *holders]
+        ).strip()
+        if ever_set:
+            out.append(f"property {name} ({path}) removed with the machine types that set it")
+    return tuple(out)
+
+
+def _removed_properties(change: Change) -> dict[str, str]:
+    """Properties a change removes and does not define again: name -> file."""
+    removed: dict[str, str] = {}
+    added: set[str] = set()
+    for fc in change.files:
+        for hunk in fc.hunks:
+            for line in hunk.lines:
+                prop = _PROPERTY.match(line.text)
+                if prop and line.kind == "-":
+                    removed.setdefault(prop.group("name"), fc.path)
+                elif prop and line.kind == "+":
+                    added.add(prop.group("name"))
+    return {name: path for name, path in removed.items() if name not in added}
 
 
 def _declared(text: str) -> list[tuple[str, str]]:

@@ -48,6 +48,9 @@ _REQUIRED = (
 )
 _OPTIONAL = ("example", "tier_note", "category", "fix_rust")
 _TOP_LEVEL = ("links", "redirects", "rule")
+RETIRED_CATEGORY = "retired"
+"""The category of rules whose findings are correct retirements under the
+deprecation policy: the digest lists them with the machine types that went."""
 
 
 # --- errors -------------------------------------------------------------------
