@@ -32,6 +32,11 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _COMPAT_MACHINE = "hw/core/machine.c"
 
 
+_VERSION = re.compile(r"^\s*\.version_id\s*=\s*(\d+)\s*,")
+_SCALAR = r"\b(VMSTATE_[A-Z0-9_]+?)(?:_V)?\(\s*{field}\s*,\s*\w+\s*(?:,\s*(\d+)\s*)?\)"
+"""A field of two arguments (plus a version for ``_V``): ``VMSTATE_UINT8(fcr, S)``."""
+
+
 @dataclass(frozen=True, slots=True)
 class Names:
     state: str
@@ -40,6 +45,21 @@ class Names:
     subject: str | None
     qom_type: str | None
     newest_compat: str | None
+    version: int | None = None
+    """The VMSD's ``.version_id`` after the change, when it is a number."""
+    field_macro: str | None = None
+    """The subject field's scalar ``VMSTATE_*`` macro (without ``_V``)."""
+    field_version: int | None = None
+    """The subject field's ``_V`` version, when it has one."""
+
+    @property
+    def next_version(self) -> int | None:
+        """The version the recipe asks for: the field's, or one above the VMSD's."""
+        if self.version is None:
+            return None
+        if self.field_version is not None and self.field_version > self.version:
+            return self.field_version
+        return self.version + 1
 
 
 def newest_compat(read: Callable[[str], str | None]) -> str | None:
@@ -70,17 +90,29 @@ def names_for(finding: Finding, text: str, newest: str | None) -> Names | None:
     found = _DECL.search(lines[decl])
     assert found is not None
     state = None
-    for line in lines[decl : decl + 80]:
+    version = None
+    body = []
+    for line in lines[decl : decl + 120]:
+        body.append(line)
         match = _STATE.search(line)
-        if match:
+        if match and state is None:
             state = match.group(1)
-            break
+        numbered = _VERSION.match(line)
+        if numbered and version is None:
+            version = int(numbered.group(1))
         if line.startswith("};"):
             break
     if state is None:
         return None
     types = set(_TYPEINFO.findall(text))
     subject = finding.subject if finding.subject and _IDENT.fullmatch(finding.subject) else None
+    macro = field_version = None
+    if subject:
+        field = re.compile(_SCALAR.format(field=re.escape(subject)))
+        hit = next((m for line in body if (m := field.search(line))), None)
+        if hit:
+            macro = hit.group(1)
+            field_version = int(hit.group(2)) if hit.group(2) else None
     return Names(
         state=state,
         vmsd_ident=found.group(1),
@@ -88,6 +120,9 @@ def names_for(finding: Finding, text: str, newest: str | None) -> Names | None:
         subject=subject,
         qom_type=types.pop() if len(types) == 1 else None,
         newest_compat=newest,
+        version=version,
+        field_macro=macro,
+        field_version=field_version,
     )
 
 
@@ -97,6 +132,19 @@ def fill(recipe: str, n: Names) -> str:
     swaps: list[tuple[str, str]] = [(r"\bFooState\b", n.state)]
     if n.newest_compat:
         swaps.append((r"\bhw_compat_X_Y\b", n.newest_compat))
+    if n.subject and n.field_macro:
+        # The catalogue's field is a VMSTATE_UINT32 named bar: send what the real one is.
+        swaps += [
+            (r"\bVMSTATE_UINT32_V\(bar\b", f"{n.field_macro}_V(bar"),
+            (r"\bVMSTATE_UINT32\(bar\b", f"{n.field_macro}(bar"),
+        ]
+    target = n.next_version
+    if target is not None and n.version is not None:
+        swaps += [
+            (r"\(say from 2 to 3\)", f"(from {n.version} to {target})"),
+            (r"(?<=\.version_id = )3,(\s*)/\* was 2 \*/", f"{target},\\1/* was {n.version} */"),
+            (r"(_V\(bar, \w+, )3\)", f"\\g<1>{target})"),
+        ]
     if n.subject:
         sub = n.subject
         swaps += [
@@ -118,7 +166,7 @@ def fill(recipe: str, n: Names) -> str:
     if n.qom_type:
         swaps.append((r'(?<=\{ )"foo"(?=,)', n.qom_type))
     for pattern, real in swaps:
-        recipe = re.sub(pattern, lambda _m, r=real: r, recipe)  # type: ignore[misc]
+        recipe = re.sub(pattern, lambda m, r=real: m.expand(r), recipe)  # type: ignore[misc]
     return recipe
 
 

@@ -26,8 +26,10 @@ from bot.review.reconcile import (
 )
 
 
-def inline_body(finding: Finding, catalogue: Catalogue | None) -> str:
-    body = render_inline(finding, catalogue)
+def inline_body(
+    finding: Finding, catalogue: Catalogue | None, *, rule_docs: str | None = None
+) -> str:
+    body = render_inline(finding, catalogue, rule_docs=rule_docs)
     if finding_of(body) != finding.fingerprint:
         body = f"{finding_marker(finding.fingerprint)}\n{body}"
     return body
@@ -41,8 +43,9 @@ def summary_body(
     head_sha: str,
     unplaced: Sequence[Unplaced],
     catalogue: Catalogue | None,
+    rule_docs: str | None = None,
 ) -> str:
-    rendered = render(report, "markdown", catalogue=catalogue)
+    rendered = render(report, "markdown", catalogue=catalogue, rule_docs=rule_docs)
     rendered = rendered.replace(SUMMARY_MARKER, "", 1).lstrip("\n")
     out = [
         SUMMARY_MARKER,

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from bot.forges import build_forges
 from bot.forges.contract import Forge
-from bot.service import digest, health, intake
+from bot.service import digest, health, intake, rules
 from bot.service.errors import json_errors
 from bot.service.intake_writer import IntakeWriter, writer_task
 from bot.service.keys import (
@@ -172,4 +172,5 @@ def create_app(
     app.add_routes(intake.routes)
     app.add_routes(health.routes)
     app.add_routes(digest.routes)
+    app.add_routes(rules.routes)
     return app

@@ -118,7 +118,11 @@ def run_review(
     previous = previous_verdict(existing)
     placed = place_all(report.findings, fetched.change.files, ctx.settings.inline_cap)
     desired = [
-        DesiredComment(p.finding.fingerprint, inline_body(p.finding, ctx.catalogue), p.placement)
+        DesiredComment(
+            p.finding.fingerprint,
+            inline_body(p.finding, ctx.catalogue, rule_docs=ctx.settings.rule_docs),
+            p.placement,
+        )
         for p in placed.inline
     ]
     body = summary_body(
@@ -128,6 +132,7 @@ def run_review(
         head_sha=info.head_sha,
         unplaced=placed.summary,
         catalogue=ctx.catalogue,
+        rule_docs=ctx.settings.rule_docs,
     )
     plan = reconcile(
         head_sha=info.head_sha,

@@ -54,6 +54,10 @@ class Settings:
     port: int = 8080
     insecure_no_verify: bool = False
 
+    public_url: str | None = None
+    """The address the forges reach this service at (``https://migbot.example.org``):
+    rule ids in review comments link to its ``/rules`` page. Unset: to the
+    policy's ``[docs] rules``, else to QEMU's migration docs."""
     gitlab_url: str | None = None
     gitlab_token: str | None = field(default=None, repr=False)
     gitlab_webhook_token: str | None = field(default=None, repr=False)
@@ -163,6 +167,11 @@ class Settings:
             raise ConfigError("digest_forge must be gitlab or github")
         if self.digest_weeks < 1:
             raise ConfigError("digest_weeks must be at least 1")
+
+    @property
+    def rule_docs(self) -> str | None:
+        """Where rule ids link: this service's ``/rules`` page when it is public."""
+        return f"{self.public_url.rstrip('/')}/rules" if self.public_url else None
 
     @property
     def digest_target_forge(self) -> str | None:

@@ -25,12 +25,33 @@ def test_the_recipe_names_the_device_field_and_newest_compat_array(
         "static bool acme_uart_fcr_needed(void *opaque)",
         "static const VMStateDescription vmstate_acme_uart_fcr = {",
         '.name = "acme-uart/fcr",',
-        "VMSTATE_UINT32(fcr, AcmeUARTState),",
+        "VMSTATE_UINT8(fcr, AcmeUARTState),",  # the field's own width, not the catalogue's
         '{ TYPE_ACME_UART, "x-migrate-fcr", "off" },   /* in hw_compat_10_2[], the newest */',
+        # acme-uart is at version 1: the forward recipe names the next one.
+        "raise `.version_id` (from 1 to 2) and add `VMSTATE_UINT8_V(fcr, AcmeUARTState, 2)`",
     ):
         assert real in fix, real
-    for placeholder in ("FooState", "hw_compat_X_Y", "vmstate_foo", '"foo', "bar"):
+    for placeholder in ("FooState", "hw_compat_X_Y", "vmstate_foo", '"foo', "bar", "say from"):
         assert placeholder not in fix, placeholder
+
+
+def test_the_version_recipe_names_the_versions_of_the_device(
+    repo: MiniRepo, env: dict[str, str]
+) -> None:
+    """A field _V(3) in a VMSD left at version 1: raise it to 3, was 1."""
+    sha = edit(
+        repo,
+        UART,
+        (
+            "        VMSTATE_UINT8(lcr, AcmeUARTState),\n",
+            "        VMSTATE_UINT8(lcr, AcmeUARTState),\n"
+            "        VMSTATE_UINT16_V(scr, AcmeUARTState, 3),\n",
+        ),
+    )
+    got = run(env, "check", "--repo", str(repo.path), sha, "--format", "json")
+    (finding,) = [f for f in json.loads(got.out)["findings"] if f["rule_id"] == "MIG006"]
+    assert ".version_id = 3,                /* was 1 */" in finding["fix"]
+    assert "VMSTATE_UINT16_V(scr, AcmeUARTState, 3)," in finding["fix"]
 
 
 def test_a_subsection_name_fix_is_a_suggestion_and_a_sarif_fix(
