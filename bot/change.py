@@ -133,6 +133,8 @@ class History:
     release_of: Callable[[str], Version | None]
     release_before: Callable[[Version], Version | None]
     """The release just older than a given one (None: the first known)."""
+    release_at: Callable[[Version], Release | None] = lambda _version: None
+    """The release ``X.Y.0`` itself, with its tree (None: not in the base's history)."""
 
 
 @dataclass(frozen=True, slots=True)

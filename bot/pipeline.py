@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bot.change import Change, FileChange, FileStatus, History, Release
+from bot.compare.compat_history import entries_against_releases
 from bot.compare.context import Context, FileModels
 from bot.compare.distance import between_files
 from bot.compare.engine import compare
@@ -140,6 +141,7 @@ def review(
     release = change.history.last_release() if change.history is not None else None
     if change.history is not None and any(isinstance(f, CompatEntryAdded) for f in facts):
         facts = placed_for_released_change(facts, _fixed_in(change.history, change.messages))
+        facts = entries_against_releases(facts, pairs, change.history, old_table, lookups.resolve)
     if release is not None and any(isinstance(f, WIRE_FACTS) for f in facts):
         facts = against_release(
             facts, pairs, _released_reader(release, old_table, options.scans), release.name, ctx

@@ -360,6 +360,20 @@ class CompatEntryNoSuchType(Fact):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CompatEntryChangesRelease(Fact):
+    """An added entry pins machine types up to X.Y to a value QEMU X.Y did not run
+    them with (the property's default in that release differs): it changes
+    released machine types instead of keeping them."""
+
+    entry: CompatEntry
+    driver: str
+    release: str
+    """``2.6.0``: the release of the array's machine types."""
+    shipped: str
+    """The property's default in that release."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CompatValueInvalid(Fact):
     """An added compat entry whose value does not parse for the property's type."""
 

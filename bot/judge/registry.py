@@ -318,6 +318,16 @@ def _tree_meanings(fact: F.Fact) -> Iterable[tuple[str, dict[str, object]]]:
                     "near": near,
                 },
             )
+        case F.CompatEntryChangesRelease(entry=e):
+            yield (
+                "MIG059",
+                {
+                    "entry": _entry_text(e, fact.driver),
+                    "array": e.array,
+                    "release": fact.release,
+                    "shipped": fact.shipped,
+                },
+            )
         case F.CompatValueInvalid(entry=e):
             yield (
                 "MIG046",

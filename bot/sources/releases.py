@@ -92,6 +92,17 @@ class ReleaseLine:
         self._first_release[rev] = answer
         return answer
 
+    def at(self, version: Version) -> Release | None:
+        """The release ``version`` (``(2, 6, 0)``), read back as far as it is."""
+        index = 0
+        while (release := self.release(index)) is not None:
+            if release.version == version:
+                return release
+            if release.version < version:
+                return None
+            index += 1
+        return None
+
     def before(self, version: Version) -> Version | None:
         """The release just older than ``version``."""
         index = 0
@@ -110,5 +121,8 @@ def history_of(git: GitRepo, rev: str) -> History:
     """The `History` of ``rev``: its last release, and the release of any commit."""
     line = ReleaseLine(git, rev)
     return History(
-        last_release=line.last, release_of=line.first_containing, release_before=line.before
+        last_release=line.last,
+        release_of=line.first_containing,
+        release_before=line.before,
+        release_at=line.at,
     )
