@@ -402,6 +402,17 @@ class SectionAddedToExistingDevice(Fact):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RegistrationDropped(Fact):
+    """The only registration of a VMSD that stays in the tree is removed: its
+    section leaves the stream."""
+
+    ident: str
+    how: str
+    """``dc->vmsd`` or ``vmstate_register``."""
+    function: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class VmsdNameTaken(Fact):
     """A VMSD added (or renamed) with the ``.name`` of another VMSD of the tree."""
 

@@ -20,6 +20,7 @@ from bot.compare.sections import (
     removed_names,
     version_facts,
 )
+from bot.compare.unregistered import unregistered_facts
 from bot.compare.wiring import sibling_reader, wiring_facts
 from bot.scanner.treesearch import TreeSearch
 
@@ -51,6 +52,7 @@ def tree_facts(
         out.extend(new_section_facts(fm, old_text, ctx))
         if fm.new is not None and fm.new.vmsds:
             out.extend(name_taken_facts(fm, ctx, head, moved))
+        out.extend(unregistered_facts(fm, ctx, head))
     # An entry for a property this change adds, naming another type, is
     # MIG029's (it names the types that have the property): one finding.
     wrong = {(f.path, f.line) for f in earlier if isinstance(f, F.CompatEntryWrongDriver)}

@@ -372,6 +372,16 @@ def _tree_meanings(fact: F.Fact) -> Iterable[tuple[str, dict[str, object]]]:
                 "MIG050",
                 {"device": fact.device, "vmsd": fact.vmsd or "an unnamed VMSD", "how": fact.how},
             )
+        case F.RegistrationDropped():
+            yield (
+                "MIG060",
+                {
+                    "vmsd": fact.vmsd or fact.ident,
+                    "ident": fact.ident,
+                    "how": fact.how,
+                    "function": fact.function or "its file",
+                },
+            )
         case F.VmsdNameTaken():
             yield "MIG051", {"name": fact.name, "other": fact.other}
         case F.VersionNotConstant():

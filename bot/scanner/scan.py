@@ -64,6 +64,8 @@ _REGISTER_FUNCS = {
     "vmstate_register": 2,
     "vmstate_register_any": 1,
     "vmstate_register_with_alias_id": 2,
+    # spapr's pre-2.10 stand-in for vmstate_register (removed in QEMU 9.2)
+    "vmstate_replace_hack_for_ppc": 2,
 }
 
 
