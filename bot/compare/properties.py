@@ -36,7 +36,8 @@ def same_value(a: str | None, b: str | None, macro: str = "") -> bool:
     if x == y:
         return True
     if {x.lower(), y.lower()} <= _TRUE or {x.lower(), y.lower()} <= _FALSE:
-        return "BOOL" in macro or "ON_OFF" in macro or not macro
+        # DEFINE_PROP_BIT and _BIT64 are booleans too: one bit of a flags word.
+        return any(kind in macro for kind in ("BOOL", "ON_OFF", "_BIT")) or not macro
     width = next((w for w in ("64", "32", "16", "8") if f"UINT{w}" in macro), None)
     if width is not None and {x, y} <= _ALL_ONES[width]:
         return True

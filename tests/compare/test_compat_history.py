@@ -106,3 +106,34 @@ def test_an_older_array_without_a_released_change_is_still_wrong(mini_repo: Mini
         },
     )
     assert "compat-entry-wrong-array" in [f.slug for f in got if f.severity.value == "error"]
+
+
+def test_a_bit_property_spelt_on_off_is_the_same_value(mini_repo: MiniRepo) -> None:
+    """DEFINE_PROP_BIT64 defaults are booleans: "off" is the released false."""
+    mini_repo.write(
+        {
+            TIMER: edit(
+                mini_repo,
+                TIMER,
+                (
+                    TSC_ON,
+                    TSC_ON + '    DEFINE_PROP_BIT64("x-sync-irq", AcmeTimerState, features,\n'
+                    "                      ACME_TIMER_F_SYNC_IRQ_BIT, false),\n",
+                ),
+            )
+        }
+    )
+    mini_repo.commit("hw/timer/acme_timer: optional sync interrupt")
+    release(mini_repo, "10.2")
+    flipped = edit(
+        mini_repo,
+        TIMER,
+        ("ACME_TIMER_F_SYNC_IRQ_BIT, false),", "ACME_TIMER_F_SYNC_IRQ_BIT, true),"),
+    )
+    entry = NEWEST + '    { "acme-timer", "x-sync-irq", "off" },\n'
+    got = findings(mini_repo, {MACHINE: edit(mini_repo, MACHINE, (NEWEST, entry)), TIMER: flipped})
+    assert [f.slug for f in got if f.severity.value in ("error", "warning")] == []
+    mini_repo.git("reset", "-q", "--hard", "HEAD~1")
+    entry = NEWEST + '    { "acme-timer", "x-sync-irq", "on" },\n'
+    got = findings(mini_repo, {MACHINE: edit(mini_repo, MACHINE, (NEWEST, entry))})
+    assert "compat-entry-changes-released-machines" in [f.slug for f in got]
