@@ -147,7 +147,7 @@ def make_target_names(tree: Tree, rules: TierRules) -> list[str]:
     """The system targets of a make-era tree: its default-configs/*-softmmu.mak."""
     found: set[str] = set()
     if tree.grep is not None:
-        for needle in ("CONFIG_", "include"):
+        for needle in ("CONFIG_", "-softmmu"):
             found |= {
                 m.group(1)
                 for p in tree.grep(needle, "default-configs")
