@@ -233,7 +233,9 @@ COMMON_FILES: dict[str, str] = {
     ),
     "hw/misc/acme_slcr.c": SLCR,
     "hw/misc/acme_timer.c": TIMER,
-    "hw/net/Makefile.objs": "common-obj-$(call land,$(CONFIG_PCI),$(CONFIG_ACME_NIC)) += acme_nic.o\n",
+    "hw/net/Makefile.objs": (
+        "common-obj-$(call land,$(CONFIG_PCI),$(CONFIG_ACME_NIC)) += acme_nic.o\n"
+    ),
     "hw/net/acme_nic.c": NIC,
     "hw/pci/Makefile.objs": "common-obj-$(CONFIG_PCI) += pci.o\n",
     "hw/pci/pci.c": PCI,
