@@ -19,6 +19,13 @@ How a file gets its boards:
    most specific symbol; a file the target builds without any board asking for
    it (an accelerator's, a ``default y`` device) goes with all its boards.
 
+Trees before meson (QEMU 2.0 to 5.1) are read the same way: `bot.tiers.makefiles`
+turns Makefile.objs into the same source rules, targets come from
+default-configs/<target>.mak and configure. From 4.0 the Kconfig is Kconfig.host
+plus hw/Kconfig; before 4.0 there is none, so every file registering machines
+is a board of its own and a device symbol is reached by the files whose code
+creates its devices (`bot.tiers.qomlinks`), see `_Builder.link_old_tree`.
+
 All configurations are evaluated together: a symbol's value is an int with one
 bit per configuration, so the whole tree costs a few thousand big-int operations.
 """
