@@ -107,9 +107,21 @@ _MAKE_KCONFIG_ROOTS = ("Kconfig.host", "hw/Kconfig")
 """What the Makefile handed minikconf before meson (MINIKCONF_INPUTS)."""
 
 
+_OLDEST = (1, 7, 50)
+"""The 2.0 development cycle: from there hw/ has a directory per kind of device
+and per architecture, which is the layout the make-era reader knows."""
+
+
 def tree_era(tree: Tree) -> Era:
+    """How the tree says what it builds; `TreeNotUnderstood` before QEMU 2.0."""
     if not is_make_tree(tree.read):
         return Era.MESON
+    version = (tree.read("VERSION") or "").strip()
+    parts = tuple(int(x) for x in re.findall(r"\d+", version)[:3])
+    if parts and parts < _OLDEST:
+        raise TreeNotUnderstood(
+            f"QEMU {version} predates 2.0: its hw/ layout is not read (tiers from path rules)"
+        )
     if tree.read("hw/Kconfig") is not None:
         return Era.MAKE_KCONFIG
     return Era.MAKE
