@@ -173,3 +173,10 @@ def test_an_old_tree_hands_its_map_on_unless_a_makefile_changes(
     mk = files["hw/misc/Makefile.objs"]
     changed = [("hw/misc/Makefile.objs", mk, mk + "common-obj-y += extra.o\n")]
     assert not alias_map(tmp_path, "k-base", "k-other", rules, changed)
+
+
+def test_a_tree_older_than_2_0_keeps_the_path_rules(tmp_path: Path) -> None:
+    files = flat_era() | {"VERSION": "1.2.50\n"}
+    d = tree_resolver(dict_tree(files, "too-old"), tmp_path)("hw/misc/acme_slcr.c")
+    assert d.source == "default"
+    assert "QEMU 1.2.50 predates 2.0" in d.reason
