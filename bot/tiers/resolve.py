@@ -234,7 +234,8 @@ def load_or_build(tree: Tree, rules: TierRules, cache_dir: Path | None) -> TierM
     if cache_dir is not None:
         with contextlib.suppress(OSError):  # a read-only cache costs time, not results
             save_map(cache_dir, tmap)
-            save_inputs(cache_dir, tree.tree_id, rules.digest, recorder.paths, recorder.needles)
+            if tmap.reusable:
+                save_inputs(cache_dir, tree.tree_id, rules.digest, recorder.paths, recorder.needles)
     return tmap
 
 

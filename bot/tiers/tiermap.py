@@ -207,7 +207,15 @@ class TierMap:
     dirs: Mapping[str, FileEntry]
     """Per directory with a meson.build: the entry for files it builds unnamed."""
     notes: tuple[str, ...] = ()
+    era: Era = Era.MESON
     _tier_memo: dict[int, Tier | None] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def reusable(self) -> bool:
+        """Whether the next tree may reuse this map when a change leaves its inputs
+        alone (`bot.tiers.cache.alias_map`). Not before Kconfig: there, every
+        source's type names and calls decide who holds a device."""
+        return self.era is not Era.MAKE
 
     def tier_of(self, mask: int) -> Tier | None:
         """The strictest tier among the boards of ``mask`` (None for no board)."""
@@ -314,8 +322,10 @@ class _Plug:
         return None
 
 
-_SIGNATURE_LINE = re.compile(r"MACHINE|machine_|QEMUMachine|mc->name|\.name\s*=|#\s*define\s+TYPE_")
-"""Lines a map reads off a source: machine definitions of every era, type names."""
+_SIGNATURE_LINE = re.compile(r"MACHINE|machine_")
+"""Lines a map reads off a source: machine definitions. (Maps of trees before
+Kconfig also read type names and calls from every source: they are never
+handed on, see `TierMap.reusable`.)"""
 
 
 def source_signature(text: str, rules: TierRules) -> tuple[object, ...]:
@@ -1021,4 +1031,5 @@ def build_tier_map(tree: Tree, rules: TierRules) -> TierMap:
         files=files,
         dirs=dirs,
         notes=tuple(b.notes),
+        era=b.era,
     )

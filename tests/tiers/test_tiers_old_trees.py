@@ -180,3 +180,13 @@ def test_a_tree_older_than_2_0_keeps_the_path_rules(tmp_path: Path) -> None:
     d = tree_resolver(dict_tree(files, "too-old"), tmp_path)("hw/misc/acme_slcr.c")
     assert d.source == "default"
     assert "QEMU 1.2.50 predates 2.0" in d.reason
+
+
+def test_a_map_before_kconfig_is_never_handed_on(tmp_path: Path, rules: TierRules) -> None:
+    # who holds a device there depends on the calls in every source: a device edit
+    # can move it, so the next tree builds its own map
+    files = flat_era()
+    assert not load_or_build(dict_tree(files, "f-base"), rules, tmp_path).reusable
+    old = files["hw/i386/pc.c"]
+    new = old.replace("acme_uart_create(0x3f8, NULL);", "")
+    assert not alias_map(tmp_path, "f-base", "f-head", rules, [("hw/i386/pc.c", old, new)])
