@@ -942,10 +942,13 @@ def build_tier_map(tree: Tree, rules: TierRules) -> TierMap:
     none of them.
     """
     b = _Builder(tree, rules)
+    meson = b.era is Era.MESON
     if not b.targets:
-        raise TreeNotUnderstood(f"no system targets found ({b.era.value} tree)")
+        where = "configs/targets" if meson else "default-configs"
+        raise TreeNotUnderstood(f"no {where}/*-softmmu.mak")
     if not b.meson.rules:
-        raise TreeNotUnderstood(f"no build rules found ({b.era.value} tree)")
+        what = "meson.build source sets" if meson else "Makefile.objs rules"
+        raise TreeNotUnderstood(f"no {what}")
     kc = b.kc
     nprof = len(rules.profiles)
 
