@@ -61,6 +61,13 @@ _VERSIONED_NAME_USE = re.compile(
 _MIN_NAMED_VERSIONS = 3
 """A family named with its version in each string counts as versioned from three
 versions on: xenfv-3.1 and xenfv-4.2 are two machines, not a versioned family."""
+# QEMU 2.0 to 2.4: ``static QEMUMachine foo_machine = { .name = "foo", ... }`` and,
+# in class_init functions, ``mc->name = "pseries-2.1"``.
+_QEMU_MACHINE = re.compile(r"\bQEMUMachine\s+\w+\s*=\s*\{")
+_LITERAL_NAME = re.compile(r"\.name\s*=\s*\"([^\"]+)\"")
+_MC_NAME = re.compile(r"\bmc->name\s*=\s*(?:\"([^\"]+)\"|(TYPE_\w+))")
+_PLAIN_TYPE_DEFINE = re.compile(r"#\s*define\s+(TYPE_\w+)\s+\"([^\"]+)\"")
+_NAMED_VERSION = re.compile(r"^([A-Za-z][\w.-]*?)-" + _VERSION + r"$")
 _ONLY_VERSION = re.compile(r"^\d+(\.\d+)*(-\w+)?$")
 """``6.2``, or a tagged version such as pseries ``2.12-sxxm``."""
 _ABSTRACT = re.compile(r"\.abstract\s*=\s*true")
@@ -128,9 +135,16 @@ def _version_key(v: str) -> tuple[int, ...]:
     return tuple(int(x) if x.isdigit() else 0 for x in v.split("."))
 
 
-def scan_machines(text: str, type_macros: Mapping[str, str]) -> tuple[Machine, ...]:
-    """The machine types a C file registers (empty for a device file)."""
+def scan_machines(
+    text: str, type_macros: Mapping[str, str], known_families: Iterable[str] = ()
+) -> tuple[Machine, ...]:
+    """The machine types a C file registers (empty for a device file).
+
+    ``known_families`` (rules/tiers.toml) are versioned from their first
+    versioned name on (``pseries-2.1`` in QEMU 2.1); other families need three.
+    """
     text = _strip_comments(text)
+    known = set(known_families)
     out: set[Machine] = set()
     versions = [
         ".".join(g for g in m.groups() if g and g.isdigit())
@@ -148,8 +162,19 @@ def scan_machines(text: str, type_macros: Mapping[str, str]) -> tuple[Machine, .
     for m in _VERSIONED_NAME_USE.finditer(text):
         if not _in_define(text, m.start()):
             named.setdefault(m.group(1), set()).add(m.group(2))
+    literal = _old_machine_names(text, type_macros)
+    # .name = MACHINE_TYPE_NAME("pseries-2.1") (QEMU 2.5 to 2.7): versions too
+    typed = [
+        m.group(1)
+        for m in _NAME_FIELD.finditer(text)
+        if m.group(1) and not _in_define(text, m.start())
+    ]
+    for name in [*literal, *typed]:
+        v = _NAMED_VERSION.match(name)
+        if v:
+            named.setdefault(v.group(1), set()).add(v.group(2))
     for family, vs in named.items():
-        if len(vs) >= _MIN_NAMED_VERSIONS:
+        if len(vs) >= _MIN_NAMED_VERSIONS or family in known:
             families.add(family)
             out.add(Machine(family, versioned=True, latest=max(vs, key=_version_key)))
 
@@ -160,6 +185,9 @@ def scan_machines(text: str, type_macros: Mapping[str, str]) -> tuple[Machine, .
             name.startswith(f + "-") and _ONLY_VERSION.match(name[len(f) + 1 :]) for f in families
         )
 
+    for name in literal:
+        if not is_version_of_family(name) and name not in families:
+            out.add(Machine(name))
     for m in _DEFINE_NAMED.finditer(text):
         if not _in_define(text, m.start()) and not is_version_of_family(m.group(1)):
             out.add(Machine(m.group(1)))
@@ -167,9 +195,32 @@ def scan_machines(text: str, type_macros: Mapping[str, str]) -> tuple[Machine, .
         if _in_define(text, m.start()):
             continue
         name = m.group(1) or type_macros.get(m.group(2) or "")
-        if name is None or name in families:
+        if name is None or name in families or is_version_of_family(name):
             continue
         if _ABSTRACT.search(_enclosing_block(text, m.start())):
             continue
         out.add(Machine(name))
     return tuple(sorted(out))
+
+
+def _old_machine_names(text: str, type_macros: Mapping[str, str]) -> list[str]:
+    """Machine names given the pre-2.5 ways: a ``QEMUMachine`` initializer's
+    ``.name``, or ``mc->name =`` in a class_init function."""
+    out: list[str] = []
+    # before MACHINE_TYPE_NAME: #define TYPE_VIRT_MACHINE "virt"
+    local = dict(_PLAIN_TYPE_DEFINE.findall(text))
+    for m in _QEMU_MACHINE.finditer(text):
+        if _in_define(text, m.start()):
+            continue
+        block = _enclosing_block(text, m.end())
+        n = _LITERAL_NAME.search(block)
+        if n:
+            out.append(n.group(1))
+    for m in _MC_NAME.finditer(text):
+        if _in_define(text, m.start()):
+            continue
+        macro = m.group(2) or ""
+        name = m.group(1) or type_macros.get(macro) or local.get(macro)
+        if name is not None:
+            out.append(name)
+    return out

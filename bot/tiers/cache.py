@@ -22,6 +22,7 @@ from bot.tiers.rules import TierRules
 from bot.tiers.tiermap import (
     SCHEMA,
     Board,
+    Era,
     FileEntry,
     Reach,
     TargetInfo,
@@ -86,6 +87,7 @@ def to_json(m: TierMap) -> dict[str, Any]:
         "files": {p: _entry_json(e) for p, e in m.files.items()},
         "dirs": {p: _entry_json(e) for p, e in m.dirs.items()},
         "notes": list(m.notes),
+        "era": m.era.value,
     }
 
 
@@ -109,6 +111,7 @@ def from_json(d: dict[str, Any]) -> TierMap:
         files={p: _entry(p, e) for p, e in d["files"].items()},
         dirs={p: _entry(p, e) for p, e in d["dirs"].items()},
         notes=tuple(d.get("notes", ())),
+        era=Era(d.get("era", Era.MESON.value)),
     )
 
 

@@ -132,6 +132,9 @@ class Symbol:
     """Own defaults and ``imply`` defaults, in parse order."""
     selected_by: tuple[Select, ...] = ()
     declared: bool = False
+    used_by: tuple[str, ...] = ()
+    """Symbols whose code creates this symbol's devices (read from C in trees
+    before Kconfig, which have no select): they reach it, they do not set it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -399,11 +402,38 @@ def _freeze(p: _Parser) -> dict[str, Symbol]:
     }
 
 
-def parse_kconfig(read: Reader, root: str = "Kconfig") -> Kconfig:
-    """Read ``root`` and every file it sources (paths relative to the includer)."""
+def parse_kconfig(read: Reader, root: str | Sequence[str] = "Kconfig") -> Kconfig:
+    """Read ``root`` and every file it sources (paths relative to the includer).
+
+    Several roots are read in order, as minikconf reads the files it is given
+    (QEMU 4.0 to 5.1 passed ``Kconfig.host hw/Kconfig``)."""
     p = _Parser(read)
-    p.parse_file(root)
+    for r in [root] if isinstance(root, str) else root:
+        p.parse_file(r)
     return Kconfig(symbols=_freeze(p), files=tuple(p.files))
+
+
+def declared_symbols(
+    names: Iterable[str],
+    *,
+    on_by_default: Iterable[str] = (),
+    used_by: Mapping[str, Iterable[str]] | None = None,
+) -> Kconfig:
+    """A Kconfig of plain ``bool`` symbols, for trees before Kconfig (QEMU before
+    4.0), whose device configs set every symbol themselves. ``on_by_default``
+    symbols have ``default y``; ``used_by`` gives `Symbol.used_by`."""
+    on = set(on_by_default)
+    users = used_by or {}
+    symbols = {
+        n: Symbol(
+            name=n,
+            declared=True,
+            defaults=(Default(True, None, 0),) if n in on else (),
+            used_by=tuple(sorted(users.get(n, ()))),
+        )
+        for n in sorted({*names, *on, *users})
+    }
+    return Kconfig(symbols=symbols, files=())
 
 
 def parse_assignments(read: Reader, path: str) -> dict[str, bool]:
@@ -476,6 +506,7 @@ def _topo_order(kc: Kconfig) -> tuple[list[str], bool]:
         for sel in s.selected_by:
             d.add(sel.by)
             d |= symbols_of(sel.cond)
+        d |= set(s.used_by)
         d.discard(s.name)
         deps[s.name] = d
     order: list[str] = []
@@ -521,6 +552,7 @@ def causes(kc: Kconfig) -> dict[str, list[tuple[str, str]]]:
         if any(df.value and df.cond is None and df.implied_by is None for df in s.defaults):
             for d in s.depends:
                 lst.extend((u, "depends") for u in sorted(positive_symbols(d)))
+        lst.extend((u, "used") for u in s.used_by)
         if lst:
             out[s.name] = lst
     return out
@@ -570,9 +602,9 @@ def evaluate(kc: Kconfig, configs: Sequence[ConfigInput]) -> Valuation:
     # minikconf rejects cycles; we evaluate them to a fixed point instead (a few
     # passes suffice: values only grow along select chains).
     for _ in range(8 if cyclic else 1):
-        before = dict(masks)
+        before, before_reach = dict(masks), dict(reach)
         _evaluate_pass(kc, order, masks, reach, ev, ay, an, sup, root, why, full)
-        if masks == before:
+        if masks == before and reach == before_reach:
             break
     # Symbols only ever assigned (never declared nor referenced by a clause).
     for name, m in ay.items():
@@ -651,6 +683,8 @@ class Cause:
             return f"default y if {self.by}"
         if self.how == "depends":
             return f"default y with {self.by}"
+        if self.how == "used":
+            return f"used by {self.by}"
         return f"{self.how} by {self.by}"
 
 

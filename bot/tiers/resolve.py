@@ -2,7 +2,8 @@
 
 Order of evidence for one path:
 
-1. meson names it: the map's entry (`bot.tiers.tiermap`);
+1. the build (meson.build, or Makefile.objs before QEMU 5.2) names it: the
+   map's entry (`bot.tiers.tiermap`);
 2. under ``target/<arch>/`` (headers, ``.c.inc``): every board of that arch;
 3. a header or ``.inc``: the files that ``#include`` it (found with the tree's
    grep, include/ prefix stripped), strictest first, recursively for headers;
@@ -110,7 +111,7 @@ class TreeTiers:
                     "no machine holds it",
                     source=TierSource.TREE,
                 )
-            return default_decision(path, self.rules, f"meson lists it but {entry.reason}")
+            return default_decision(path, self.rules, f"the build lists it but {entry.reason}")
         found = self._find(path, depth=0)
         if found is not None:
             return self._decision(found)
@@ -214,7 +215,7 @@ class TreeTiers:
             entry = self.map.dirs.get(d)
             if entry is not None and entry.tier is not None:
                 reason = (
-                    f"tier {entry.tier.value}: {path} is not named by any meson rule; "
+                    f"tier {entry.tier.value}: {path} is not named by any build rule; "
                     f"{entry.reason}"
                 )
                 return _Found(path, entry.tier, entry.boards, reason)
@@ -233,7 +234,8 @@ def load_or_build(tree: Tree, rules: TierRules, cache_dir: Path | None) -> TierM
     if cache_dir is not None:
         with contextlib.suppress(OSError):  # a read-only cache costs time, not results
             save_map(cache_dir, tmap)
-            save_inputs(cache_dir, tree.tree_id, rules.digest, recorder.paths, recorder.needles)
+            if tmap.reusable:
+                save_inputs(cache_dir, tree.tree_id, rules.digest, recorder.paths, recorder.needles)
     return tmap
 
 

@@ -51,6 +51,9 @@ class TierRules:
     kvm_fallback: frozenset[str]
     kvm_boards: Mapping[str, frozenset[str]]
     """target -> the only board symbols that may count as KVM-capable there."""
+    kvm_machines: Mapping[str, frozenset[str]]
+    """target -> machine names that count as KVM-capable there whatever their
+    symbols (trees before Kconfig name boards after their files)."""
     known_targets: tuple[str, ...]
     profiles: tuple[HostProfile, ...]
     layout: MesonLayout
@@ -138,6 +141,10 @@ def parse_tier_rules(text: str) -> TierRules:
         kvm_boards={
             str(t): frozenset(_strs(targets.get("kvm_boards", {}), t, "targets.kvm_boards"))
             for t in targets.get("kvm_boards", {})
+        },
+        kvm_machines={
+            str(t): frozenset(_strs(targets.get("kvm_machines", {}), t, "targets.kvm_machines"))
+            for t in targets.get("kvm_machines", {})
         },
         known_targets=_strs(targets, "known", "targets"),
         profiles=profiles,

@@ -19,6 +19,13 @@ How a file gets its boards:
    most specific symbol; a file the target builds without any board asking for
    it (an accelerator's, a ``default y`` device) goes with all its boards.
 
+Trees before meson (QEMU 2.0 to 5.1) are read the same way: `bot.tiers.makefiles`
+turns Makefile.objs into the same source rules, targets come from
+default-configs/<target>.mak and configure. From 4.0 the Kconfig is Kconfig.host
+plus hw/Kconfig; before 4.0 there is none, so every file registering machines
+is a board of its own and a device symbol is reached by the files whose code
+creates its devices (`bot.tiers.qomlinks`), see `_Builder.link_old_tree`.
+
 All configurations are evaluated together: a symbol's value is an int with one
 bit per configuration, so the whole tree costs a few thousand big-int operations.
 """
@@ -28,7 +35,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from bot.change import Tree
@@ -40,17 +47,28 @@ from bot.tiers.kconfig import (
     Explainer,
     Kconfig,
     Valuation,
+    declared_symbols,
     evaluate,
     parse_kconfig,
     positive_symbols,
 )
+from bot.tiers.makefiles import is_make_tree, read_makefiles
 from bot.tiers.meson import Condition, MesonSources, Scope, SourceRule, Term, read_meson
+from bot.tiers.qomlinks import uses
 from bot.tiers.rules import TierRules
-from bot.tiers.targets import Target, read_targets
+from bot.tiers.targets import Target, read_make_targets, read_targets
 
 SCHEMA = 1
 _C_SOURCE = re.compile(r"\.(c|cc|m)$")
 _DEFINES_TYPE = re.compile(r"\.parent\s*=")
+_MACHINE_HINT = re.compile(r"MACHINE|QEMUMachine|mc->name")
+"""A file that may register machine types, in any era (QEMUMachine before 2.5)."""
+
+
+def config_name(sym: str) -> str:
+    """``CONFIG_PL011``; a board symbol named after its file (trees before
+    Kconfig) is shown as the file."""
+    return sym if "/" in sym else f"CONFIG_{sym}"
 
 
 def machine_tier(versioned: bool, kvm: bool) -> Tier:
@@ -71,6 +89,42 @@ def _bits(mask: int) -> Iterator[int]:
         low = mask & -mask
         yield low.bit_length() - 1
         mask ^= low
+
+
+class Era(StrEnum):
+    """How a QEMU tree says what it builds."""
+
+    MESON = "meson"
+    """QEMU 5.2 on: meson.build source sets, Kconfig, configs/."""
+    MAKE_KCONFIG = "make+kconfig"
+    """QEMU 4.0 to 5.1: Makefile.objs, Kconfig (Kconfig.host, hw/Kconfig),
+    default-configs/<target>.mak as minikconf input."""
+    MAKE = "make"
+    """QEMU 2.0 to 3.1: Makefile.objs and default-configs/<target>.mak, no Kconfig."""
+
+
+_MAKE_KCONFIG_ROOTS = ("Kconfig.host", "hw/Kconfig")
+"""What the Makefile handed minikconf before meson (MINIKCONF_INPUTS)."""
+
+
+_OLDEST = (1, 7, 50)
+"""The 2.0 development cycle: from there hw/ has a directory per kind of device
+and per architecture, which is the layout the make-era reader knows."""
+
+
+def tree_era(tree: Tree) -> Era:
+    """How the tree says what it builds; `TreeNotUnderstood` before QEMU 2.0."""
+    if not is_make_tree(tree.read):
+        return Era.MESON
+    version = (tree.read("VERSION") or "").strip()
+    parts = tuple(int(x) for x in re.findall(r"\d+", version)[:3])
+    if parts and parts < _OLDEST:
+        raise TreeNotUnderstood(
+            f"QEMU {version} predates 2.0: its hw/ layout is not read (tiers from path rules)"
+        )
+    if tree.read("hw/Kconfig") is not None:
+        return Era.MAKE_KCONFIG
+    return Era.MAKE
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +207,15 @@ class TierMap:
     dirs: Mapping[str, FileEntry]
     """Per directory with a meson.build: the entry for files it builds unnamed."""
     notes: tuple[str, ...] = ()
+    era: Era = Era.MESON
     _tier_memo: dict[int, Tier | None] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def reusable(self) -> bool:
+        """Whether the next tree may reuse this map when a change leaves its inputs
+        alone (`bot.tiers.cache.alias_map`). Not before Kconfig: there, every
+        source's type names and calls decide who holds a device."""
+        return self.era is not Era.MAKE
 
     def tier_of(self, mask: int) -> Tier | None:
         """The strictest tier among the boards of ``mask`` (None for no board)."""
@@ -260,12 +322,18 @@ class _Plug:
         return None
 
 
+_SIGNATURE_LINE = re.compile(r"MACHINE|machine_")
+"""Lines a map reads off a source: machine definitions. (Maps of trees before
+Kconfig also read type names and calls from every source: they are never
+handed on, see `TierMap.reusable`.)"""
+
+
 def source_signature(text: str, rules: TierRules) -> tuple[object, ...]:
     """What a map reads off a built hw/ source: its machine lines, bus markers, vetoes
     and whether it defines a type. Equal signatures, equal maps."""
     plugs = _plugs(rules)
     return (
-        tuple(line for line in text.splitlines() if "MACHINE" in line or "machine_" in line),
+        tuple(line for line in text.splitlines() if _SIGNATURE_LINE.search(line)),
         tuple(p.vetoed(text) for p in plugs),
         tuple((m.group() if (m := p.marker(text)) else None) for p in plugs),
         _DEFINES_TYPE.search(text) is not None,
@@ -297,10 +365,23 @@ class _Builder:
         self.tree = tree
         self.rules = rules
         self.notes: list[str] = []
-        self.kc: Kconfig = parse_kconfig(tree.read)
-        self.targets, notes = read_targets(tree, rules)
-        self.notes += notes
-        self.meson: MesonSources = read_meson(tree.read, rules.layout)
+        self.era = tree_era(tree)
+        if self.era is Era.MESON:
+            self.kc: Kconfig = parse_kconfig(tree.read)
+            self.targets, notes = read_targets(tree, rules)
+            self.notes += notes
+            self.meson: MesonSources = read_meson(tree.read, rules.layout)
+        else:
+            self.targets, notes = read_make_targets(
+                tree, rules, kconfig=self.era is Era.MAKE_KCONFIG
+            )
+            self.notes += notes
+            if self.era is Era.MAKE_KCONFIG:
+                self.kc = parse_kconfig(tree.read, _MAKE_KCONFIG_ROOTS)
+            else:
+                self.kc = declared_symbols(s for t in self.targets for s in t.devices)
+            arch_dirs = {t.base_arch for t in self.targets}
+            self.meson = read_makefiles(tree.read, sorted(arch_dirs))
         self.notes += list(self.meson.notes)
         # Kconfig.host symbols mirror host features; meson sets them per host.
         self.host = self.kc.declared_in("Kconfig.host")
@@ -315,7 +396,72 @@ class _Builder:
                 self.arch_keys.setdefault(r.scope.registry, set()).add(r.scope.key)
         self.by_path = self.meson.by_path()
         self.texts: dict[str, str] = {}
+        self._machine_files: dict[str, tuple[Machine, ...]] | None = None
         self.plugs = _plugs(rules)
+        if self.era is Era.MAKE:
+            self.link_old_tree()
+
+    def link_old_tree(self) -> None:
+        """Boards and their devices in a tree before Kconfig (QEMU 2.0 to 3.1).
+
+        Such a tree sets every symbol flat per target, so nothing says which
+        board brings what. Each file registering machines becomes a board of its
+        own (a symbol named after the file, ``default y``), and a symbol is
+        reached by the symbols of the files whose code creates its devices
+        (`bot.tiers.qomlinks`): xilinx_zynq.c names "xilinx,zynq_slcr", so the
+        zynq board holds zynq_slcr.c; what no board's code names stays
+        target-wide.
+        """
+        self.read_sources()
+        machines = self.machine_files()
+        device_syms = {s for t in self.targets for s in t.devices}
+        for path in machines:
+            own = Condition.all_of([f"CONFIG_{path}"])
+            self.by_path[path] = [replace(r, cond=r.cond.and_(own)) for r in self.by_path[path]]
+        known = device_syms | set(machines)
+
+        def chosen(path: str) -> set[str]:
+            out: set[str] = set()
+            for r in self.by_path.get(path, ()):
+                if r.scope.kind == "user" or r.stub:
+                    continue
+                for term in r.cond.terms:
+                    out |= {
+                        k[len("CONFIG_") :]
+                        for k in term.pos
+                        if k.startswith("CONFIG_")
+                        and k[len("CONFIG_") :] in known
+                        and k[len("CONFIG_") :] not in self.target_syms
+                    }
+            return out
+
+        headers: list[str] = []
+        if self.tree.grep is not None:
+            for under in ("include", "hw"):
+                for p in self.tree.grep("define TYPE_", under):
+                    if p.endswith(".h"):
+                        headers.append(self.tree.read(p) or "")
+        links = uses(self.texts, headers)
+        syms = {p: chosen(p) for p in self.texts}
+        used_by: dict[str, set[str]] = {}
+        for f, users in syms.items():
+            if not users:
+                continue
+            # through files built without a symbol of their own (pc.c, built
+            # whenever hw/i386 is, calls serial_isa_init for pc_piix.c's boards)
+            seen = {f}
+            todo = list(links.get(f, ()))
+            while todo:
+                d = todo.pop()
+                if d in seen:
+                    continue
+                seen.add(d)
+                if syms.get(d):
+                    for sym in syms[d] - users:
+                        used_by.setdefault(sym, set()).update(users)
+                else:
+                    todo.extend(links.get(d, ()))
+        self.kc = declared_symbols(device_syms, on_by_default=machines, used_by=used_by)
 
     # -- configurations
 
@@ -414,6 +560,8 @@ class _Builder:
 
     def read_sources(self) -> None:
         """Texts of the hw/ files meson builds: machine definitions and bus markers."""
+        if self.texts:
+            return
         for path, rules in self.by_path.items():
             built = any(r.scope.kind != "user" for r in rules)
             if is_read_source(path) and built:
@@ -422,6 +570,11 @@ class _Builder:
                     self.texts[path] = text
 
     def machine_files(self) -> dict[str, tuple[Machine, ...]]:
+        if self._machine_files is None:
+            self._machine_files = self._scan_machine_files()
+        return self._machine_files
+
+    def _scan_machine_files(self) -> dict[str, tuple[Machine, ...]]:
         header_texts: list[str] = []
         if self.tree.grep is not None:
             # TYPE_*_MACHINE macros mostly live in include/.
@@ -429,11 +582,12 @@ class _Builder:
                 header_texts.append(self.tree.read(p) or "")
         macros = machine_type_macros([*header_texts, *self.texts.values()])
         out: dict[str, tuple[Machine, ...]] = {}
+        families = self.rules.versioned_families
         for path, text in self.texts.items():
-            if "MACHINE" not in text:
+            if not _MACHINE_HINT.search(text):
                 continue
             ignored = self.rules.ignored_machines
-            ms = tuple(m for m in scan_machines(text, macros) if m.name not in ignored)
+            ms = tuple(m for m in scan_machines(text, macros, families) if m.name not in ignored)
             if ms:
                 out[path] = ms
         return out
@@ -584,8 +738,8 @@ class _Mapper:
 
                 sym = min(brought, key=specific)
                 chain = self.explainer.chain(j, key, sym)
-                others = " && ".join(f"CONFIG_{x}" for x in syms if x != sym)
-                head = f"is built by CONFIG_{sym}" + (f" (with {others})" if others else "")
+                others = " && ".join(config_name(x) for x in syms if x != sym)
+                head = f"is built by {config_name(sym)}" + (f" (with {others})" if others else "")
                 if chain is None:
                     return f"{head}, on by default on {self.alone.targets[j].short}", False
                 if not chain:
@@ -606,7 +760,7 @@ class _Mapper:
                     return f"is built when {term}"
                 sym = min(syms, key=lambda x: (self.full.valuation.mask(x).bit_count(), x))
                 chain = self.target_explainer.chain(i, roots, sym)
-                head = f"is built by CONFIG_{sym}"
+                head = f"is built by {config_name(sym)}"
                 if chain is None:
                     return f"{head}, on by default"
                 if not chain:
@@ -697,7 +851,7 @@ class _Mapper:
             links = "".join(f", {c.phrase()}" for c in chain)
             body = (
                 f"is built when {term}, which no board turns on alone; counting the boards "
-                f"that bring CONFIG_{sym}{links} {self.boards[self.alone_board[j]].details()}"
+                f"that bring {config_name(sym)}{links} {self.boards[self.alone_board[j]].details()}"
             )
         elif how is Reach.TARGET_WIDE:
             j = best[0]
@@ -782,15 +936,19 @@ class TreeNotUnderstood(InputError):
 def build_tier_map(tree: Tree, rules: TierRules) -> TierMap:
     """Compute the tier map of a tree (pure: reads the tree, runs nothing from it).
 
-    Raises `TreeNotUnderstood` (or `bot.tiers.kconfig.KconfigError`) when the
-    tree is not a meson-era QEMU tree: before 5.2 the build was Makefile.objs
-    and default-configs/, which this reader does not cover.
+    Three eras are read (`Era`): meson trees (5.2 on), Makefile.objs trees with
+    Kconfig (4.0 to 5.1) and Makefile.objs trees without (2.0 to 3.1). Raises
+    `TreeNotUnderstood` (or `bot.tiers.kconfig.KconfigError`) when the tree is
+    none of them.
     """
     b = _Builder(tree, rules)
+    meson = b.era is Era.MESON
     if not b.targets:
-        raise TreeNotUnderstood("no configs/targets/*-softmmu.mak (QEMU before 5.2?)")
+        where = "configs/targets" if meson else "default-configs"
+        raise TreeNotUnderstood(f"no {where}/*-softmmu.mak")
     if not b.meson.rules:
-        raise TreeNotUnderstood("no meson.build source sets (QEMU before 5.2?)")
+        what = "meson.build source sets" if meson else "Makefile.objs rules"
+        raise TreeNotUnderstood(f"no {what}")
     kc = b.kc
     nprof = len(rules.profiles)
 
@@ -839,14 +997,17 @@ def build_tier_map(tree: Tree, rules: TierRules) -> TierMap:
         alone_board.append(bi)
     alone = _Batch(evaluate(kc, alone_inputs), alone_targets, require_reach=True)
 
-    def runs_kvm(t: Target, key: tuple[str, ...]) -> bool:
+    def runs_kvm(t: Target, key: tuple[str, ...], ms: set[Machine]) -> bool:
         listed = rules.kvm_boards.get(t.name)
+        named = rules.kvm_machines.get(t.name, frozenset())
         return (
-            t.kvm and (t.name, key) in kvm_capable and (listed is None or bool(listed & set(key)))
+            t.kvm
+            and (t.name, key) in kvm_capable
+            and (listed is None or bool(listed & set(key)) or any(m.name in named for m in ms))
         )
 
     boards = tuple(
-        Board(t.name, t.short, key, tuple(sorted(ms)), runs_kvm(t, key)) for t, key, ms in metas
+        Board(t.name, t.short, key, tuple(sorted(ms)), runs_kvm(t, key, ms)) for t, key, ms in metas
     )
 
     found = {m.name for board in boards for m in board.machines if m.versioned}
@@ -873,4 +1034,5 @@ def build_tier_map(tree: Tree, rules: TierRules) -> TierMap:
         files=files,
         dirs=dirs,
         notes=tuple(b.notes),
+        era=b.era,
     )

@@ -112,3 +112,59 @@ DEFINE_PC_MACHINE(xenfv_3_1, "xenfv-3.1", pc_xen_hvm_init, xenfv_3_1_machine_opt
         "xenfv-3.1",
         "xenfv-4.2",
     ]
+
+
+def test_qemumachine_initializers_before_2_5() -> None:
+    text = """
+static QEMUMachine acme_v2_0 = {
+    .name = "acme-pc-2.0",
+    .alias = "acme-pc",
+    .init = acme_init,
+};
+static QEMUMachine acme_v1_7 = { .name = "acme-pc-1.7", .init = acme_init };
+static QEMUMachine acme_v1_6 = { .name = "acme-pc-1.6", .init = acme_init };
+static QEMUMachine acme_isa = {
+    .name = "acme-isa",
+    .init = acme_isa_init,
+};
+"""
+    assert scan_machines(text, {}) == (
+        Machine("acme-isa"),
+        Machine("acme-pc", versioned=True, latest="2.0"),
+    )
+
+
+def test_mc_name_versions_of_a_known_family_are_versioned_from_the_first() -> None:
+    text = """
+static void acme_2_1_class_init(ObjectClass *oc, void *data)
+{
+    MachineClass *mc = MACHINE_CLASS(oc);
+    mc->name = "acmeseries-2.1";
+}
+"""
+    assert scan_machines(text, {}) == (Machine("acmeseries-2.1"),)
+    assert scan_machines(text, {}, ["acmeseries"]) == (
+        Machine("acmeseries", versioned=True, latest="2.1"),
+    )
+
+
+def test_mc_name_through_a_plain_type_macro() -> None:
+    text = """
+#define TYPE_ACME_MACHINE "acme"
+static void acme_class_init(ObjectClass *oc, void *data)
+{
+    MachineClass *mc = MACHINE_CLASS(oc);
+    mc->name = TYPE_ACME_MACHINE;
+}
+"""
+    assert scan_machines(text, {}) == (Machine("acme"),)
+
+
+def test_a_device_typeinfo_with_a_literal_name_is_no_machine() -> None:
+    text = """
+static const TypeInfo acme_uart_info = {
+    .name = "acme-uart-2.0",
+    .parent = TYPE_SYS_BUS_DEVICE,
+};
+"""
+    assert scan_machines(text, {}) == ()
