@@ -16,7 +16,6 @@ from bot.compare.context import Context, FileModels
 from bot.compare.distance import between_files
 from bot.compare.engine import compare
 from bot.compare.facts import CompatEntryAdded, Fact, PropertyDefaultChanged
-from bot.compare.hunkmode import hunk_facts
 from bot.compare.released import (
     WIRE_FACTS,
     FixedIn,
@@ -45,7 +44,8 @@ from bot.judge.suppress import suppress_in_change
 from bot.scanner.cache import ScanCache, text_id
 from bot.scanner.macros import MacroTable
 from bot.scanner.model import FileModel, VmsdModel
-from bot.scanner.rust.tree import is_rust_device, scan_in_tree
+from bot.scanner.rust.paths import is_rust_device
+from bot.scanner.rust.tree import scan_in_tree
 from bot.scanner.scan import scan
 from bot.scanner.treeinfo import TreeLookups, macro_table, same_table
 from bot.scanner.treesearch import TreeSearch
@@ -158,6 +158,8 @@ def review(
     for fc in blind:
         if fc.path.endswith(".rs"):
             continue
+        from bot.compare.hunkmode import hunk_facts
+
         got, unknown = hunk_facts(fc, old_table)
         facts.extend(got)
         not_understood.extend(unknown)

@@ -241,7 +241,19 @@ def _generates_vmsd(d: Define) -> bool:
 
 
 def _match(code: Sequence[CodeToken], start: int) -> int:
-    return matching([c.tok for c in code], start)
+    """`matching` on code tokens, without copying the tokens (it is called per brace)."""
+    opening = code[start].tok.text
+    closing = {"(": ")", "[": "]", "{": "}"}[opening]
+    depth = 0
+    for k in range(start, len(code)):
+        t = code[k].tok.text
+        if t == opening:
+            depth += 1
+        elif t == closing:
+            depth -= 1
+            if depth == 0:
+                return k
+    return len(code)
 
 
 def _declaration(st: _State, code: list[CodeToken], start: int, brace: int, end: int) -> None:

@@ -30,23 +30,20 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from bot.change import Tree
 from bot.errors import InputError
 from bot.findings import Tier, TierDecision, TierSource
 from bot.tiers.boards import Machine, machine_type_macros, scan_machines
-from bot.tiers.kconfig import (
-    ConfigInput,
-    Explainer,
-    Kconfig,
-    Valuation,
-    evaluate,
-    parse_kconfig,
-    positive_symbols,
-)
-from bot.tiers.meson import Condition, MesonSources, Scope, SourceRule, Term, read_meson
 from bot.tiers.rules import TierRules
-from bot.tiers.targets import Target, read_targets
+
+if TYPE_CHECKING:
+    # Only building a map reads Kconfig and meson: a map loaded from the cache
+    # does not import their parsers (each function imports what it runs).
+    from bot.tiers.kconfig import ConfigInput, Kconfig, Valuation
+    from bot.tiers.meson import Condition, MesonSources, Scope, SourceRule, Term
+    from bot.tiers.targets import Target
 
 SCHEMA = 1
 _C_SOURCE = re.compile(r"\.(c|cc|m)$")
@@ -294,6 +291,10 @@ class _Builder:
     """Everything read from the tree, and masks of configurations computed from it."""
 
     def __init__(self, tree: Tree, rules: TierRules) -> None:
+        from bot.tiers.kconfig import parse_kconfig
+        from bot.tiers.meson import read_meson
+        from bot.tiers.targets import read_targets
+
         self.tree = tree
         self.rules = rules
         self.notes: list[str] = []
@@ -456,6 +457,8 @@ class _Builder:
     # -- pluggable devices
 
     def pluggable_bus(self, path: str, rules: Sequence[SourceRule]) -> tuple[_Plug, str] | None:
+        from bot.tiers.kconfig import positive_symbols
+
         text = self.texts.get(path)
         if text is None:
             return None
@@ -499,6 +502,8 @@ class _Mapper:
         alone_of_full: dict[int, int],
         machine_files: Mapping[str, tuple[Machine, ...]],
     ) -> None:
+        from bot.tiers.kconfig import Explainer
+
         self.b = b
         self.full = full
         self.alone = alone
@@ -620,6 +625,8 @@ class _Mapper:
         return f"{text} {board.details()}" if names_board else f"{text}, e.g. in {board.label()}"
 
     def entry(self, path: str, rules_all: Sequence[SourceRule]) -> FileEntry:
+        from bot.tiers.meson import Condition
+
         b = self.b
         sys_rules = [r for r in rules_all if r.scope.kind != "user"]
         if not sys_rules:
@@ -756,6 +763,8 @@ class _Mapper:
         return m
 
     def dir_entry(self, d: str, pairs: Sequence[tuple[Scope, Condition]]) -> FileEntry | None:
+        from bot.tiers.meson import SourceRule
+
         meson_file = posixpath.join(d, "meson.build")
         rules = [SourceRule("", cond, scope, "", meson_file) for scope, cond in pairs]
         fmask = self.b.rules_mask(self.full, rules)
@@ -786,6 +795,8 @@ def build_tier_map(tree: Tree, rules: TierRules) -> TierMap:
     tree is not a meson-era QEMU tree: before 5.2 the build was Makefile.objs
     and default-configs/, which this reader does not cover.
     """
+    from bot.tiers.kconfig import ConfigInput, evaluate
+
     b = _Builder(tree, rules)
     if not b.targets:
         raise TreeNotUnderstood("no configs/targets/*-softmmu.mak (QEMU before 5.2?)")
