@@ -122,6 +122,8 @@ def _defines(path: str, text: str) -> tuple[Define, ...]:
     return hit
 
 
+_STRING_DEFINE = re.compile(r'^\s*#\s*define\s+([A-Z_][A-Z0-9_]*)\s+"([^"]*)"')
+_STRING_DEFINE_ERE = r'^[[:space:]]*#[[:space:]]*define[[:space:]]+[A-Z_][A-Z0-9_]*[[:space:]]+"'
 _NAME_PARTS = re.compile(r'"[^"]*"|[A-Za-z_][A-Za-z0-9_]*')
 
 
@@ -135,6 +137,7 @@ class TreeLookups:
         self._names: dict[str, str | None] = {}
         self._users: dict[str, tuple[str, ...]] = {}
         self._mentions: dict[str, bool] = {}
+        self._strings: dict[str, str] | None = None
 
     def resolve(self, name: str) -> str | None:
         """A name expression: a macro, a string, or adjacent ones (``TYPE_X "-lan"``)."""
@@ -156,6 +159,13 @@ class TreeLookups:
         if (
             value is None
             and self.tree is not None
+            and self.tree.lines is not None
+            and re.fullmatch(r"[A-Z_][A-Z0-9_]*", name)
+        ):
+            value = self._header_strings().get(name)
+        elif (
+            value is None
+            and self.tree is not None
             and self.tree.grep is not None
             and (re.fullmatch(r"[A-Z_][A-Z0-9_]*", name))
         ):
@@ -168,6 +178,20 @@ class TreeLookups:
                     break
         self._names[name] = value
         return value
+
+    def _header_strings(self) -> dict[str, str]:
+        """``#define NAME "value"`` of every header, from one search of the tree:
+        the first header (in path order) that defines the name, its first value.
+        A change that moves hundreds of devices asks for hundreds of names."""
+        if self._strings is None:
+            assert self.tree is not None and self.tree.lines is not None
+            found: dict[str, str] = {}
+            for _path, line in self.tree.lines(_STRING_DEFINE_ERE, "*.h"):
+                m = _STRING_DEFINE.match(line)
+                if m and m.group(1) not in found:
+                    found[m.group(1)] = m.group(2)
+            self._strings = found
+        return self._strings
 
     def mentions(self, ident: str) -> bool:
         """Whether any C file or header of the tree spells the identifier ``ident``
