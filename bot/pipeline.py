@@ -44,7 +44,6 @@ from bot.judge.suppress import suppress_in_change
 from bot.scanner.cache import ScanCache, text_id
 from bot.scanner.macros import MacroTable
 from bot.scanner.model import FileModel, VmsdModel
-from bot.scanner.parallel import cpus, scan_many
 from bot.scanner.rust.paths import is_rust_device
 from bot.scanner.rust.tree import scan_in_tree
 from bot.scanner.scan import same_model, scan
@@ -286,7 +285,11 @@ def _prescan(
         for fc in change.files
         if not fc.binary and fc.texts_known and policy.scans(fc.path) and fc.path.endswith(".c")
     ]
-    if len(files) < PARALLEL_SCANS or (jobs := cpus()) < 2:
+    if len(files) < PARALLEL_SCANS:
+        return {}
+    from bot.scanner.parallel import cpus  # (multiprocessing: only for a large change)
+
+    if (jobs := cpus()) < 2:
         return {}
     known: dict[str, FileModel] = {}
     old_sides = {
@@ -323,6 +326,8 @@ def _scan_missing(
     found = scans.get_many(keys.values())
     missing = [side for side in dict.fromkeys(sides) if keys[side] not in found]
     if len(missing) >= PARALLEL_SCANS:
+        from bot.scanner.parallel import scan_many
+
         models = scan_many(missing, table, jobs)
         fresh = {keys[side]: model for side, model in zip(missing, models, strict=True)}
         scans.put_many(fresh)

@@ -91,7 +91,7 @@ def audit(
     literals = literal_hits(git, scan.tree_id, compat_strings(index), entries)
     machines = [mv for m in index.models for mv in m.machines]
     base, base_note = baseline(
-        git, scan.commit, scan.tree_id, machines, _always_sent_candidates(index)
+        git, scan.commit, scan.tree_id, machines, _always_sent_candidates(index), scans
     )
     oldest = oldest_in_tree(git, scan.tree_id, machines)
     problems = run_checks(index, facts, literals, base, oldest) + twin_problems(twins)
