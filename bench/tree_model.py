@@ -7,13 +7,19 @@
 Every figure is a whole ``migbot`` process (``python -m bot``), as a person runs
 it, with a cache directory of its own that starts empty:
 
-* ``check`` on N consecutive first-parent commits touching hw/, one after the
-  other: the first (cold) and the median of the rest, in wall and CPU time,
-  next to ``git show`` of the same commits in the same run;
+* ``check`` on the last N commits touching hw/ (a developer's series, oldest
+  first; ``--first-parent`` takes the first-parent ones instead, years apart in
+  QEMU), one process after the other: the first (cold) and the median of the
+  rest, in wall and process (CPU) time, next to ``git show`` of the same
+  commits in the same run;
 * ``check`` of one large header move and one large merge (``--move``/``--merge``;
   the biggest first-parent changes of the last 3,000 commits when not given);
 * ``audit`` of REV~1 cold, then of REV (what CI does after each push);
 * the largest resident memory of any of these processes.
+
+It ends with issue 11's four figures next to their targets, and the load
+average: the machine may be shared, so compare the ratios to ``git show``
+more than the seconds.
 """
 
 from __future__ import annotations
@@ -80,16 +86,19 @@ def main() -> int:
     ap.add_argument("--move")
     ap.add_argument("--merge")
     ap.add_argument("--jobs", default="2")
+    ap.add_argument("--first-parent", action="store_true")
     a = ap.parse_args()
+    load_before = os.getloadavg()
     cache = Path(tempfile.mkdtemp(prefix="migbot-bench-"))
     env = dict(os.environ, MIGBOT_CACHE_DIR=str(cache))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # a developer's install keeps its bytecode
     bot = [sys.executable, "-m", "bot"]
     peak = 0.0
 
     shas = git(
         a.repo,
         "log",
-        "--first-parent",
+        *(["--first-parent"] if a.first_parent else []),
         "--no-merges",
         f"-n{a.commits}",
         "--format=%H",
@@ -110,21 +119,46 @@ def main() -> int:
     print(f"  git show median   {show:6.3f} s      ratio {wall / max(show, 1e-3):.0f}x")
     print(f"  exit codes        {sorted({r.code for r in checks})}")
 
+    big: list[Run] = []
     for label, sha in (
         ("header move", a.move or biggest(a.repo, a.rev, merges=False)),
         ("merge", a.merge or biggest(a.repo, a.rev, merges=True)),
     ):
         files = len(git(a.repo, "diff", "--name-only", f"{sha}^", sha).splitlines())
         r = run([*bot, "check", "--repo", str(a.repo), sha], env)
+        big.append(r)
         peak = max(peak, r.rss_mb)
-        print(f"check, {label} {sha[:12]} ({files} files): {r.wall:.2f} s wall, exit {r.code}")
+        print(
+            f"check, {label} {sha[:12]} ({files} files): {r.wall:.2f} s wall, "
+            f"{r.cpu:.2f} s cpu, exit {r.code}"
+        )
 
+    audits: list[Run] = []
     for label, rev in (("cold", f"{a.rev}~1"), ("after ~1", a.rev)):
         r = run([*bot, "audit", "--repo", str(a.repo), "--rev", rev, "-j", a.jobs], env)
+        audits.append(r)
         peak = max(peak, r.rss_mb)
         print(f"audit {rev} ({label}, {a.jobs} jobs): {r.wall:.2f} s wall, {r.cpu:.2f} s cpu")
     print(f"largest resident memory of a process: {peak:.0f} MB")
     print(f"(cache: {cache})")
+
+    def verdict(value: float, target: float) -> str:
+        return f"{value:6.2f}  (target < {target:g}: {'met' if value < target else 'MISSED'})"
+
+    print("\nissue 11's figures:")
+    print(f"  check, median process time after the first  {verdict(cpu, 0.3)} s cpu")
+    print(f"                                   same, wall  {wall:6.2f} s")
+    print(
+        f"  header move / merge, slower of the two       {verdict(max(r.wall for r in big), 10)} s"
+    )
+    print(f"  audit cold / after ~1                        {verdict(audits[0].wall, 10)} s")
+    print(f"                                               {verdict(audits[1].wall, 2)} s")
+    print(f"  memory, largest process                      {verdict(peak, 500)} MB")
+    load_after = os.getloadavg()
+    print(
+        f"  load average {load_before[0]:.1f} at the start, {load_after[0]:.1f} at the end "
+        f"({os.cpu_count()} CPUs): seconds scale with it, ratios to git show less so"
+    )
     return 0
 
 

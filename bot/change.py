@@ -101,6 +101,9 @@ class Tree:
     tree_id: str
     read: TreeReader
     grep: Callable[[str, str], list[str]] | None = None
+    lines: Callable[[str, str], list[tuple[str, str]]] | None = None
+    """``lines(regex, pathspec)``: (path, line) of every line matching a POSIX
+    extended ``regex``, in path order (None: ask ``grep`` and read the files)."""
 
 
 Version = tuple[int, ...]

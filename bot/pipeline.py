@@ -7,7 +7,7 @@ never read from globals. Every door (CLI, service, digest, mail) calls `review`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -17,7 +17,6 @@ from bot.compare.context import Context, FileModels
 from bot.compare.distance import between_files
 from bot.compare.engine import compare
 from bot.compare.facts import CompatEntryAdded, Fact, PropertyDefaultChanged
-from bot.compare.hunkmode import hunk_facts
 from bot.compare.released import (
     WIRE_FACTS,
     FixedIn,
@@ -46,8 +45,9 @@ from bot.judge.suppress import suppress_in_change
 from bot.scanner.cache import ScanCache, text_id
 from bot.scanner.macros import MacroTable
 from bot.scanner.model import FileModel, VmsdModel
-from bot.scanner.rust.tree import is_rust_device, scan_in_tree
-from bot.scanner.scan import scan
+from bot.scanner.rust.paths import is_rust_device
+from bot.scanner.rust.tree import scan_in_tree
+from bot.scanner.scan import same_model, scan
 from bot.scanner.treeinfo import TreeLookups, macro_table, same_table
 from bot.scanner.treesearch import TreeSearch
 from bot.tiers.pick import pick_resolver
@@ -92,6 +92,11 @@ def review(
     blind: list[FileChange] = []
     unresolved: list[tuple[str, VmsdModel]] = []
     scanned = 0
+    known = (
+        _prescan(change, policy, old_table, new_table, options.scans)
+        if options.scans is not None
+        else {}
+    )
     for fc in change.files:
         if fc.binary or not (policy.scans(fc.path) or is_rust_device(fc.path)):
             continue
@@ -99,7 +104,7 @@ def review(
             blind.append(fc)
             continue
         scanned += 1
-        pair = _models(fc, old_table, new_table, options.scans, change)
+        pair = _models(fc, old_table, new_table, options.scans, change, known)
         pairs.append(pair)
         not_understood.extend(_unknowns_in_change(pair))
         unresolved.extend(_unresolved_names(pair))
@@ -160,6 +165,8 @@ def review(
     for fc in blind:
         if fc.path.endswith(".rs"):
             continue
+        from bot.compare.hunkmode import hunk_facts
+
         got, unknown = hunk_facts(fc, old_table)
         facts.extend(got)
         not_understood.extend(unknown)
@@ -245,11 +252,89 @@ def _tables(change: Change, scans: ScanCache | None) -> tuple[MacroTable, MacroT
     return old, macro_table(head, scans)
 
 
-def _scan(text: str, path: str, table: MacroTable, scans: ScanCache | None) -> FileModel:
+def _scan(
+    text: str,
+    path: str,
+    table: MacroTable,
+    scans: ScanCache | None,
+    known: Mapping[str, FileModel] | None = None,
+) -> FileModel:
     if scans is None:
         return scan(text, path, table)
-    key = ScanCache.key("file", text_id(text), path, table.digest)
+    key = _key(text, path, table)
+    if known and key in known:
+        return known[key]
     return scans.through(key, lambda: scan(text, path, table))
+
+
+def _key(text: str, path: str, table: MacroTable) -> str:
+    return ScanCache.key("file", text_id(text), path, table.digest)
+
+
+PARALLEL_SCANS = 24
+"""A change with at least this many C files to scan (not in the cache) scans them
+in worker processes, one per CPU: a header move rewrites hundreds of files."""
+
+
+def _prescan(
+    change: Change, policy: Policy, old_table: MacroTable, new_table: MacroTable, scans: ScanCache
+) -> dict[str, FileModel]:
+    """The C models a large change needs, by cache key, scanned in parallel when
+    not cached; the old sides first, as a new side that differs only in
+    ``#include`` lines is its old side's model (`same_model`)."""
+    files = [
+        fc
+        for fc in change.files
+        if not fc.binary and fc.texts_known and policy.scans(fc.path) and fc.path.endswith(".c")
+    ]
+    if len(files) < PARALLEL_SCANS:
+        return {}
+    from bot.scanner.parallel import cpus  # (multiprocessing: only for a large change)
+
+    if (jobs := cpus()) < 2:
+        return {}
+    known: dict[str, FileModel] = {}
+    old_sides = {
+        fc.path: (fc.old_text, fc.old_path or fc.path)
+        for fc in files
+        if fc.old_text is not None and fc.status is not FileStatus.ADDED
+    }
+    olds = _scan_missing(list(old_sides.values()), old_table, scans, jobs)
+    known.update((_key(text, path, old_table), m) for (text, path), m in olds.items())
+    new_sides = []
+    for fc in files:
+        if fc.new_text is None or fc.status is FileStatus.DELETED:
+            continue
+        old = olds.get(old_sides[fc.path]) if fc.path in old_sides else None
+        if (
+            old is not None
+            and fc.old_text is not None
+            and new_table is old_table
+            and same_model(fc.old_text, fc.new_text, old, fc.path)
+        ):
+            known[_key(fc.new_text, fc.path, new_table)] = replace(old, path=fc.path)
+            continue
+        new_sides.append((fc.new_text, fc.path))
+    news = _scan_missing(new_sides, new_table, scans, jobs)
+    known.update((_key(text, path, new_table), m) for (text, path), m in news.items())
+    return known
+
+
+def _scan_missing(
+    sides: list[tuple[str, str]], table: MacroTable, scans: ScanCache, jobs: int
+) -> dict[tuple[str, str], FileModel]:
+    """The models of (text, path) pairs, scanning in parallel those not cached."""
+    keys = {side: _key(side[0], side[1], table) for side in sides}
+    found = scans.get_many(keys.values())
+    missing = [side for side in dict.fromkeys(sides) if keys[side] not in found]
+    if len(missing) >= PARALLEL_SCANS:
+        from bot.scanner.parallel import scan_many
+
+        models = scan_many(missing, table, jobs)
+        fresh = {keys[side]: model for side, model in zip(missing, models, strict=True)}
+        scans.put_many(fresh)
+        found.update(fresh)
+    return {side: m for side in sides if isinstance(m := found.get(keys[side]), FileModel)}
 
 
 def _models(
@@ -258,13 +343,14 @@ def _models(
     new_table: MacroTable,
     scans: ScanCache | None,
     change: Change,
+    known: Mapping[str, FileModel],
 ) -> FileModels:
     old_path = fc.old_path or fc.path
     old = (
         (
             scan_in_tree(fc.old_text, old_path, change.base_tree, old_table)
             if old_path.endswith(".rs")
-            else _scan(fc.old_text, old_path, old_table, scans)
+            else _scan(fc.old_text, old_path, old_table, scans, known)
         )
         if fc.old_text is not None and fc.status is not FileStatus.ADDED
         else None
@@ -273,7 +359,16 @@ def _models(
         (
             scan_in_tree(fc.new_text, fc.path, change.head_tree, new_table)
             if fc.path.endswith(".rs")
-            else _scan(fc.new_text, fc.path, new_table, scans)
+            else (
+                known[key]
+                if known and (key := _key(fc.new_text, fc.path, new_table)) in known
+                else replace(old, path=fc.path)
+                if old is not None
+                and fc.old_text is not None
+                and new_table is old_table
+                and same_model(fc.old_text, fc.new_text, old, fc.path)
+                else _scan(fc.new_text, fc.path, new_table, scans)
+            )
         )
         if fc.new_text is not None and fc.status is not FileStatus.DELETED
         else None

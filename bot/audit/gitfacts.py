@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 
 from bot.audit.checks import Baseline
 from bot.audit.walk import EXCLUDED
+from bot.scanner.cache import ScanCache, digest_of
 from bot.scanner.model import MachineVersion
 from bot.sources.errors import SourceError
 from bot.sources.gitrepo import GitRepo
@@ -114,6 +115,7 @@ def baseline(
     tree_id: str,
     machines: Sequence[MachineVersion],
     names: Iterable[str],
+    cache: ScanCache | None = None,
 ) -> tuple[Baseline | None, str]:
     """Which of ``names`` the oldest still-registered release spelled as a string.
 
@@ -134,7 +136,13 @@ def baseline(
             "subsections without .needed (MIG011) not checked"
         )
     old_tree = repo.commit(commit).tree
-    found = literal_hits(repo, old_tree, names)
+    wanted = sorted(set(names))
+    if cache is None:
+        found = literal_hits(repo, old_tree, wanted)
+    else:
+        # The release does not change: each audit after the first asks the same.
+        key = ScanCache.key("literal-hits", old_tree, "", digest_of(dict.fromkeys(wanted, "")))
+        found = cache.through(key, lambda: literal_hits(repo, old_tree, wanted))
     present = frozenset(s for s, hits in found.items() if hits)
     note = (
         f"subsections without .needed judged against release {release} ({commit[:12]}), "

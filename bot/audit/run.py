@@ -81,7 +81,8 @@ def audit(
     catalogue = catalogue or load_catalogue()
     scan = scan_tree(git, rev, jobs=jobs, cache=scans)
     head_tree = git.tree(scan.tree_id)
-    rust_files, rust_seconds = scan_rust_tree(head_tree, macro_table(head_tree))
+    table = scan.table if scan.table is not None else macro_table(head_tree, scans)
+    rust_files, rust_seconds = scan_rust_tree(head_tree, table)
     twins = twin_results(scan, rust_files, head_tree)
     scan = _replace(scan, files=scan.files + tuple(rust_files))
     index = TreeIndex.build(scan.models, scan.strings)
@@ -90,10 +91,12 @@ def audit(
     literals = literal_hits(git, scan.tree_id, compat_strings(index), entries)
     machines = [mv for m in index.models for mv in m.machines]
     base, base_note = baseline(
-        git, scan.commit, scan.tree_id, machines, _always_sent_candidates(index)
+        git, scan.commit, scan.tree_id, machines, _always_sent_candidates(index), scans
     )
     oldest = oldest_in_tree(git, scan.tree_id, machines)
     problems = run_checks(index, facts, literals, base, oldest) + twin_problems(twins)
+    if tier_of is None and cache_dir is not None:
+        _parent_map(git, scan.commit, cache_dir)
     computed = tier_of or tree_tier_resolver(git.tree(scan.tree_id), cache_dir)
     resolve = forced_resolver(tier, computed) if tier is not None else computed
     findings = judge_problems(problems, resolve, catalogue)
@@ -124,6 +127,38 @@ def audit(
         scan_seconds=scan.seconds,
         jobs=scan.jobs,
     )
+
+
+_NO_BLOB = "0" * 40
+
+
+def _parent_map(git: GitRepo, commit: str, cache_dir: Path) -> None:
+    """Give the commit its first parent's tier map when the commit touched nothing
+    the map was built from (CI audits each push after the one before: Kconfig,
+    meson and the machine files rarely change)."""
+    from bot.tiers.cache import alias_map
+    from bot.tiers.rules import load_tier_rules
+
+    head = git.commit(commit)
+    if not head.parents:
+        return
+    base = git.commit(head.parents[0]).tree
+    raw = git.run(["diff-tree", "-r", "--no-renames", "-z", base, head.tree])
+    fields = raw.split(b"\0")
+    changed: list[tuple[str, str | None, str | None]] = []
+    for meta, name in zip(fields[0::2], fields[1::2], strict=False):
+        parts = meta.decode("ascii", "replace").split()
+        if len(parts) != 5:
+            continue
+        old, new = (None if oid == _NO_BLOB else oid for oid in parts[2:4])
+        changed.append(
+            (
+                name.decode("utf-8", "surrogateescape"),
+                git.blob_text(old) if old else None,
+                git.blob_text(new) if new else None,
+            )
+        )
+    alias_map(cache_dir, base, head.tree, load_tier_rules(), changed)
 
 
 def _always_sent_candidates(index: TreeIndex) -> set[str]:

@@ -84,6 +84,8 @@ class TreeScan:
     candidates: int = 0
     seconds: float = 0.0
     jobs: int = 1
+    table: MacroTable | None = None
+    """The macro table the files were scanned with."""
 
     @property
     def models(self) -> tuple[FileModel, ...]:
@@ -268,6 +270,7 @@ def scan_tree(
         candidates=n_candidates,
         seconds=time.perf_counter() - start,
         jobs=n,
+        table=table,
     )
 
 

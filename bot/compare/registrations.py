@@ -47,6 +47,9 @@ def registration_facts(fm: FileModels, files: Sequence[FileModels]) -> Iterable[
     if fm.new is None or fm.old is None:
         return
     old = {(r.kind, r.vmsd, r.function) for r in fm.old.registrations}
+    added = [r for r in fm.new.registrations if (r.kind, r.vmsd, r.function) not in old]
+    if not added:
+        return  # (the common case: no need to look at every file of the change)
     nested_anywhere = {
         f.vmsd: v.ident
         for other in files
@@ -55,9 +58,7 @@ def registration_facts(fm: FileModels, files: Sequence[FileModels]) -> Iterable[
         for f in v.fields
         if f.vmsd
     }
-    for r in fm.new.registrations:
-        if (r.kind, r.vmsd, r.function) in old:
-            continue
+    for r in added:
         others: list[str] = []
         if r.kind == "dc->vmsd" and r.vmsd in nested_anywhere:
             others.append(f"embedded in {nested_anywhere[r.vmsd]}")

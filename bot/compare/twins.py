@@ -20,8 +20,8 @@ from bot.compare.twinwire import Side, differences
 from bot.findings import Side as FindingSide
 from bot.scanner.macros import MacroTable
 from bot.scanner.model import FileModel, VmsdModel
-from bot.scanner.rust.scan import crate_of
-from bot.scanner.rust.tree import is_rust_device, scan_in_tree
+from bot.scanner.rust.paths import crate_of, is_rust_device
+from bot.scanner.rust.tree import scan_in_tree
 from bot.scanner.scan import scan
 
 Scanner = Callable[[str], FileModel | None]

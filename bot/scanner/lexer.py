@@ -11,6 +11,7 @@ import ctypes
 import threading
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
 import clang.cindex as ci
 
@@ -78,59 +79,152 @@ def tokenize(text: str, filename: str = "input.c") -> list[Token]:
     return _collect(tu, data)
 
 
+_KINDS = tuple(Kind)
+_TOKEN_INTS = ctypes.sizeof(ci.Token) // 4
+"""A ``CXToken`` is ``unsigned int_data[4]; void *ptr_data``: kind, raw location,
+length, then padding and a pointer, read here as unsigned ints."""
+
+
 def _collect(tu: ci.TranslationUnit, data: bytes) -> list[Token]:
+    """The tokens from libclang's own token array: kind, location and length are
+    its fields, so the text is ``data[offset:offset + length]``, with no call into
+    libclang per token (the calls cost more than lexing). The location's raw
+    encoding is the file offset plus a base, calibrated on the first and last
+    tokens; any disagreement takes the slow path, one call per token."""
     lib = ci.conf.lib
-    newlines = [i for i, b in enumerate(data) if b == 10]
-    continued = _continued_lines(data, newlines)
     memory = ctypes.POINTER(ci.Token)()
     count = ctypes.c_uint()
     lib.clang_tokenize(tu, tu.cursor.extent, ctypes.byref(memory), ctypes.byref(count))
     n = int(count.value)
     if n == 0:
         return []
-    out: list[Token] = []
     try:
-        array = ctypes.cast(memory, ctypes.POINTER(ci.Token * n)).contents
-        file_obj = ci.c_object_p()
-        line_c, col_c, off_c = ctypes.c_uint(), ctypes.c_uint(), ctypes.c_uint()
-        get_loc = lib.clang_getTokenLocation
-        inst = lib.clang_getInstantiationLocation
-        spell = lib.clang_getTokenSpelling
-        kind_of = lib.clang_getTokenKind
-        directive = 0
-        directive_last_line = -1
-        prev_line = -1
-        for i in range(n):
-            tok = array[i]
-            kind = kind_of(tok)
-            if kind == Kind.COMMENT:
-                continue
-            loc = get_loc(tu, tok)
-            inst(
-                loc,
-                ctypes.byref(file_obj),
-                ctypes.byref(line_c),
-                ctypes.byref(col_c),
-                ctypes.byref(off_c),
-            )
-            line = line_c.value
-            text = spell(tu, tok)
-            if "\\" in text:
-                # libclang keeps a line splice inside the next token's spelling.
-                text = text.replace("\\\r\n", "").replace("\\\n", "")
-                if not text or text == "\\":
-                    continue
-            if directive and line > directive_last_line:
-                directive = 0
-            if text == "#" and line != prev_line and not directive:
-                directive = i + 1
-                directive_last_line = line
-                while directive_last_line in continued:
-                    directive_last_line += 1
-            prev_line = line
-            out.append(Token(Kind(kind), text, line, directive, col_c.value))
+        fast = _collect_fast(tu, data, memory, n)
+        return fast if fast is not None else _collect_slow(tu, data, memory, n)
     finally:
         lib.clang_disposeTokens(tu, memory, count)
+
+
+def _offset_of(tu: ci.TranslationUnit, tok: ci.Token) -> int:
+    lib = ci.conf.lib
+    file_obj = ci.c_object_p()
+    line_c, col_c, off_c = ctypes.c_uint(), ctypes.c_uint(), ctypes.c_uint()
+    lib.clang_getInstantiationLocation(
+        lib.clang_getTokenLocation(tu, tok),
+        ctypes.byref(file_obj),
+        ctypes.byref(line_c),
+        ctypes.byref(col_c),
+        ctypes.byref(off_c),
+    )
+    return off_c.value
+
+
+def _collect_fast(tu: ci.TranslationUnit, data: bytes, memory: Any, n: int) -> list[Token] | None:
+    """None when the token array does not read as expected."""
+    if ctypes.sizeof(ci.Token) != _TOKEN_INTS * 4 or _TOKEN_INTS < 3 or b"\r" in data:
+        return None  # libclang also ends lines at a lone CR: its own line numbers then
+    ints = memoryview(ctypes.string_at(memory, n * ctypes.sizeof(ci.Token))).cast("I")
+    kinds = ints[0::_TOKEN_INTS].tolist()
+    locs = ints[1::_TOKEN_INTS].tolist()
+    lengths = ints[2::_TOKEN_INTS].tolist()
+    array = ctypes.cast(memory, ctypes.POINTER(ci.Token * n)).contents
+    base = locs[0] - _offset_of(tu, array[0])
+    size = len(data)
+    for i in {0, n // 2, n - 1}:
+        tok = array[i]
+        if locs[i] - base != _offset_of(tu, tok):
+            return None
+        start = locs[i] - base
+        spelled = ci.conf.lib.clang_getTokenSpelling(tu, tok)
+        if data[start : start + lengths[i]].decode("utf-8", "replace") != spelled:
+            return None
+    newlines = _newlines(data)
+    continued = _continued_lines(data, newlines)
+    out: list[Token] = []
+    directive = 0
+    directive_last_line = -1
+    prev_line = -1
+    line = 1
+    line_start = 0
+    nl = 0
+    n_newlines = len(newlines)
+    kind_of = _KINDS
+    for i in range(n):
+        kind = kinds[i]
+        if kind == 4:
+            continue
+        if kind > 4:
+            return None
+        start = locs[i] - base
+        end = start + lengths[i]
+        if start < line_start or end > size:
+            return None  # tokens come in order, inside the text
+        while nl < n_newlines and newlines[nl] < start:
+            line_start = newlines[nl] + 1
+            nl += 1
+            line += 1
+        text = data[start:end].decode("utf-8", "replace")
+        if "\\" in text:
+            # A line splice inside a token: the token's spelling is without it.
+            text = text.replace("\\\r\n", "").replace("\\\n", "")
+            if not text or text == "\\":
+                continue
+        if directive and line > directive_last_line:
+            directive = 0
+        if text == "#" and line != prev_line and not directive:
+            directive = i + 1
+            directive_last_line = line
+            while directive_last_line in continued:
+                directive_last_line += 1
+        prev_line = line
+        out.append(Token(kind_of[kind], text, line, directive, start - line_start + 1))
+    return out
+
+
+def _collect_slow(tu: ci.TranslationUnit, data: bytes, memory: Any, n: int) -> list[Token]:
+    lib = ci.conf.lib
+    newlines = _newlines(data)
+    continued = _continued_lines(data, newlines)
+    out: list[Token] = []
+    array = ctypes.cast(memory, ctypes.POINTER(ci.Token * n)).contents
+    file_obj = ci.c_object_p()
+    line_c, col_c, off_c = ctypes.c_uint(), ctypes.c_uint(), ctypes.c_uint()
+    get_loc = lib.clang_getTokenLocation
+    inst = lib.clang_getInstantiationLocation
+    spell = lib.clang_getTokenSpelling
+    kind_of = lib.clang_getTokenKind
+    directive = 0
+    directive_last_line = -1
+    prev_line = -1
+    for i in range(n):
+        tok = array[i]
+        kind = kind_of(tok)
+        if kind == Kind.COMMENT:
+            continue
+        loc = get_loc(tu, tok)
+        inst(
+            loc,
+            ctypes.byref(file_obj),
+            ctypes.byref(line_c),
+            ctypes.byref(col_c),
+            ctypes.byref(off_c),
+        )
+        line = line_c.value
+        text = spell(tu, tok)
+        if "\\" in text:
+            # libclang keeps a line splice inside the next token's spelling.
+            text = text.replace("\\\r\n", "").replace("\\\n", "")
+            if not text or text == "\\":
+                continue
+        if directive and line > directive_last_line:
+            directive = 0
+        if text == "#" and line != prev_line and not directive:
+            directive = i + 1
+            directive_last_line = line
+            while directive_last_line in continued:
+                directive_last_line += 1
+        prev_line = line
+        out.append(Token(Kind(kind), text, line, directive, col_c.value))
     return out
 
 
@@ -142,3 +236,13 @@ def _continued_lines(data: bytes, newlines: list[int]) -> frozenset[int]:
         if end > 0 and data[end - 1] == 92:
             out.add(lineno)
     return frozenset(out)
+
+
+def _newlines(data: bytes) -> list[int]:
+    """Offsets of the ``\\n`` bytes of ``data``."""
+    out = []
+    at = data.find(b"\n")
+    while at >= 0:
+        out.append(at)
+        at = data.find(b"\n", at + 1)
+    return out

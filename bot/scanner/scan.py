@@ -101,6 +101,42 @@ class _State:
         return None
 
 
+_INCLUDE_LINE = re.compile(r"\s*#\s*include\b")
+
+
+def same_model(old_text: str, new_text: str, old: FileModel, new_path: str) -> bool:
+    """Whether ``scan(new_text, new_path)`` is ``old`` (the scan of ``old_text``, with
+    the same macro table) under its new path, without scanning: the texts are the
+    same (a rename) or differ only in ``#include`` lines, line for line, outside
+    every VMSD. The scanner reads no included file and keeps no token, so such
+    an edit (a header moved, its includers updated) changes nothing it reports."""
+    if old.path.rsplit(".", 1)[-1:] != new_path.rsplit(".", 1)[-1:]:
+        return False
+    if old_text == new_text:
+        return True
+    old_lines = old_text.split("\n")
+    new_lines = new_text.split("\n")
+    if len(old_lines) != len(new_lines):
+        return False
+    if bool(_INTERESTING.search(old_text.encode("utf-8", "replace"))) != bool(
+        _INTERESTING.search(new_text.encode("utf-8", "replace"))
+    ):
+        return False
+    for k, (a, b) in enumerate(zip(old_lines, new_lines, strict=True)):
+        if a == b:
+            continue
+        line = k + 1
+        if not (_INCLUDE_LINE.match(a) and _INCLUDE_LINE.match(b)):
+            return False
+        if "\\" in a or "\\" in b or "/*" in a + b or "*/" in a + b:
+            return False  # a continued line or a comment: not a plain directive
+        if k > 0 and (old_lines[k - 1].endswith("\\") or new_lines[k - 1].endswith("\\")):
+            return False
+        if any(v.line <= line <= v.end_line for v in old.vmsds):
+            return False
+    return True
+
+
 def scan(
     text_: str,
     path: str,
@@ -243,7 +279,19 @@ def _generates_vmsd(d: Define) -> bool:
 
 
 def _match(code: Sequence[CodeToken], start: int) -> int:
-    return matching([c.tok for c in code], start)
+    """`matching` on code tokens, without copying the tokens (it is called per brace)."""
+    opening = code[start].tok.text
+    closing = {"(": ")", "[": "]", "{": "}"}[opening]
+    depth = 0
+    for k in range(start, len(code)):
+        t = code[k].tok.text
+        if t == opening:
+            depth += 1
+        elif t == closing:
+            depth -= 1
+            if depth == 0:
+                return k
+    return len(code)
 
 
 def _declaration(st: _State, code: list[CodeToken], start: int, brace: int, end: int) -> None:

@@ -25,46 +25,80 @@ _MAX_CACHED_TABLES = 16
 
 
 def macro_table(tree: Tree | None, cache: ScanCache | None = None) -> MacroTable:
-    """``VMSTATE_*`` definitions of the tree's headers; the fallback table without one."""
+    """``VMSTATE_*`` definitions of the tree's headers; the fallback table without one.
+
+    With a cache the table is kept by its content (the headers' paths and blob
+    ids), and a tree id only points at it: trees that share their macro headers,
+    nearly every commit of a year, share one table, and each header's defines
+    are kept by its own content, so a new header costs one header's lexing."""
     if tree is None or tree.grep is None:
         return fallback_table()
     with _lock:
         cached = _tables.get(tree.tree_id)
     if cached is not None:
         return cached
-    if cache is not None:
-        table = cache.through(ScanCache.key("macro-table", tree.tree_id, ""), lambda: _learn(tree))
-        _remember(tree.tree_id, table)
-        return table
-    return _learn(tree)
+    if cache is None:
+        return _learn(tree, None)
+    pointer = ScanCache.key("macro-table-of", tree.tree_id, "")
+    digest = cache.get_many([pointer]).get(pointer)
+    if isinstance(digest, str):
+        content = _content_key(digest)
+        table = cache.get_many([content]).get(content)
+        if isinstance(table, MacroTable):
+            _remember(tree.tree_id, table)
+            return table
+    table = _learn(tree, cache)
+    if table.digest:
+        cache.put_many({pointer: table.digest})
+    return table
+
+
+def _content_key(digest: str) -> str:
+    return ScanCache.key("macro-table", digest, "")
 
 
 def same_table(tree: Tree, table: MacroTable, cache: ScanCache | None) -> None:
     """Record that ``tree`` has ``table`` (a change that touched no macro header):
     the next change, based on this tree, finds it without reading headers."""
     _remember(tree.tree_id, table)
-    if cache is not None:
-        cache.put_many({ScanCache.key("macro-table", tree.tree_id, ""): table})
+    if cache is not None and table.digest:
+        cache.put_many({ScanCache.key("macro-table-of", tree.tree_id, ""): table.digest})
 
 
-def _learn(tree: Tree) -> MacroTable:
+def _learn(tree: Tree, cache: ScanCache | None) -> MacroTable:
     assert tree.grep is not None
     paths = sorted(tree.grep("#define VMSTATE_", "*.h"))
-    table = MacroTable()
-    learned = []
+    headers: list[tuple[str, str, str]] = []
     digest = hashlib.sha256()
     for path in paths:
         text = tree.read(path)
         if text is None:
             continue
-        table.add(_defines(path, text))
-        learned.append(path)
-        digest.update(f"{path}\0{text_id(text)}\0".encode("utf-8", "surrogateescape"))
-    if not learned:
+        blob = text_id(text)
+        headers.append((path, text, blob))
+        digest.update(f"{path}\0{blob}\0".encode("utf-8", "surrogateescape"))
+    if not headers:
         # Not a QEMU tree (or a very old one): the table still judges the common macros.
         return fallback_table()
-    table.learned_from = tuple(learned)
-    table.digest = digest.hexdigest()[:16]
+    table_digest = digest.hexdigest()[:16]
+    if cache is not None:
+        found = cache.get_many([_content_key(table_digest)]).get(_content_key(table_digest))
+        if isinstance(found, MacroTable):
+            _remember(tree.tree_id, found)
+            return found
+    keys = {path: ScanCache.key("defines", blob, path) for path, _, blob in headers}
+    known = cache.get_many(keys.values()) if cache is not None else {}
+    table = MacroTable()
+    learned: dict[str, object] = {}
+    for path, text, _ in headers:
+        defines = known.get(keys[path])
+        if not isinstance(defines, tuple):
+            defines = learned[keys[path]] = _defines(path, text)
+        table.add(defines)
+    table.learned_from = tuple(path for path, _, _ in headers)
+    table.digest = table_digest
+    if cache is not None:
+        cache.put_many({**learned, _content_key(table_digest): table})
     _remember(tree.tree_id, table)
     return table
 
@@ -88,6 +122,8 @@ def _defines(path: str, text: str) -> tuple[Define, ...]:
     return hit
 
 
+_STRING_DEFINE = re.compile(r'^\s*#\s*define\s+([A-Z_][A-Z0-9_]*)\s+"([^"]*)"')
+_STRING_DEFINE_ERE = r'^[[:space:]]*#[[:space:]]*define[[:space:]]+[A-Z_][A-Z0-9_]*[[:space:]]+"'
 _NAME_PARTS = re.compile(r'"[^"]*"|[A-Za-z_][A-Za-z0-9_]*')
 
 
@@ -101,6 +137,7 @@ class TreeLookups:
         self._names: dict[str, str | None] = {}
         self._users: dict[str, tuple[str, ...]] = {}
         self._mentions: dict[str, bool] = {}
+        self._strings: dict[str, str] | None = None
 
     def resolve(self, name: str) -> str | None:
         """A name expression: a macro, a string, or adjacent ones (``TYPE_X "-lan"``)."""
@@ -122,6 +159,13 @@ class TreeLookups:
         if (
             value is None
             and self.tree is not None
+            and self.tree.lines is not None
+            and re.fullmatch(r"[A-Z_][A-Z0-9_]*", name)
+        ):
+            value = self._header_strings().get(name)
+        elif (
+            value is None
+            and self.tree is not None
             and self.tree.grep is not None
             and (re.fullmatch(r"[A-Z_][A-Z0-9_]*", name))
         ):
@@ -134,6 +178,20 @@ class TreeLookups:
                     break
         self._names[name] = value
         return value
+
+    def _header_strings(self) -> dict[str, str]:
+        """``#define NAME "value"`` of every header, from one search of the tree:
+        the first header (in path order) that defines the name, its first value.
+        A change that moves hundreds of devices asks for hundreds of names."""
+        if self._strings is None:
+            assert self.tree is not None and self.tree.lines is not None
+            found: dict[str, str] = {}
+            for _path, line in self.tree.lines(_STRING_DEFINE_ERE, "*.h"):
+                m = _STRING_DEFINE.match(line)
+                if m and m.group(1) not in found:
+                    found[m.group(1)] = m.group(2)
+            self._strings = found
+        return self._strings
 
     def mentions(self, ident: str) -> bool:
         """Whether any C file or header of the tree spells the identifier ``ident``

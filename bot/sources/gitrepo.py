@@ -311,6 +311,22 @@ class GitRepo:
         names = [decode(raw) for raw in out.split(b"\0") if raw]
         return sorted(name[len(prefix) :] if name.startswith(prefix) else name for name in names)
 
+    def grep_lines(self, tree: str, regex: str, pathspec: str = "") -> list[tuple[str, str]]:
+        """(path, line) of every line of ``tree`` matching the extended ``regex``,
+        sorted by path, in file order within a path."""
+        args = ["grep", "-z", "-I", "-E", "--no-color", "--no-textconv", "-e", regex, tree]
+        out = self.run([*args, "--", pathspec] if pathspec else args, ok=(0, 1))
+        prefix = f"{tree}:"
+        found: list[tuple[str, str]] = []
+        for record in out.split(b"\n"):
+            name, sep, line = record.partition(b"\0")
+            if not sep:
+                continue
+            path = decode(name)
+            found.append((path.removeprefix(prefix), decode(line)))
+        found.sort(key=lambda pl: pl[0])  # stable: lines stay in file order
+        return found
+
     def blobs(self, tree: str, suffixes: tuple[str, ...] = ()) -> dict[str, str]:
         """Every file of ``tree`` (ending in one of ``suffixes``, when given) and its blob id.
 
@@ -340,7 +356,10 @@ class GitRepo:
         def grep(needle: str, pathspec: str) -> list[str]:
             return self.grep(tree_id, needle, pathspec)
 
-        return Tree(tree_id=tree_id, read=read, grep=grep)
+        def lines(regex: str, pathspec: str) -> list[tuple[str, str]]:
+            return self.grep_lines(tree_id, regex, pathspec)
+
+        return Tree(tree_id=tree_id, read=read, grep=grep, lines=lines)
 
 
 def open_repo(repo: Path | GitRepo) -> GitRepo:

@@ -9,17 +9,51 @@ Public entry points:
 * `tree_from_git` - a `bot.change.Tree` over a git revision (bare repos too).
 """
 
-from bot.tiers.gittree import tree_from_git
-from bot.tiers.resolve import (
-    TreeTiers,
-    default_decision,
-    load_or_build,
-    open_tiers,
-    path_default_resolver,
-    tree_resolver,
-)
-from bot.tiers.rules import TierRules, load_tier_rules, parse_tier_rules
-from bot.tiers.tiermap import Board, FileEntry, TierMap, build_tier_map, machine_tier
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.tiers.gittree import tree_from_git
+    from bot.tiers.resolve import (
+        TreeTiers,
+        default_decision,
+        load_or_build,
+        open_tiers,
+        path_default_resolver,
+        tree_resolver,
+    )
+    from bot.tiers.rules import TierRules, load_tier_rules, parse_tier_rules
+    from bot.tiers.tiermap import Board, FileEntry, TierMap, build_tier_map, machine_tier
+
+_WHERE = {
+    "Board": "bot.tiers.tiermap",
+    "FileEntry": "bot.tiers.tiermap",
+    "TierMap": "bot.tiers.tiermap",
+    "TierRules": "bot.tiers.rules",
+    "TreeTiers": "bot.tiers.resolve",
+    "build_tier_map": "bot.tiers.tiermap",
+    "default_decision": "bot.tiers.resolve",
+    "load_or_build": "bot.tiers.resolve",
+    "load_tier_rules": "bot.tiers.rules",
+    "machine_tier": "bot.tiers.tiermap",
+    "open_tiers": "bot.tiers.resolve",
+    "parse_tier_rules": "bot.tiers.rules",
+    "path_default_resolver": "bot.tiers.resolve",
+    "tree_from_git": "bot.tiers.gittree",
+    "tree_resolver": "bot.tiers.resolve",
+}
+"""Each name is imported from its module when first asked for (a check whose
+tier map is cached loads neither the Kconfig nor the meson reader)."""
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(_WHERE[name]), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "Board",

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from bot.errors import InputError
+from bot.tiers.rules import MesonLayout
 
 Reader = Callable[[str], "str | None"]
 
@@ -126,16 +127,6 @@ class SourceRule:
     meson_file: str
     stub: bool = False
     """Listed under ``if_false``: built when the condition does NOT hold."""
-
-
-@dataclass(frozen=True, slots=True)
-class MesonLayout:
-    """Names that give source sets their meaning (from rules/tiers.toml)."""
-
-    system_sets: frozenset[str]
-    user_sets: frozenset[str]
-    arch_registries: frozenset[str]
-    module_registries: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,8 +6,9 @@ from pathlib import Path
 
 from bot.change import Change, FileStatus
 from bot.findings import TierDecision, TierResolver
-from bot.tiers import load_tier_rules, path_default_resolver, tree_resolver
 from bot.tiers.cache import alias_map
+from bot.tiers.resolve import path_default_resolver, tree_resolver
+from bot.tiers.rules import load_tier_rules
 
 
 def pick_resolver(change: Change, cache_dir: Path | None = None) -> TierResolver:

@@ -13,7 +13,16 @@ from typing import Any
 from bot.data import rules_dir
 from bot.errors import InputError
 from bot.findings import Tier
-from bot.tiers.meson import MesonLayout
+
+
+@dataclass(frozen=True, slots=True)
+class MesonLayout:
+    """Names that give source sets their meaning (from rules/tiers.toml)."""
+
+    system_sets: frozenset[str]
+    user_sets: frozenset[str]
+    arch_registries: frozenset[str]
+    module_registries: frozenset[str]
 
 
 class TierRulesError(InputError):

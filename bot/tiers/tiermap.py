@@ -37,26 +37,20 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from bot.change import Tree
 from bot.errors import InputError
 from bot.findings import Tier, TierDecision, TierSource
 from bot.tiers.boards import Machine, machine_type_macros, scan_machines
-from bot.tiers.kconfig import (
-    ConfigInput,
-    Explainer,
-    Kconfig,
-    Valuation,
-    declared_symbols,
-    evaluate,
-    parse_kconfig,
-    positive_symbols,
-)
-from bot.tiers.makefiles import is_make_tree, read_makefiles
-from bot.tiers.meson import Condition, MesonSources, Scope, SourceRule, Term, read_meson
-from bot.tiers.qomlinks import uses
 from bot.tiers.rules import TierRules
-from bot.tiers.targets import Target, read_make_targets, read_targets
+
+if TYPE_CHECKING:
+    # Only building a map reads Kconfig and meson: a map loaded from the cache
+    # does not import their parsers (each function imports what it runs).
+    from bot.tiers.kconfig import ConfigInput, Kconfig, Valuation
+    from bot.tiers.meson import Condition, MesonSources, Scope, SourceRule, Term
+    from bot.tiers.targets import Target
 
 SCHEMA = 1
 _C_SOURCE = re.compile(r"\.(c|cc|m)$")
@@ -114,6 +108,8 @@ and per architecture, which is the layout the make-era reader knows."""
 
 def tree_era(tree: Tree) -> Era:
     """How the tree says what it builds; `TreeNotUnderstood` before QEMU 2.0."""
+    from bot.tiers.makefiles import is_make_tree
+
     if not is_make_tree(tree.read):
         return Era.MESON
     version = (tree.read("VERSION") or "").strip()
@@ -362,6 +358,11 @@ class _Builder:
     """Everything read from the tree, and masks of configurations computed from it."""
 
     def __init__(self, tree: Tree, rules: TierRules) -> None:
+        from bot.tiers.kconfig import declared_symbols, parse_kconfig
+        from bot.tiers.makefiles import read_makefiles
+        from bot.tiers.meson import read_meson
+        from bot.tiers.targets import read_make_targets, read_targets
+
         self.tree = tree
         self.rules = rules
         self.notes: list[str] = []
@@ -412,6 +413,10 @@ class _Builder:
         zynq board holds zynq_slcr.c; what no board's code names stays
         target-wide.
         """
+        from bot.tiers.kconfig import declared_symbols
+        from bot.tiers.meson import Condition
+        from bot.tiers.qomlinks import uses
+
         self.read_sources()
         machines = self.machine_files()
         device_syms = {s for t in self.targets for s in t.devices}
@@ -610,6 +615,8 @@ class _Builder:
     # -- pluggable devices
 
     def pluggable_bus(self, path: str, rules: Sequence[SourceRule]) -> tuple[_Plug, str] | None:
+        from bot.tiers.kconfig import positive_symbols
+
         text = self.texts.get(path)
         if text is None:
             return None
@@ -653,6 +660,8 @@ class _Mapper:
         alone_of_full: dict[int, int],
         machine_files: Mapping[str, tuple[Machine, ...]],
     ) -> None:
+        from bot.tiers.kconfig import Explainer
+
         self.b = b
         self.full = full
         self.alone = alone
@@ -774,6 +783,8 @@ class _Mapper:
         return f"{text} {board.details()}" if names_board else f"{text}, e.g. in {board.label()}"
 
     def entry(self, path: str, rules_all: Sequence[SourceRule]) -> FileEntry:
+        from bot.tiers.meson import Condition
+
         b = self.b
         sys_rules = [r for r in rules_all if r.scope.kind != "user"]
         if not sys_rules:
@@ -910,6 +921,8 @@ class _Mapper:
         return m
 
     def dir_entry(self, d: str, pairs: Sequence[tuple[Scope, Condition]]) -> FileEntry | None:
+        from bot.tiers.meson import SourceRule
+
         meson_file = posixpath.join(d, "meson.build")
         rules = [SourceRule("", cond, scope, "", meson_file) for scope, cond in pairs]
         fmask = self.b.rules_mask(self.full, rules)
@@ -941,6 +954,8 @@ def build_tier_map(tree: Tree, rules: TierRules) -> TierMap:
     `TreeNotUnderstood` (or `bot.tiers.kconfig.KconfigError`) when the tree is
     none of them.
     """
+    from bot.tiers.kconfig import ConfigInput, evaluate
+
     b = _Builder(tree, rules)
     meson = b.era is Era.MESON
     if not b.targets:

@@ -275,9 +275,11 @@ def test_github_app_manifest() -> None:
 
 
 def _options(command: str) -> set[str]:
+    import click
+
     from bot.cli import main
 
-    cmd = main.commands.get(command)
+    cmd = main.get_command(click.Context(main), command)
     if cmd is None:
         pytest.skip(f"`migbot {command}` is not registered in this tree")
     return {opt for param in cmd.params for opt in getattr(param, "opts", ())}

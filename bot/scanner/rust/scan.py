@@ -62,14 +62,6 @@ class _State:
     unknowns: list[Unknown] = field(default_factory=list)
 
 
-def crate_of(path: str) -> str:
-    """``rust/hw/char/pl011/src/device.rs`` -> ``rust/hw/char/pl011/``."""
-    parts = path.split("/")
-    if "src" in parts:
-        return "/".join(parts[: parts.index("src")]) + "/"
-    return "/".join(parts[:-1]) + "/"
-
-
 def scan_rust(
     text_: str,
     path: str,

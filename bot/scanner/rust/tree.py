@@ -3,34 +3,26 @@
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 from bot.change import Tree
-from bot.scanner.macros import MacroTable
-from bot.scanner.model import FileModel
-from bot.scanner.rust.scan import crate_of, scan_rust
-from bot.scanner.rust.table import RustTable, fallback_table, learned_table
+from bot.scanner.rust.paths import crate_of, is_bindings, is_rust_device
+
+if TYPE_CHECKING:
+    from bot.scanner.macros import MacroTable
+    from bot.scanner.model import FileModel
+    from bot.scanner.rust.table import RustTable
+
+__all__ = ["crate_texts", "is_bindings", "is_rust_device", "rust_table", "scan_in_tree"]
 
 _lock = threading.Lock()
 _tables: dict[str, RustTable] = {}
 
 
-def is_rust_device(path: str) -> bool:
-    """Device code under ``rust/hw/`` (not the bindings of ``rust/hw/core``, not tests)."""
-    return (
-        path.endswith(".rs")
-        and path.startswith("rust/hw/")
-        and not path.startswith("rust/hw/core/")
-        and "/tests/" not in path
-    )
-
-
-def is_bindings(path: str) -> bool:
-    """Files that may define what a VMState form means (rust/migration, qom, hw/core...)."""
-    return path.endswith(".rs") and path.startswith("rust/") and not is_rust_device(path)
-
-
 def rust_table(tree: Tree | None) -> RustTable:
     """What the tree's bindings say (``impl_vmstate_*!``), over the fallback table."""
+    from bot.scanner.rust.table import fallback_table, learned_table
+
     if tree is None or tree.grep is None:
         return fallback_table()
     with _lock:
@@ -68,5 +60,8 @@ def crate_texts(tree: Tree | None, path: str) -> dict[str, str]:
 
 
 def scan_in_tree(text: str, path: str, tree: Tree | None, c_table: MacroTable) -> FileModel:
-    """Model of one Rust file, its crate and bindings read from ``tree``."""
+    """Model of one Rust file, its crate and bindings read from ``tree``
+    (tree-sitter is loaded here, when a change has Rust in it)."""
+    from bot.scanner.rust.scan import scan_rust
+
     return scan_rust(text, path, rust_table(tree), c_table, crate_texts(tree, path))
