@@ -112,6 +112,32 @@ def _layout(v: VmsdModel) -> tuple[object, ...] | None:
     return tuple(out)
 
 
+def _value_places(v: VmsdModel) -> dict[str, list[tuple[int, int, int]]]:
+    """Where each named field's value sits in the stream: (conditional items before
+    it, offset in its unconditional run, bytes). Only called on a known layout."""
+    places: dict[str, list[tuple[int, int, int]]] = {}
+    gates = 0
+    offset = 0
+    for f in v.wire_fields:
+        size = f.wire_bytes() or 0
+        if f.version is None and f.test is None:
+            if not f.is_unused:
+                places.setdefault(f.name, []).append((gates, offset, size))
+            offset += size
+        else:
+            gates += 1
+            offset = 0
+    return places
+
+
+def _values_stay(o: VmsdModel, v: VmsdModel) -> bool:
+    """Whether every member kept by name is still read from the bytes it was sent
+    in: an ``int32`` widened to ``int64`` over the bytes of a dropped neighbour
+    keeps the byte count but reads a different value."""
+    old, new = _value_places(o), _value_places(v)
+    return all(old[name][0] == new[name][0] for name in old.keys() & new.keys())
+
+
 def _same_bytes_on_the_wire(
     facts: list[F.Fact], files: Sequence[FileModels], ctx: Context
 ) -> list[F.Fact]:
@@ -131,7 +157,7 @@ def _same_bytes_on_the_wire(
             if sorted(f.name for f in o.wire_fields) == sorted(f.name for f in v.wire_fields):
                 continue  # the same fields in another order: values land in each other's place
             layout = _layout(v)
-            if layout is not None and layout == _layout(o):
+            if layout is not None and layout == _layout(o) and _values_stay(o, v):
                 same.add((fm.path, name))
     return [f for f in facts if not (isinstance(f, _LAYOUT_FACTS) and (f.path, f.vmsd) in same)]
 
