@@ -34,7 +34,7 @@ def compare(files: Sequence[FileModels], ctx: Context) -> list[F.Fact]:
         out.extend(compat_not_applied(fm))
         out.extend(renamed_types(fm, files, ctx))
     out = _nested_bumps_refused_cleanly(out)
-    out = _covered_by_refusal(out)
+    out = _covered_by_refusal(out, files, ctx)
     out = _same_bytes_on_the_wire(out, files, ctx)
     out = _gates_retired(out, files, ctx)
     out = _gates_without_compat(out)
@@ -75,16 +75,51 @@ _COVERED_BY_REFUSAL = (
 )
 
 
-def _covered_by_refusal(facts: list[F.Fact]) -> list[F.Fact]:
+def _covered_by_refusal(
+    facts: list[F.Fact], files: Sequence[FileModels], ctx: Context
+) -> list[F.Fact]:
     """A VMSD whose minimum version rises above its old version refuses every old
     stream, and old QEMUs refuse its new ones: whatever else changed in it is
-    covered by that one clean refusal, which is the one thing to judge."""
+    covered by that one clean refusal, which is the one thing to judge.
+
+    A nested VMSD (``VMSTATE_STRUCT``) has no version on the wire: its bytes are
+    part of its parents' streams, so a refusal by every parent covers it too."""
     refusing = {
         f.vmsd
         for f in facts
         if isinstance(f, F.MinimumVersionRaised) and f.new > int(f.subject or 0)
     }
+    if refusing:
+        refusing |= _embedded_only_in(refusing, facts, files, ctx)
     return [f for f in facts if not (isinstance(f, _COVERED_BY_REFUSAL) and f.vmsd in refusing)]
+
+
+def _embedded_only_in(
+    parents: set[str], facts: list[F.Fact], files: Sequence[FileModels], ctx: Context
+) -> set[str]:
+    """Names of the VMSDs with facts that only ``parents`` embed (and that are no
+    section of their own), through nested VMSDs of nested VMSDs too."""
+    judged = {f.vmsd for f in facts if isinstance(f, _COVERED_BY_REFUSAL)} - parents
+    idents: dict[str, str] = {}
+    for fm in files:
+        if fm.new is None:
+            continue
+        sections = {r.vmsd for r in fm.new.registrations}
+        subsections = {s for v in fm.new.vmsds for s in v.subsections}
+        for v in fm.new.vmsds:
+            name = ctx.name_of(v, fm.new)
+            if name in judged and v.ident not in sections | subsections:
+                idents[name] = v.ident
+    covered: set[str] = set()
+    grew = True
+    while grew:
+        grew = False
+        for name, ident in idents.items():
+            users = set(ctx.nested_users(ident)) if name not in covered else set()
+            if users and users <= parents | covered:
+                covered.add(name)
+                grew = True
+    return covered
 
 
 _LAYOUT_FACTS = (F.FieldAdded, F.FieldRemoved, F.FieldChanged)

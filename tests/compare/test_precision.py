@@ -6,7 +6,9 @@ maintainer accepts stays quiet, the one that breaks a stream is still reported.
 
 from __future__ import annotations
 
-from tests.harness import facts, kinds
+from bot.compare.context import Context
+from bot.compare.engine import compare
+from tests.harness import facts, file_models, kinds
 
 WIDENED_OLD = """
 static const VMStateDescription vmstate_acme_rtc = {
@@ -40,3 +42,74 @@ def test_two_members_folded_into_one_padding_keep_their_bytes() -> None:
         "        VMSTATE_UNUSED(8),\n",
     )
     assert kinds(facts(WIDENED_OLD, new)) == []
+
+
+DMA_OLD = """
+static const VMStateDescription vmstate_acme_chan = {
+    .name = "acme-dma/chan",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(src, AcmeDmaChan),
+        VMSTATE_UINT32(dst, AcmeDmaChan),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+static const VMStateDescription vmstate_acme_dma = {
+    .name = "acme-dma",
+    .version_id = 3,
+    .minimum_version_id = 3,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(ctrl, AcmeDmaState),
+        VMSTATE_STRUCT_ARRAY(chan, AcmeDmaState, 4, 1, vmstate_acme_chan, AcmeDmaChan),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+static void acme_dma_class_init(ObjectClass *klass, const void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(klass);
+
+    dc->vmsd = &vmstate_acme_dma;
+}
+"""
+
+CHAN_GROWN = DMA_OLD.replace(
+    "        VMSTATE_UINT32(dst, AcmeDmaChan),\n",
+    "        VMSTATE_UINT32(dst, AcmeDmaChan),\n        VMSTATE_UINT32(count, AcmeDmaChan),\n",
+).replace(
+    '    .name = "acme-dma/chan",\n    .version_id = 1,\n    .minimum_version_id = 1,',
+    '    .name = "acme-dma/chan",\n    .version_id = 2,\n    .minimum_version_id = 2,',
+)
+
+
+def _with_nested_users(old: str, new: str) -> list[str]:
+    """Facts with the tree lookup of embedding VMSDs, as the pipeline has it."""
+    pair = file_models(old, new)
+    assert pair.new is not None
+    model = pair.new
+
+    def users(ident: str) -> tuple[str, ...]:
+        return tuple(v.name or v.ident for v in model.vmsds for f in v.fields if f.vmsd == ident)
+
+    ctx = Context(nested_users=users, changed_paths=frozenset({pair.path}))
+    return kinds(compare([pair], ctx))
+
+
+def test_a_nested_vmsd_grown_under_a_parent_that_refuses_old_streams_is_one_finding() -> None:
+    # Every stream holding the channels is refused by the parent's new minimum:
+    # the grown channel is covered by that one clean refusal.
+    new = CHAN_GROWN.replace(
+        '    .name = "acme-dma",\n    .version_id = 3,\n    .minimum_version_id = 3,',
+        '    .name = "acme-dma",\n    .version_id = 4,\n    .minimum_version_id = 4,',
+    )
+    assert _with_nested_users(DMA_OLD, new) == ["MinimumVersionRaised"]
+
+
+def test_a_nested_vmsd_grown_under_a_parent_that_still_loads_old_streams_is_reported() -> None:
+    new = CHAN_GROWN.replace(
+        '    .name = "acme-dma",\n    .version_id = 3,',
+        '    .name = "acme-dma",\n    .version_id = 4,',
+    )
+    assert "FieldAdded" in _with_nested_users(DMA_OLD, new)
