@@ -69,7 +69,31 @@ def property_facts(
                 yield F.PropertyAdded(
                     path=fm.path, line=p.line, subject=p.name, prop=p, compat=compat
                 )
-        elif before.member == p.member and not same_value(before.default, p.default, p.macro):
+        elif (
+            before.member == p.member
+            and not same_value(before.default, p.default, p.macro)
+            and not _unset_marker(before, p)
+        ):
             yield F.PropertyDefaultChanged(
                 path=fm.path, line=p.line, subject=p.name, old=before, new=p, compat=compat
             )
+
+
+def _unset_marker(old: PropertyModel, new: PropertyModel) -> bool:
+    """A default moved to a value the old type could not hold, with the type
+    widened for it: ``DEFINE_PROP_UINT32(..., 1)`` to ``DEFINE_PROP_INT32(..., -1)``,
+    ``DEFINE_PROP_BOOL`` to ``DEFINE_PROP_ON_OFF_AUTO(..., ON_OFF_AUTO_AUTO)``.
+
+    No user could have set it before: it marks "not set", so the code can tell an
+    explicit value from the default, and it means what the old default meant
+    unless the code says otherwise (the code's change is judged as code)."""
+    if old.macro == new.macro or new.default is None:
+        return False
+    value = new.default.strip()
+    if "UINT" in old.macro and "UINT" not in new.macro and value.startswith("-"):
+        return True
+    return (
+        ("BOOL" in old.macro or "BIT" in old.macro)
+        and "ON_OFF_AUTO" in new.macro
+        and value == "ON_OFF_AUTO_AUTO"
+    )

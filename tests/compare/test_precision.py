@@ -113,3 +113,35 @@ def test_a_nested_vmsd_grown_under_a_parent_that_still_loads_old_streams_is_repo
         '    .name = "acme-dma",\n    .version_id = 4,',
     )
     assert "FieldAdded" in _with_nested_users(DMA_OLD, new)
+
+
+PROPS_OLD = """
+static const Property acme_nic_properties[] = {
+    DEFINE_PROP_UINT32("bootrom", AcmeNicState, bootrom, 1),
+    DEFINE_PROP_BOOL("x-wol", AcmeNicState, wol, true),
+};
+"""
+
+
+def test_a_default_moved_to_a_value_the_old_type_could_not_hold_marks_unset() -> None:
+    # -1 (and "auto") could not be typed before: they tell "not set by the user"
+    # from an explicit value, and the default behaviour stays.
+    new = PROPS_OLD.replace(
+        'DEFINE_PROP_UINT32("bootrom", AcmeNicState, bootrom, 1)',
+        'DEFINE_PROP_INT32("bootrom", AcmeNicState, bootrom, -1)',
+    ).replace(
+        'DEFINE_PROP_BOOL("x-wol", AcmeNicState, wol, true)',
+        'DEFINE_PROP_ON_OFF_AUTO("x-wol", AcmeNicState, wol, ON_OFF_AUTO_AUTO)',
+    )
+    assert kinds(facts(PROPS_OLD, new)) == []
+
+
+def test_a_default_changed_within_the_same_type_is_still_reported() -> None:
+    new = PROPS_OLD.replace(
+        'DEFINE_PROP_UINT32("bootrom", AcmeNicState, bootrom, 1)',
+        'DEFINE_PROP_UINT32("bootrom", AcmeNicState, bootrom, 0)',
+    ).replace(
+        'DEFINE_PROP_BOOL("x-wol", AcmeNicState, wol, true)',
+        'DEFINE_PROP_ON_OFF_AUTO("x-wol", AcmeNicState, wol, ON_OFF_AUTO_OFF)',
+    )
+    assert kinds(facts(PROPS_OLD, new)) == ["PropertyDefaultChanged", "PropertyDefaultChanged"]
