@@ -82,8 +82,8 @@ def _covered_by_refusal(
     stream, and old QEMUs refuse its new ones: whatever else changed in it is
     covered by that one clean refusal, which is the one thing to judge.
 
-    A nested VMSD (``VMSTATE_STRUCT``) has no version on the wire: its bytes are
-    part of its parents' streams, so a refusal by every parent covers it too."""
+    A nested VMSD (``VMSTATE_STRUCT``) or a subsection is loaded only inside its
+    parents' sections: a refusal by every parent covers it too."""
     refusing = {
         f.vmsd
         for f in facts
@@ -97,26 +97,31 @@ def _covered_by_refusal(
 def _embedded_only_in(
     parents: set[str], facts: list[F.Fact], files: Sequence[FileModels], ctx: Context
 ) -> set[str]:
-    """Names of the VMSDs with facts that only ``parents`` embed (and that are no
-    section of their own), through nested VMSDs of nested VMSDs too."""
+    """Names of the VMSDs with facts that are loaded only inside ``parents``, as
+    nested VMSDs or as subsections (and are no section of their own), through
+    nested VMSDs of nested VMSDs too."""
     judged = {f.vmsd for f in facts if isinstance(f, _COVERED_BY_REFUSAL)} - parents
-    idents: dict[str, str] = {}
+    users: dict[str, set[str]] = {}
     for fm in files:
         if fm.new is None:
             continue
-        sections = {r.vmsd for r in fm.new.registrations}
-        subsections = {s for v in fm.new.vmsds for s in v.subsections}
-        for v in fm.new.vmsds:
-            name = ctx.name_of(v, fm.new)
-            if name in judged and v.ident not in sections | subsections:
-                idents[name] = v.ident
+        model = fm.new
+        sections = {r.vmsd for r in model.registrations}
+        for v in model.vmsds:
+            name = ctx.name_of(v, model)
+            if name not in judged or v.ident in sections:
+                continue
+            holders = set(ctx.nested_users(v.ident)) | {
+                ctx.name_of(p, model) for p in model.vmsds if v.ident in p.subsections
+            }
+            if holders:
+                users.setdefault(name, set()).update(holders)
     covered: set[str] = set()
     grew = True
     while grew:
         grew = False
-        for name, ident in idents.items():
-            users = set(ctx.nested_users(ident)) if name not in covered else set()
-            if users and users <= parents | covered:
+        for name, holders in users.items():
+            if name not in covered and holders <= parents | covered:
                 covered.add(name)
                 grew = True
     return covered

@@ -145,3 +145,53 @@ def test_a_default_changed_within_the_same_type_is_still_reported() -> None:
         'DEFINE_PROP_ON_OFF_AUTO("x-wol", AcmeNicState, wol, ON_OFF_AUTO_OFF)',
     )
     assert kinds(facts(PROPS_OLD, new)) == ["PropertyDefaultChanged", "PropertyDefaultChanged"]
+
+
+SUB_OLD = """
+static bool acme_cpu_hyp_needed(void *opaque)
+{
+    AcmeCPU *cpu = opaque;
+
+    return cpu->env.has_hyp;
+}
+
+static const VMStateDescription vmstate_acme_cpu_hyp = {
+    .name = "cpu/hyp",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = acme_cpu_hyp_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(env.hstatus, AcmeCPU),
+        VMSTATE_UINT64(env.htimedelta, AcmeCPU),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+const VMStateDescription vmstate_acme_cpu = {
+    .name = "cpu",
+    .version_id = 3,
+    .minimum_version_id = 3,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT64(env.pc, AcmeCPU),
+        VMSTATE_END_OF_LIST()
+    },
+    .subsections = (const VMStateDescription * const []) {
+        &vmstate_acme_cpu_hyp,
+        NULL
+    }
+};
+"""
+
+
+def test_a_subsection_grown_under_a_parent_that_refuses_old_streams_is_one_finding() -> None:
+    grown = SUB_OLD.replace(
+        "        VMSTATE_UINT64(env.htimedelta, AcmeCPU),\n",
+        "        VMSTATE_UINT64(env.htimedelta, AcmeCPU),\n"
+        "        VMSTATE_UINT64(env.vstimecmp, AcmeCPU),\n",
+    )
+    refusing = grown.replace(
+        '    .name = "cpu",\n    .version_id = 3,\n    .minimum_version_id = 3,',
+        '    .name = "cpu",\n    .version_id = 4,\n    .minimum_version_id = 4,',
+    )
+    assert kinds(facts(SUB_OLD, refusing)) == ["MinimumVersionRaised"]
+    assert "FieldAdded" in kinds(facts(SUB_OLD, grown))
