@@ -87,7 +87,7 @@ def _covered_by_refusal(
     refusing = {
         f.vmsd
         for f in facts
-        if isinstance(f, F.MinimumVersionRaised) and f.new > int(f.subject or 0)
+        if isinstance(f, F.MinimumVersionRaised) and f.vmsd and f.new > int(f.subject or 0)
     }
     if refusing:
         refusing |= _embedded_only_in(refusing, facts, files, ctx)
@@ -100,7 +100,7 @@ def _embedded_only_in(
     """Names of the VMSDs with facts that are loaded only inside ``parents``, as
     nested VMSDs or as subsections (and are no section of their own), through
     nested VMSDs of nested VMSDs too."""
-    judged = {f.vmsd for f in facts if isinstance(f, _COVERED_BY_REFUSAL)} - parents
+    judged = {f.vmsd for f in facts if isinstance(f, _COVERED_BY_REFUSAL) and f.vmsd} - parents
     users: dict[str, set[str]] = {}
     for fm in files:
         if fm.new is None:
