@@ -61,7 +61,10 @@ def property_facts(
         return
     old = {(p.array, p.name, p.condition): p for p in fm.old.properties}
     old_arrays = {p.array for p in fm.old.properties}
+    unmigratable = unmigratable_arrays(fm.new)
     for p in fm.new.properties:
+        if p.array in unmigratable:
+            continue  # no stream to keep: the device refuses to migrate at all
         before = old.get((p.array, p.name, p.condition))
         compat = tuple(compat_added.get(p.name, ()))
         if before is None:
@@ -97,3 +100,20 @@ def _unset_marker(old: PropertyModel, new: PropertyModel) -> bool:
         and "ON_OFF_AUTO" in new.macro
         and value == "ON_OFF_AUTO_AUTO"
     )
+
+
+def unmigratable_arrays(model: FileModel) -> frozenset[str]:
+    """Property arrays installed only by class_inits whose ``dc->vmsd`` is
+    ``.unmigratable = 1``: a VM with such a device cannot migrate, so its defaults
+    change no migration stream."""
+    blocked = {
+        r.function
+        for r in model.registrations
+        if r.kind == "dc->vmsd" and (v := model.vmsd(r.vmsd)) is not None and v.unmigratable
+    }
+    if not blocked:
+        return frozenset()
+    inits: dict[str, set[str]] = {}
+    for fn, array in model.prop_bindings:
+        inits.setdefault(array, set()).add(fn)
+    return frozenset(a for a, fns in inits.items() if fns <= blocked)

@@ -195,3 +195,34 @@ def test_a_subsection_grown_under_a_parent_that_refuses_old_streams_is_one_findi
     )
     assert kinds(facts(SUB_OLD, refusing)) == ["MinimumVersionRaised"]
     assert "FieldAdded" in kinds(facts(SUB_OLD, grown))
+
+
+NVM_OLD = """
+static const VMStateDescription acme_nvm_vmstate = {
+    .name = "acme-nvm",
+    .unmigratable = 1,
+};
+
+static const Property acme_nvm_props[] = {
+    DEFINE_PROP_BOOL("ioeventfd", AcmeNvmState, ioeventfd, true),
+};
+
+static void acme_nvm_class_init(ObjectClass *oc, const void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(oc);
+
+    device_class_set_props(dc, acme_nvm_props);
+    dc->vmsd = &acme_nvm_vmstate;
+}
+"""
+
+
+def test_defaults_of_a_device_that_refuses_to_migrate_keep_no_stream() -> None:
+    new = NVM_OLD.replace(
+        'DEFINE_PROP_BOOL("ioeventfd", AcmeNvmState, ioeventfd, true)',
+        'DEFINE_PROP_BOOL("ioeventfd", AcmeNvmState, ioeventfd, false)',
+    )
+    assert kinds(facts(NVM_OLD, new)) == []
+    migratable_old = NVM_OLD.replace("    .unmigratable = 1,\n", "    .version_id = 1,\n")
+    migratable_new = new.replace("    .unmigratable = 1,\n", "    .version_id = 1,\n")
+    assert kinds(facts(migratable_old, migratable_new)) == ["PropertyDefaultChanged"]
