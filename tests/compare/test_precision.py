@@ -226,3 +226,22 @@ def test_defaults_of_a_device_that_refuses_to_migrate_keep_no_stream() -> None:
     migratable_old = NVM_OLD.replace("    .unmigratable = 1,\n", "    .version_id = 1,\n")
     migratable_new = new.replace("    .unmigratable = 1,\n", "    .version_id = 1,\n")
     assert kinds(facts(migratable_old, migratable_new)) == ["PropertyDefaultChanged"]
+
+
+def test_a_bool_widened_to_a_byte_sends_the_same_byte() -> None:
+    old = """
+static const VMStateDescription vmstate_acme_wdt = {
+    .name = "acme-wdt",
+    .version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT8(use, AcmeWdtState),
+        VMSTATE_BOOL(expired, AcmeWdtState),
+        VMSTATE_UINT16(timeout, AcmeWdtState),
+        VMSTATE_END_OF_LIST()
+    }
+};
+"""
+    byte = old.replace("VMSTATE_BOOL(expired,", "VMSTATE_UINT8(expired,")
+    assert kinds(facts(old, byte)) == []
+    wider = old.replace("VMSTATE_BOOL(expired,", "VMSTATE_UINT16(expired,")
+    assert kinds(facts(old, wider)) == ["FieldChanged"]
