@@ -172,7 +172,12 @@ def wrong_driver(
         for p in fm.new.properties:
             if (p.array, p.name) in old or p.name not in compat_added:
                 continue
-            for t in fm.new.types_with_props(p.array):
+            owners = fm.new.types_with_props(p.array)
+            if not owners:
+                # Types built at run time (a TypeInfo filled in a loop): who has
+                # the property is not known, so no entry can be said to miss it.
+                unresolved.add(p.name)
+            for t in owners:
                 name = resolve(t.name) or t.name
                 if name.startswith("TYPE_"):
                     unresolved.add(p.name)

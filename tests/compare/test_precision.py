@@ -245,3 +245,82 @@ static const VMStateDescription vmstate_acme_wdt = {
     assert kinds(facts(old, byte)) == []
     wider = old.replace("VMSTATE_BOOL(expired,", "VMSTATE_UINT16(expired,")
     assert kinds(facts(old, wider)) == ["FieldChanged"]
+
+
+ETH_OLD = """
+static const Property acme_eth_properties[] = {
+    DEFINE_PROP_UINT32("mtu", AcmeEthState, mtu, 1500),
+};
+
+static void acme_eth_class_init(ObjectClass *klass, const void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(klass);
+
+    device_class_set_props(dc, acme_eth_properties);
+}
+
+static const char *const acme_eth_models[] = { "acme-eth", "acme-eth-fast" };
+
+static void acme_eth_register_types(void)
+{
+    TypeInfo info = {
+        .parent = TYPE_PCI_DEVICE,
+        .instance_size = sizeof(AcmeEthState),
+        .class_init = acme_eth_class_init,
+    };
+    int i;
+
+    for (i = 0; i < ARRAY_SIZE(acme_eth_models); i++) {
+        info.name = acme_eth_models[i];
+        type_register_static(&info);
+    }
+}
+"""
+
+ETH2_OLD = """
+static const Property acme_eth2_properties[] = {
+    DEFINE_PROP_UINT32("mtu", AcmeEth2State, mtu, 1500),
+};
+
+static void acme_eth2_class_init(ObjectClass *klass, const void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(klass);
+
+    device_class_set_props(dc, acme_eth2_properties);
+}
+
+static const TypeInfo acme_eth2_info = {
+    .name = "acme-eth2",
+    .parent = TYPE_PCI_DEVICE,
+    .instance_size = sizeof(AcmeEth2State),
+    .class_init = acme_eth2_class_init,
+};
+"""
+
+COMPAT_OLD = """
+GlobalProperty hw_compat_2_1[] = {
+    { "acme-uart", "x-fifo", "off" },
+};
+const size_t hw_compat_2_1_len = G_N_ELEMENTS(hw_compat_2_1);
+"""
+
+
+def test_entries_for_a_property_whose_types_are_registered_in_a_loop_are_not_misplaced() -> None:
+    # The same property goes to two NICs; one registers its types at run time,
+    # so which types carry the property is only known for the other one.
+    vet = '    DEFINE_PROP_BOOL("init-vet", {}, init_vet, true),\n'
+    eth = ETH_OLD.replace("1500),\n};", "1500),\n" + vet.format("AcmeEthState") + "};")
+    eth2 = ETH2_OLD.replace("1500),\n};", "1500),\n" + vet.format("AcmeEth2State") + "};")
+    compat = COMPAT_OLD.replace(
+        '    { "acme-uart", "x-fifo", "off" },\n',
+        '    { "acme-uart", "x-fifo", "off" },\n'
+        '    { "acme-eth", "init-vet", "off" },\n'
+        '    { "acme-eth2", "init-vet", "off" },\n',
+    )
+    others = [
+        file_models(ETH2_OLD, eth2, "hw/net/acme_eth2.c"),
+        file_models(COMPAT_OLD, compat, "hw/core/machine.c"),
+    ]
+    found = kinds(facts(ETH_OLD, eth, "hw/net/acme_eth.c", others=others))
+    assert "CompatEntryWrongDriver" not in found
+    assert "PropertyAdded" in found
