@@ -268,9 +268,12 @@ def _same_build(a: str, b: str) -> bool:
 
 
 _ARCH_DIRS = frozenset(
-    "alpha arm avr cris hexagon hppa i386 loongarch m68k microblaze mips nios2 or1k "
-    "openrisc ppc riscv rx s390x sh4 sparc sparc64 tricore xtensa".split()
-)
+    {
+        "alpha", "arm", "avr", "cris", "hexagon", "hppa", "i386", "loongarch", "m68k",
+        "microblaze", "mips", "nios2", "or1k", "openrisc", "ppc", "riscv", "rx", "s390x",
+        "sh4", "sparc", "sparc64", "tricore", "xtensa",
+    }
+)  # fmt: skip
 _SAME_ARCH = {"sparc64": "sparc", "openrisc": "or1k"}
 
 
