@@ -16,6 +16,37 @@ from bot.scanner.model import (
     FileModel,
 )
 
+_MACRO = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+
+
+def with_resolved_props(
+    fm: FileModels, resolve: NameResolver, resolve_old: NameResolver
+) -> FileModels:
+    """``fm`` with compat entries whose property is a macro (``{ "ICH9-LPC",
+    ACPI_PM_PROP_FOO, "off" }``) given the string it stands for, so that spelling
+    a property by its macro instead of its string is no removal and addition."""
+
+    def fix(model: FileModel | None, res: NameResolver) -> FileModel | None:
+        if model is None or not model.compat_arrays:
+            return model
+        arrays = []
+        changed = False
+        for arr in model.compat_arrays:
+            entries = []
+            for e in arr.entries:
+                value = res(e.prop) if _MACRO.match(e.prop) else None
+                if value is not None and value != e.prop:
+                    e = replace(e, prop=value)
+                    changed = True
+                entries.append(e)
+            arrays.append(replace(arr, entries=tuple(entries)))
+        return replace(model, compat_arrays=tuple(arrays)) if changed else model
+
+    new, old = fix(fm.new, resolve), fix(fm.old, resolve_old)
+    if new is fm.new and old is fm.old:
+        return fm
+    return replace(fm, new=new, old=old)
+
 
 def _newest(arrays: Iterable[CompatArray], family: str) -> CompatArray | None:
     same = [a for a in arrays if a.family == family and a.version is not None]

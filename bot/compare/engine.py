@@ -10,7 +10,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from bot.compare import facts as F
-from bot.compare.compat import compat_facts, compat_not_applied, entries_added_by_prop, wrong_driver
+from bot.compare.compat import (
+    compat_facts,
+    compat_not_applied,
+    entries_added_by_prop,
+    with_resolved_props,
+    wrong_driver,
+)
 from bot.compare.context import Context, FileModels
 from bot.compare.properties import property_facts, props_by_name
 from bot.compare.registrations import registration_facts, renamed_types, twin_facts
@@ -21,6 +27,7 @@ from bot.scanner.model import VmsdModel
 
 def compare(files: Sequence[FileModels], ctx: Context) -> list[F.Fact]:
     out: list[F.Fact] = []
+    files = [with_resolved_props(fm, ctx.resolve, ctx.resolve_old) for fm in files]
     new_props = props_by_name(f.new for f in files)
     compat_added = entries_added_by_prop(files)
     for fm in files:

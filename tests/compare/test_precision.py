@@ -324,3 +324,22 @@ def test_entries_for_a_property_whose_types_are_registered_in_a_loop_are_not_mis
     found = kinds(facts(ETH_OLD, eth, "hw/net/acme_eth.c", others=others))
     assert "CompatEntryWrongDriver" not in found
     assert "PropertyAdded" in found
+
+
+def test_a_compat_property_spelt_by_its_macro_is_the_same_entry() -> None:
+    old = """
+GlobalProperty pc_compat_2_1[] = {
+    { "ACME-LPC", "acme-hotplug-bridges", "off" },
+};
+const size_t pc_compat_2_1_len = G_N_ELEMENTS(pc_compat_2_1);
+"""
+    new = old.replace('"acme-hotplug-bridges"', "ACME_PM_PROP_HOTPLUG_BRIDGES")
+    strings = {"ACME_PM_PROP_HOTPLUG_BRIDGES": "acme-hotplug-bridges"}
+    pair = file_models(old, new, "hw/i386/pc.c")
+    ctx = Context(resolve=strings.get, resolve_old=strings.get, changed_paths=frozenset())
+    assert kinds(compare([pair], ctx)) == []
+    renamed = old.replace('"acme-hotplug-bridges"', '"acme-hotplug"')
+    assert kinds(compare([file_models(old, renamed, "hw/i386/pc.c")], ctx)) == [
+        "CompatEntryAdded",
+        "CompatEntryRemoved",
+    ]
