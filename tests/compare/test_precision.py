@@ -343,3 +343,35 @@ const size_t pc_compat_2_1_len = G_N_ELEMENTS(pc_compat_2_1);
         "CompatEntryAdded",
         "CompatEntryRemoved",
     ]
+
+
+def test_a_test_predicate_renamed_with_the_member_it_reads_gates_the_same_bytes() -> None:
+    old = """
+static bool acme_net_multiqueue(void *opaque, int version_id)
+{
+    AcmeNetState *n = opaque;
+
+    return n->max_queues > 1;
+}
+
+static const VMStateDescription vmstate_acme_net = {
+    .name = "acme-net",
+    .version_id = 2,
+    .minimum_version_id = 2,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(status, AcmeNetState),
+        VMSTATE_UINT16_TEST(curr_queues, AcmeNetState, acme_net_multiqueue),
+        VMSTATE_END_OF_LIST()
+    }
+};
+"""
+    new = (
+        old.replace("acme_net_multiqueue", "acme_net_multiqueue_pairs")
+        .replace("n->max_queues", "n->max_queue_pairs")
+        .replace("curr_queues,", "curr_queue_pairs,")
+    )
+    assert kinds(facts(old, new)) == []
+    dropped = old.replace(
+        "        VMSTATE_UINT16_TEST(curr_queues, AcmeNetState, acme_net_multiqueue),\n", ""
+    )
+    assert kinds(facts(old, dropped)) == ["FieldRemoved"]
