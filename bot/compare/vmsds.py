@@ -118,6 +118,10 @@ def _consistency(
                 )
         if f.test and f.line in fm.changed_new:
             fn = model.function(f.test)
+            before = old_fields.get(f.name)
+            was = fm.old.function(f.test) if fm.old is not None else None
+            if before is not None and before.test == f.test and was and was.compares_version_eq:
+                continue  # the tree had it so: a line reformatted is no new gate
             if fn is not None and fn.compares_version_eq:
                 yield F.TestComparesVersionEq(
                     path=path, line=f.line, vmsd=name, subject=f.name, field=f, function=f.test

@@ -375,3 +375,31 @@ static const VMStateDescription vmstate_acme_net = {
         "        VMSTATE_UINT16_TEST(curr_queues, AcmeNetState, acme_net_multiqueue),\n", ""
     )
     assert kinds(facts(old, dropped)) == ["FieldRemoved"]
+
+
+def test_a_version_equality_gate_the_tree_had_is_not_new_when_its_line_is_reformatted() -> None:
+    old = """
+static bool acme_snd_is_version_2 (void *opaque, int version_id)
+{
+    return version_id == 2;
+}
+
+static const VMStateDescription vmstate_acme_snd = {
+    .name = "acme-snd",
+    .version_id = 3,
+    .minimum_version_id = 2,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32 (glob_cnt, AcmeSndState),
+        VMSTATE_UINT32_TEST (mixer, AcmeSndState, acme_snd_is_version_2),
+        VMSTATE_END_OF_LIST ()
+    }
+};
+"""
+    reformatted = old.replace(" (", "(")
+    assert kinds(facts(old, reformatted)) == []
+    gated = old.replace(
+        "        VMSTATE_END_OF_LIST ()\n",
+        "        VMSTATE_UINT32_TEST(volume, AcmeSndState, acme_snd_is_version_2),\n"
+        "        VMSTATE_END_OF_LIST ()\n",
+    )
+    assert "TestComparesVersionEq" in kinds(facts(old, gated))
