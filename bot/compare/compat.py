@@ -213,6 +213,11 @@ def wrong_driver(
                 if name.startswith("TYPE_"):
                     unresolved.add(p.name)
                 defined.setdefault(p.name, set()).add(name)
+    parents: dict[str, str] = {}
+    for fm in files:
+        for t in fm.new.types if fm.new is not None else ():
+            if t.parent:
+                parents[resolve(t.name) or t.name] = resolve(t.parent) or t.parent
     for prop, types in defined.items():
         if prop in unresolved:
             continue  # a type name that cannot be resolved: say nothing
@@ -232,8 +237,8 @@ def wrong_driver(
             continue
         for e in compat_added[prop]:
             driver = e.driver or resolve(e.driver_expr)
-            if driver is None or driver in types:
-                continue
+            if driver is None or driver in types or _descends(driver, types, parents):
+                continue  # a subclass inherits the property: the entry reaches it
             yield F.CompatEntryWrongDriver(
                 path=_path_of(files, e),
                 line=e.line,
@@ -241,6 +246,18 @@ def wrong_driver(
                 entry=e,
                 types=tuple(sorted(types)),
             )
+
+
+def _descends(name: str, ancestors: set[str], parents: Mapping[str, str]) -> bool:
+    """Whether QOM type ``name`` is a subclass of one of ``ancestors``, as far as
+    the change's files say."""
+    seen: set[str] = set()
+    while name in parents and name not in seen:
+        seen.add(name)
+        name = parents[name]
+        if name in ancestors:
+            return True
+    return False
 
 
 def _path_of(files: Sequence[FileModels], e: CompatEntry) -> str:

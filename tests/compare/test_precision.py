@@ -403,3 +403,54 @@ static const VMStateDescription vmstate_acme_snd = {
         "        VMSTATE_END_OF_LIST ()\n",
     )
     assert "TestComparesVersionEq" in kinds(facts(old, gated))
+
+
+VSOCK_COMMON_OLD = """
+static const Property acme_vsock_common_properties[] = {
+    DEFINE_PROP_UINT32("guest-cid", AcmeVsockCommon, cid, 3),
+};
+
+static void acme_vsock_common_class_init(ObjectClass *klass, const void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(klass);
+
+    device_class_set_props(dc, acme_vsock_common_properties);
+}
+
+static const TypeInfo acme_vsock_common_info = {
+    .name = "acme-vsock-common",
+    .parent = TYPE_VIRTIO_DEVICE,
+    .abstract = true,
+    .class_init = acme_vsock_common_class_init,
+};
+"""
+
+VSOCK_DEVICE = """
+static const TypeInfo acme_vsock_info = {
+    .name = "acme-vsock-device",
+    .parent = "acme-vsock-common",
+    .instance_size = sizeof(AcmeVsock),
+};
+"""
+
+
+def test_a_compat_entry_naming_a_subclass_of_the_property_owner_reaches_it() -> None:
+    common = VSOCK_COMMON_OLD.replace(
+        "3),\n};", '3),\n    DEFINE_PROP_BOOL("seqpacket", AcmeVsockCommon, seqpacket, true),\n};'
+    )
+
+    def entry(driver: str) -> list[str]:
+        compat = COMPAT_OLD.replace(
+            '    { "acme-uart", "x-fifo", "off" },\n',
+            f'    {{ "acme-uart", "x-fifo", "off" }},\n    {{ "{driver}", "seqpacket", "off" }},\n',
+        )
+        others = [
+            file_models(VSOCK_DEVICE, VSOCK_DEVICE, "hw/virtio/acme-vsock.c"),
+            file_models(COMPAT_OLD, compat, "hw/core/machine.c"),
+        ]
+        return kinds(
+            facts(VSOCK_COMMON_OLD, common, "hw/virtio/acme-vsock-common.c", others=others)
+        )
+
+    assert "CompatEntryWrongDriver" not in entry("acme-vsock-device")
+    assert "CompatEntryWrongDriver" in entry("acme-vsock-pci")
