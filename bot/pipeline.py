@@ -116,6 +116,7 @@ def review(
     old_lookups = TreeLookups(
         change.base_tree, old_table, [p.old for p in pairs if p.old is not None]
     )
+    twins = _twins_in_tree(policy.twins, change)
     ctx = Context(
         resolve=lookups.resolve,
         resolve_old=old_lookups.resolve,
@@ -123,13 +124,13 @@ def review(
         vmsds_named=lookups.vmsds_named,
         mentioned=lookups.mentions,
         mentioned_old=old_lookups.mentions,
-        twins=policy.twins,
+        twins=twins,
         changed_paths=frozenset(fc.path for fc in change.files),
         rust_vmstate_paths=frozenset(_rust_state_paths(blind)),
     )
     facts = compare(pairs, ctx)
     facts = with_twins(
-        facts, pairs, change.base_tree, change.head_tree, old_table, new_table, policy.twins
+        facts, pairs, change.base_tree, change.head_tree, old_table, new_table, twins
     )
     facts.extend(between_files(change, old_table, new_table))
     texts = {fc.path: (fc.old_text, fc.new_text) for fc in change.files if fc.texts_known}
@@ -200,6 +201,24 @@ def review(
     )
     # In-source suppressions, then fix recipes filled with the change's own names.
     return specialise(change, suppress_in_change(change, report))
+
+
+def _twins_in_tree(twins: Sequence[tuple[str, str]], change: Change) -> tuple[tuple[str, str], ...]:
+    """The policy's twins whose Rust side exists on either side of the change: a
+    tree from before the Rust device was written has only the C one."""
+    trees = [t for t in (change.base_tree, change.head_tree) if t is not None]
+    touched = {fc.path for fc in change.files}
+    if not trees:
+        return tuple(twins)
+    return tuple(
+        (c, rust)
+        for c, rust in twins
+        if any(p.startswith(rust) for p in touched)
+        or any(t.read(rust + name) is not None for t in trees for name in _RUST_CRATE_FILES)
+    )
+
+
+_RUST_CRATE_FILES = ("Cargo.toml", "meson.build")
 
 
 def _fixed_in(history: History, messages: Sequence[str]) -> list[FixedIn]:

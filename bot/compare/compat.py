@@ -16,6 +16,37 @@ from bot.scanner.model import (
     FileModel,
 )
 
+_MACRO = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+
+
+def with_resolved_props(
+    fm: FileModels, resolve: NameResolver, resolve_old: NameResolver
+) -> FileModels:
+    """``fm`` with compat entries whose property is a macro (``{ "ICH9-LPC",
+    ACPI_PM_PROP_FOO, "off" }``) given the string it stands for, so that spelling
+    a property by its macro instead of its string is no removal and addition."""
+
+    def fix(model: FileModel | None, res: NameResolver) -> FileModel | None:
+        if model is None or not model.compat_arrays:
+            return model
+        arrays = []
+        changed = False
+        for arr in model.compat_arrays:
+            entries = []
+            for e in arr.entries:
+                value = res(e.prop) if _MACRO.match(e.prop) else None
+                if value is not None and value != e.prop:
+                    e = replace(e, prop=value)
+                    changed = True
+                entries.append(e)
+            arrays.append(replace(arr, entries=tuple(entries)))
+        return replace(model, compat_arrays=tuple(arrays)) if changed else model
+
+    new, old = fix(fm.new, resolve), fix(fm.old, resolve_old)
+    if new is fm.new and old is fm.old:
+        return fm
+    return replace(fm, new=new, old=old)
+
 
 def _newest(arrays: Iterable[CompatArray], family: str) -> CompatArray | None:
     same = [a for a in arrays if a.family == family and a.version is not None]
@@ -172,11 +203,21 @@ def wrong_driver(
         for p in fm.new.properties:
             if (p.array, p.name) in old or p.name not in compat_added:
                 continue
-            for t in fm.new.types_with_props(p.array):
+            owners = fm.new.types_with_props(p.array)
+            if not owners:
+                # Types built at run time (a TypeInfo filled in a loop): who has
+                # the property is not known, so no entry can be said to miss it.
+                unresolved.add(p.name)
+            for t in owners:
                 name = resolve(t.name) or t.name
                 if name.startswith("TYPE_"):
                     unresolved.add(p.name)
                 defined.setdefault(p.name, set()).add(name)
+    parents: dict[str, str] = {}
+    for fm in files:
+        for t in fm.new.types if fm.new is not None else ():
+            if t.parent:
+                parents[resolve(t.name) or t.name] = resolve(t.parent) or t.parent
     for prop, types in defined.items():
         if prop in unresolved:
             continue  # a type name that cannot be resolved: say nothing
@@ -196,8 +237,8 @@ def wrong_driver(
             continue
         for e in compat_added[prop]:
             driver = e.driver or resolve(e.driver_expr)
-            if driver is None or driver in types:
-                continue
+            if driver is None or driver in types or _descends(driver, types, parents):
+                continue  # a subclass inherits the property: the entry reaches it
             yield F.CompatEntryWrongDriver(
                 path=_path_of(files, e),
                 line=e.line,
@@ -205,6 +246,18 @@ def wrong_driver(
                 entry=e,
                 types=tuple(sorted(types)),
             )
+
+
+def _descends(name: str, ancestors: set[str], parents: Mapping[str, str]) -> bool:
+    """Whether QOM type ``name`` is a subclass of one of ``ancestors``, as far as
+    the change's files say."""
+    seen: set[str] = set()
+    while name in parents and name not in seen:
+        seen.add(name)
+        name = parents[name]
+        if name in ancestors:
+            return True
+    return False
 
 
 def _path_of(files: Sequence[FileModels], e: CompatEntry) -> str:

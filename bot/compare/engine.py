@@ -10,7 +10,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from bot.compare import facts as F
-from bot.compare.compat import compat_facts, compat_not_applied, entries_added_by_prop, wrong_driver
+from bot.compare.compat import (
+    compat_facts,
+    compat_not_applied,
+    entries_added_by_prop,
+    with_resolved_props,
+    wrong_driver,
+)
 from bot.compare.context import Context, FileModels
 from bot.compare.properties import property_facts, props_by_name
 from bot.compare.registrations import registration_facts, renamed_types, twin_facts
@@ -21,6 +27,7 @@ from bot.scanner.model import VmsdModel
 
 def compare(files: Sequence[FileModels], ctx: Context) -> list[F.Fact]:
     out: list[F.Fact] = []
+    files = [with_resolved_props(fm, ctx.resolve, ctx.resolve_old) for fm in files]
     new_props = props_by_name(f.new for f in files)
     compat_added = entries_added_by_prop(files)
     for fm in files:
@@ -34,7 +41,7 @@ def compare(files: Sequence[FileModels], ctx: Context) -> list[F.Fact]:
         out.extend(compat_not_applied(fm))
         out.extend(renamed_types(fm, files, ctx))
     out = _nested_bumps_refused_cleanly(out)
-    out = _covered_by_refusal(out)
+    out = _covered_by_refusal(out, files, ctx)
     out = _same_bytes_on_the_wire(out, files, ctx)
     out = _gates_retired(out, files, ctx)
     out = _gates_without_compat(out)
@@ -75,16 +82,56 @@ _COVERED_BY_REFUSAL = (
 )
 
 
-def _covered_by_refusal(facts: list[F.Fact]) -> list[F.Fact]:
+def _covered_by_refusal(
+    facts: list[F.Fact], files: Sequence[FileModels], ctx: Context
+) -> list[F.Fact]:
     """A VMSD whose minimum version rises above its old version refuses every old
     stream, and old QEMUs refuse its new ones: whatever else changed in it is
-    covered by that one clean refusal, which is the one thing to judge."""
+    covered by that one clean refusal, which is the one thing to judge.
+
+    A nested VMSD (``VMSTATE_STRUCT``) or a subsection is loaded only inside its
+    parents' sections: a refusal by every parent covers it too."""
     refusing = {
         f.vmsd
         for f in facts
-        if isinstance(f, F.MinimumVersionRaised) and f.new > int(f.subject or 0)
+        if isinstance(f, F.MinimumVersionRaised) and f.vmsd and f.new > int(f.subject or 0)
     }
+    if refusing:
+        refusing |= _embedded_only_in(refusing, facts, files, ctx)
     return [f for f in facts if not (isinstance(f, _COVERED_BY_REFUSAL) and f.vmsd in refusing)]
+
+
+def _embedded_only_in(
+    parents: set[str], facts: list[F.Fact], files: Sequence[FileModels], ctx: Context
+) -> set[str]:
+    """Names of the VMSDs with facts that are loaded only inside ``parents``, as
+    nested VMSDs or as subsections (and are no section of their own), through
+    nested VMSDs of nested VMSDs too."""
+    judged = {f.vmsd for f in facts if isinstance(f, _COVERED_BY_REFUSAL) and f.vmsd} - parents
+    users: dict[str, set[str]] = {}
+    for fm in files:
+        if fm.new is None:
+            continue
+        model = fm.new
+        sections = {r.vmsd for r in model.registrations}
+        for v in model.vmsds:
+            name = ctx.name_of(v, model)
+            if name not in judged or v.ident in sections:
+                continue
+            holders = set(ctx.nested_users(v.ident)) | {
+                ctx.name_of(p, model) for p in model.vmsds if v.ident in p.subsections
+            }
+            if holders:
+                users.setdefault(name, set()).update(holders)
+    covered: set[str] = set()
+    grew = True
+    while grew:
+        grew = False
+        for name, holders in users.items():
+            if name not in covered and holders <= parents | covered:
+                covered.add(name)
+                grew = True
+    return covered
 
 
 _LAYOUT_FACTS = (F.FieldAdded, F.FieldRemoved, F.FieldChanged)
@@ -112,6 +159,32 @@ def _layout(v: VmsdModel) -> tuple[object, ...] | None:
     return tuple(out)
 
 
+def _value_places(v: VmsdModel) -> dict[str, list[tuple[int, int, int]]]:
+    """Where each named field's value sits in the stream: (conditional items before
+    it, offset in its unconditional run, bytes). Only called on a known layout."""
+    places: dict[str, list[tuple[int, int, int]]] = {}
+    gates = 0
+    offset = 0
+    for f in v.wire_fields:
+        size = f.wire_bytes() or 0
+        if f.version is None and f.test is None:
+            if not f.is_unused:
+                places.setdefault(f.name, []).append((gates, offset, size))
+            offset += size
+        else:
+            gates += 1
+            offset = 0
+    return places
+
+
+def _values_stay(o: VmsdModel, v: VmsdModel) -> bool:
+    """Whether every member kept by name is still read from the bytes it was sent
+    in: an ``int32`` widened to ``int64`` over the bytes of a dropped neighbour
+    keeps the byte count but reads a different value."""
+    old, new = _value_places(o), _value_places(v)
+    return all(old[name][0] == new[name][0] for name in old.keys() & new.keys())
+
+
 def _same_bytes_on_the_wire(
     facts: list[F.Fact], files: Sequence[FileModels], ctx: Context
 ) -> list[F.Fact]:
@@ -131,7 +204,7 @@ def _same_bytes_on_the_wire(
             if sorted(f.name for f in o.wire_fields) == sorted(f.name for f in v.wire_fields):
                 continue  # the same fields in another order: values land in each other's place
             layout = _layout(v)
-            if layout is not None and layout == _layout(o):
+            if layout is not None and layout == _layout(o) and _values_stay(o, v):
                 same.add((fm.path, name))
     return [f for f in facts if not (isinstance(f, _LAYOUT_FACTS) and (f.path, f.vmsd) in same)]
 

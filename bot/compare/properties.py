@@ -62,7 +62,10 @@ def property_facts(
         return
     old = {(p.array, p.name, p.condition): p for p in fm.old.properties}
     old_arrays = {p.array for p in fm.old.properties}
+    unmigratable = unmigratable_arrays(fm.new)
     for p in fm.new.properties:
+        if p.array in unmigratable:
+            continue  # no stream to keep: the device refuses to migrate at all
         before = old.get((p.array, p.name, p.condition))
         compat = tuple(compat_added.get(p.name, ()))
         if before is None:
@@ -70,7 +73,48 @@ def property_facts(
                 yield F.PropertyAdded(
                     path=fm.path, line=p.line, subject=p.name, prop=p, compat=compat
                 )
-        elif before.member == p.member and not same_value(before.default, p.default, p.macro):
+        elif (
+            before.member == p.member
+            and not same_value(before.default, p.default, p.macro)
+            and not _unset_marker(before, p)
+        ):
             yield F.PropertyDefaultChanged(
                 path=fm.path, line=p.line, subject=p.name, old=before, new=p, compat=compat
             )
+
+
+def _unset_marker(old: PropertyModel, new: PropertyModel) -> bool:
+    """A default moved to a value the old type could not hold, with the type
+    widened for it: ``DEFINE_PROP_UINT32(..., 1)`` to ``DEFINE_PROP_INT32(..., -1)``,
+    ``DEFINE_PROP_BOOL`` to ``DEFINE_PROP_ON_OFF_AUTO(..., ON_OFF_AUTO_AUTO)``.
+
+    No user could have set it before: it marks "not set", so the code can tell an
+    explicit value from the default, and it means what the old default meant
+    unless the code says otherwise (the code's change is judged as code)."""
+    if old.macro == new.macro or new.default is None:
+        return False
+    value = new.default.strip()
+    if "UINT" in old.macro and "UINT" not in new.macro and value.startswith("-"):
+        return True
+    return (
+        ("BOOL" in old.macro or "BIT" in old.macro)
+        and "ON_OFF_AUTO" in new.macro
+        and value == "ON_OFF_AUTO_AUTO"
+    )
+
+
+def unmigratable_arrays(model: FileModel) -> frozenset[str]:
+    """Property arrays installed only by class_inits whose ``dc->vmsd`` is
+    ``.unmigratable = 1``: a VM with such a device cannot migrate, so its defaults
+    change no migration stream."""
+    blocked = {
+        r.function
+        for r in model.registrations
+        if r.kind == "dc->vmsd" and (v := model.vmsd(r.vmsd)) is not None and v.unmigratable
+    }
+    if not blocked:
+        return frozenset()
+    inits: dict[str, set[str]] = {}
+    for fn, array in model.prop_bindings:
+        inits.setdefault(array, set()).add(fn)
+    return frozenset(a for a, fns in inits.items() if fns <= blocked)

@@ -263,10 +263,28 @@ def _same_build(a: str, b: str) -> bool:
     nor a stub and what it stands in for."""
     if "stub" in a or "stub" in b:
         return False
-    pa, pb = a.split("/"), b.split("/")
-    if pa[0] == "target" and pb[0] == "target":
-        return pa[1] == pb[1]
-    return True
+    arch_a, arch_b = _arch_of(a), _arch_of(b)
+    return arch_a is None or arch_b is None or arch_a == arch_b
+
+
+_ARCH_DIRS = frozenset(
+    {
+        "alpha", "arm", "avr", "cris", "hexagon", "hppa", "i386", "loongarch", "m68k",
+        "microblaze", "mips", "nios2", "or1k", "openrisc", "ppc", "riscv", "rx", "s390x",
+        "sh4", "sparc", "sparc64", "tricore", "xtensa",
+    }
+)  # fmt: skip
+_SAME_ARCH = {"sparc64": "sparc", "openrisc": "or1k"}
+
+
+def _arch_of(path: str) -> str | None:
+    """The target a file is built for alone: ``target/<arch>/`` and the boards
+    of ``hw/<arch>/`` (hw/i386 is only in x86 binaries, hw/loongarch only in
+    loongarch ones); None for code any target may build."""
+    parts = path.split("/")
+    if len(parts) > 2 and parts[0] in ("target", "hw") and parts[1] in _ARCH_DIRS:
+        return _SAME_ARCH.get(parts[1], parts[1])
+    return None
 
 
 def new_section_facts(fm: FileModels, old_text: str | None, ctx: Context) -> Iterable[F.Fact]:

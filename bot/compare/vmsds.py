@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import difflib
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 
 from bot.compare import facts as F
 from bot.compare.context import Context, FileModels
@@ -117,6 +118,10 @@ def _consistency(
                 )
         if f.test and f.line in fm.changed_new:
             fn = model.function(f.test)
+            before = old_fields.get(f.name)
+            was = fm.old.function(f.test) if fm.old is not None else None
+            if before is not None and before.test == f.test and was and was.compares_version_eq:
+                continue  # the tree had it so: a line reformatted is no new gate
             if fn is not None and fn.compares_version_eq:
                 yield F.TestComparesVersionEq(
                     path=path, line=f.line, vmsd=name, subject=f.name, field=f, function=f.test
@@ -259,6 +264,7 @@ def _compare_vmsd(
         lambda test: (
             not reads_runtime_state(test, old_model) and old_model.function(test) is not None
         ),
+        renamed_tests(o, v, fm.old, fm.new),
     )
     yield from subsection_facts(fm, o, v, name, ctx, props)
     if (
@@ -272,6 +278,27 @@ def _compare_vmsd(
         yield F.NeededRemoved(path=path, line=v.line, vmsd=name, subject=name, function=o.needed)
 
 
+def renamed_tests(o: VmsdModel, v: VmsdModel, old: FileModel, new: FileModel) -> dict[str, str]:
+    """``_TEST`` predicates renamed by the change (old name -> new name): the old
+    function is gone from the file and the new one was not there, paired in the
+    order the field lists use them. A predicate renamed with the member it reads
+    still gates the same bytes."""
+    gone = [
+        f.test
+        for f in o.fields
+        if f.test and new.function(f.test) is None and old.function(f.test) is not None
+    ]
+    born = [
+        f.test
+        for f in v.fields
+        if f.test and old.function(f.test) is None and new.function(f.test) is not None
+    ]
+    gone, born = list(dict.fromkeys(gone)), list(dict.fromkeys(born))
+    if len(gone) != len(born):
+        return {}
+    return dict(zip(gone, born, strict=True))
+
+
 def field_facts(
     path: str,
     o: VmsdModel,
@@ -279,10 +306,16 @@ def field_facts(
     name: str,
     refuses_old_streams: bool,
     config_gated: Callable[[str], bool] = lambda _test: False,
+    tests_renamed: Mapping[str, str] | None = None,
 ) -> Iterable[F.Fact]:
     if refuses_old_streams:
         return  # every old stream is refused, cleanly: judged as the minimum version raise
     old = list(o.wire_fields)
+    if tests_renamed:
+        old = [
+            replace(f, test=tests_renamed[f.test]) if f.test and f.test in tests_renamed else f
+            for f in old
+        ]
     new = list(v.wire_fields)
     if any(not f.understood for f in old + new):
         return  # reported as not understood instead of guessed

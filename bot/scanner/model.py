@@ -61,6 +61,8 @@ class FieldModel:
         info = _SIGNLESS.sub(r"int\1", self.info) if self.info else None
         if info == "timer":
             info = "int64"  # timer_put() sends the expiry time as a big-endian int64
+        elif info == "bool":
+            info = "int8"  # put_bool() sends one byte, get_bool() takes any byte
         return (info, self.size, self.size_expr, self.count, self.vmsd, flags)
 
     def wire_key(self) -> tuple[object, ...]:

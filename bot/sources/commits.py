@@ -84,8 +84,11 @@ def change_from_range(repo: Path | GitRepo, spec: str) -> Change:
 
 
 def _messages(git: GitRepo, base: Commit | None, head: Commit) -> tuple[str, ...]:
-    """The commit messages of the range, newest first (first parents only for merges)."""
-    if base is None or head.parents[:1] == (base.oid,):
+    """The commit messages of the range, newest first.
+
+    A merge brings the commits of its other parents: their messages (and their
+    ``Fixes:`` trailers) belong to the change as much as the merge's own."""
+    if base is None or (head.parents[:1] == (base.oid,) and len(head.parents) == 1):
         return (head.message.strip(),)
     out = git.run(["log", "--no-color", "--format=%B%x00", f"{base.oid}..{head.oid}"])
     return tuple(m.strip() for m in decode(out).split("\0") if m.strip())

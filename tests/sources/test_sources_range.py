@@ -326,3 +326,24 @@ def test_not_a_git_repository(work: GitWork, tmp_path: Path) -> None:
         change_from_range(work.path / "sub", "HEAD")
     with pytest.raises(SourceError, match="no such directory"):
         change_from_range(tmp_path / "missing", "HEAD")
+
+
+def test_a_merge_carries_the_messages_of_the_commits_it_brings(work: GitWork) -> None:
+    # A pull request merged into master: the Fixes: trailer of a fix in the
+    # pull is part of the merge's change, as it would be for the range.
+    work.write("hw/timer/demo_timer.c", TIMER_C)
+    work.commit("hw/timer: add demo timer")
+    work.git("checkout", "-q", "-b", "pull")
+    work.write("hw/core/machine.c", COMPAT_C)
+    work.commit('hw/core: keep the old timer for 1.0\n\nFixes: 0123456789ab ("timer")')
+    work.git("checkout", "-q", "master")
+    work.write("hw/char/demo_uart.c", UART_C)
+    work.commit("hw/char: add demo uart")
+    work.git("merge", "-q", "--no-ff", "-m", "Merge tag 'pull-timer' into staging", "pull")
+    merge = work.rev("HEAD")
+
+    change = change_from_range(work.path, merge)
+
+    assert change.messages[0] == "Merge tag 'pull-timer' into staging"
+    assert any("Fixes: 0123456789ab" in m for m in change.messages)
+    assert "hw/char: add demo uart" not in change.messages  # master's side, already in

@@ -1,0 +1,456 @@
+"""False-alarm classes found on real history, and the true findings next to them.
+
+Each test is a QEMU-style example of a class (not QEMU code): the change a
+maintainer accepts stays quiet, the one that breaks a stream is still reported.
+"""
+
+from __future__ import annotations
+
+from bot.compare.context import Context
+from bot.compare.engine import compare
+from tests.harness import facts, file_models, kinds
+
+WIDENED_OLD = """
+static const VMStateDescription vmstate_acme_rtc = {
+    .name = "acme-rtc",
+    .version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32_ARRAY(regs, AcmeRtcState, 4),
+        VMSTATE_UINT32(delta, AcmeRtcState),
+        VMSTATE_UINT32(delta, AcmeRtcState),
+        VMSTATE_END_OF_LIST()
+    }
+};
+"""
+
+
+def test_a_member_widened_over_a_dropped_neighbour_is_still_a_changed_field() -> None:
+    # 8 bytes either way, but the 64-bit value is read from two copies of the
+    # old 32-bit one: the byte count is kept, the value is not.
+    new = WIDENED_OLD.replace(".version_id = 1", ".version_id = 2").replace(
+        "        VMSTATE_UINT32(delta, AcmeRtcState),\n"
+        "        VMSTATE_UINT32(delta, AcmeRtcState),\n",
+        "        VMSTATE_UINT64(delta, AcmeRtcState),\n",
+    )
+    assert "FieldChanged" in kinds(facts(WIDENED_OLD, new))
+
+
+def test_two_members_folded_into_one_padding_keep_their_bytes() -> None:
+    new = WIDENED_OLD.replace(
+        "        VMSTATE_UINT32(delta, AcmeRtcState),\n"
+        "        VMSTATE_UINT32(delta, AcmeRtcState),\n",
+        "        VMSTATE_UNUSED(8),\n",
+    )
+    assert kinds(facts(WIDENED_OLD, new)) == []
+
+
+DMA_OLD = """
+static const VMStateDescription vmstate_acme_chan = {
+    .name = "acme-dma/chan",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(src, AcmeDmaChan),
+        VMSTATE_UINT32(dst, AcmeDmaChan),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+static const VMStateDescription vmstate_acme_dma = {
+    .name = "acme-dma",
+    .version_id = 3,
+    .minimum_version_id = 3,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(ctrl, AcmeDmaState),
+        VMSTATE_STRUCT_ARRAY(chan, AcmeDmaState, 4, 1, vmstate_acme_chan, AcmeDmaChan),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+static void acme_dma_class_init(ObjectClass *klass, const void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(klass);
+
+    dc->vmsd = &vmstate_acme_dma;
+}
+"""
+
+CHAN_GROWN = DMA_OLD.replace(
+    "        VMSTATE_UINT32(dst, AcmeDmaChan),\n",
+    "        VMSTATE_UINT32(dst, AcmeDmaChan),\n        VMSTATE_UINT32(count, AcmeDmaChan),\n",
+).replace(
+    '    .name = "acme-dma/chan",\n    .version_id = 1,\n    .minimum_version_id = 1,',
+    '    .name = "acme-dma/chan",\n    .version_id = 2,\n    .minimum_version_id = 2,',
+)
+
+
+def _with_nested_users(old: str, new: str) -> list[str]:
+    """Facts with the tree lookup of embedding VMSDs, as the pipeline has it."""
+    pair = file_models(old, new)
+    assert pair.new is not None
+    model = pair.new
+
+    def users(ident: str) -> tuple[str, ...]:
+        return tuple(v.name or v.ident for v in model.vmsds for f in v.fields if f.vmsd == ident)
+
+    ctx = Context(nested_users=users, changed_paths=frozenset({pair.path}))
+    return kinds(compare([pair], ctx))
+
+
+def test_a_nested_vmsd_grown_under_a_parent_that_refuses_old_streams_is_one_finding() -> None:
+    # Every stream holding the channels is refused by the parent's new minimum:
+    # the grown channel is covered by that one clean refusal.
+    new = CHAN_GROWN.replace(
+        '    .name = "acme-dma",\n    .version_id = 3,\n    .minimum_version_id = 3,',
+        '    .name = "acme-dma",\n    .version_id = 4,\n    .minimum_version_id = 4,',
+    )
+    assert _with_nested_users(DMA_OLD, new) == ["MinimumVersionRaised"]
+
+
+def test_a_nested_vmsd_grown_under_a_parent_that_still_loads_old_streams_is_reported() -> None:
+    new = CHAN_GROWN.replace(
+        '    .name = "acme-dma",\n    .version_id = 3,',
+        '    .name = "acme-dma",\n    .version_id = 4,',
+    )
+    assert "FieldAdded" in _with_nested_users(DMA_OLD, new)
+
+
+PROPS_OLD = """
+static const Property acme_nic_properties[] = {
+    DEFINE_PROP_UINT32("bootrom", AcmeNicState, bootrom, 1),
+    DEFINE_PROP_BOOL("x-wol", AcmeNicState, wol, true),
+};
+"""
+
+
+def test_a_default_moved_to_a_value_the_old_type_could_not_hold_marks_unset() -> None:
+    # -1 (and "auto") could not be typed before: they tell "not set by the user"
+    # from an explicit value, and the default behaviour stays.
+    new = PROPS_OLD.replace(
+        'DEFINE_PROP_UINT32("bootrom", AcmeNicState, bootrom, 1)',
+        'DEFINE_PROP_INT32("bootrom", AcmeNicState, bootrom, -1)',
+    ).replace(
+        'DEFINE_PROP_BOOL("x-wol", AcmeNicState, wol, true)',
+        'DEFINE_PROP_ON_OFF_AUTO("x-wol", AcmeNicState, wol, ON_OFF_AUTO_AUTO)',
+    )
+    assert kinds(facts(PROPS_OLD, new)) == []
+
+
+def test_a_default_changed_within_the_same_type_is_still_reported() -> None:
+    new = PROPS_OLD.replace(
+        'DEFINE_PROP_UINT32("bootrom", AcmeNicState, bootrom, 1)',
+        'DEFINE_PROP_UINT32("bootrom", AcmeNicState, bootrom, 0)',
+    ).replace(
+        'DEFINE_PROP_BOOL("x-wol", AcmeNicState, wol, true)',
+        'DEFINE_PROP_ON_OFF_AUTO("x-wol", AcmeNicState, wol, ON_OFF_AUTO_OFF)',
+    )
+    assert kinds(facts(PROPS_OLD, new)) == ["PropertyDefaultChanged", "PropertyDefaultChanged"]
+
+
+SUB_OLD = """
+static bool acme_cpu_hyp_needed(void *opaque)
+{
+    AcmeCPU *cpu = opaque;
+
+    return cpu->env.has_hyp;
+}
+
+static const VMStateDescription vmstate_acme_cpu_hyp = {
+    .name = "cpu/hyp",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = acme_cpu_hyp_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(env.hstatus, AcmeCPU),
+        VMSTATE_UINT64(env.htimedelta, AcmeCPU),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+const VMStateDescription vmstate_acme_cpu = {
+    .name = "cpu",
+    .version_id = 3,
+    .minimum_version_id = 3,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT64(env.pc, AcmeCPU),
+        VMSTATE_END_OF_LIST()
+    },
+    .subsections = (const VMStateDescription * const []) {
+        &vmstate_acme_cpu_hyp,
+        NULL
+    }
+};
+"""
+
+
+def test_a_subsection_grown_under_a_parent_that_refuses_old_streams_is_one_finding() -> None:
+    grown = SUB_OLD.replace(
+        "        VMSTATE_UINT64(env.htimedelta, AcmeCPU),\n",
+        "        VMSTATE_UINT64(env.htimedelta, AcmeCPU),\n"
+        "        VMSTATE_UINT64(env.vstimecmp, AcmeCPU),\n",
+    )
+    refusing = grown.replace(
+        '    .name = "cpu",\n    .version_id = 3,\n    .minimum_version_id = 3,',
+        '    .name = "cpu",\n    .version_id = 4,\n    .minimum_version_id = 4,',
+    )
+    assert kinds(facts(SUB_OLD, refusing)) == ["MinimumVersionRaised"]
+    assert "FieldAdded" in kinds(facts(SUB_OLD, grown))
+
+
+NVM_OLD = """
+static const VMStateDescription acme_nvm_vmstate = {
+    .name = "acme-nvm",
+    .unmigratable = 1,
+};
+
+static const Property acme_nvm_props[] = {
+    DEFINE_PROP_BOOL("ioeventfd", AcmeNvmState, ioeventfd, true),
+};
+
+static void acme_nvm_class_init(ObjectClass *oc, const void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(oc);
+
+    device_class_set_props(dc, acme_nvm_props);
+    dc->vmsd = &acme_nvm_vmstate;
+}
+"""
+
+
+def test_defaults_of_a_device_that_refuses_to_migrate_keep_no_stream() -> None:
+    new = NVM_OLD.replace(
+        'DEFINE_PROP_BOOL("ioeventfd", AcmeNvmState, ioeventfd, true)',
+        'DEFINE_PROP_BOOL("ioeventfd", AcmeNvmState, ioeventfd, false)',
+    )
+    assert kinds(facts(NVM_OLD, new)) == []
+    migratable_old = NVM_OLD.replace("    .unmigratable = 1,\n", "    .version_id = 1,\n")
+    migratable_new = new.replace("    .unmigratable = 1,\n", "    .version_id = 1,\n")
+    assert kinds(facts(migratable_old, migratable_new)) == ["PropertyDefaultChanged"]
+
+
+def test_a_bool_widened_to_a_byte_sends_the_same_byte() -> None:
+    old = """
+static const VMStateDescription vmstate_acme_wdt = {
+    .name = "acme-wdt",
+    .version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT8(use, AcmeWdtState),
+        VMSTATE_BOOL(expired, AcmeWdtState),
+        VMSTATE_UINT16(timeout, AcmeWdtState),
+        VMSTATE_END_OF_LIST()
+    }
+};
+"""
+    byte = old.replace("VMSTATE_BOOL(expired,", "VMSTATE_UINT8(expired,")
+    assert kinds(facts(old, byte)) == []
+    wider = old.replace("VMSTATE_BOOL(expired,", "VMSTATE_UINT16(expired,")
+    assert kinds(facts(old, wider)) == ["FieldChanged"]
+
+
+ETH_OLD = """
+static const Property acme_eth_properties[] = {
+    DEFINE_PROP_UINT32("mtu", AcmeEthState, mtu, 1500),
+};
+
+static void acme_eth_class_init(ObjectClass *klass, const void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(klass);
+
+    device_class_set_props(dc, acme_eth_properties);
+}
+
+static const char *const acme_eth_models[] = { "acme-eth", "acme-eth-fast" };
+
+static void acme_eth_register_types(void)
+{
+    TypeInfo info = {
+        .parent = TYPE_PCI_DEVICE,
+        .instance_size = sizeof(AcmeEthState),
+        .class_init = acme_eth_class_init,
+    };
+    int i;
+
+    for (i = 0; i < ARRAY_SIZE(acme_eth_models); i++) {
+        info.name = acme_eth_models[i];
+        type_register_static(&info);
+    }
+}
+"""
+
+ETH2_OLD = """
+static const Property acme_eth2_properties[] = {
+    DEFINE_PROP_UINT32("mtu", AcmeEth2State, mtu, 1500),
+};
+
+static void acme_eth2_class_init(ObjectClass *klass, const void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(klass);
+
+    device_class_set_props(dc, acme_eth2_properties);
+}
+
+static const TypeInfo acme_eth2_info = {
+    .name = "acme-eth2",
+    .parent = TYPE_PCI_DEVICE,
+    .instance_size = sizeof(AcmeEth2State),
+    .class_init = acme_eth2_class_init,
+};
+"""
+
+COMPAT_OLD = """
+GlobalProperty hw_compat_2_1[] = {
+    { "acme-uart", "x-fifo", "off" },
+};
+const size_t hw_compat_2_1_len = G_N_ELEMENTS(hw_compat_2_1);
+"""
+
+
+def test_entries_for_a_property_whose_types_are_registered_in_a_loop_are_not_misplaced() -> None:
+    # The same property goes to two NICs; one registers its types at run time,
+    # so which types carry the property is only known for the other one.
+    vet = '    DEFINE_PROP_BOOL("init-vet", {}, init_vet, true),\n'
+    eth = ETH_OLD.replace("1500),\n};", "1500),\n" + vet.format("AcmeEthState") + "};")
+    eth2 = ETH2_OLD.replace("1500),\n};", "1500),\n" + vet.format("AcmeEth2State") + "};")
+    compat = COMPAT_OLD.replace(
+        '    { "acme-uart", "x-fifo", "off" },\n',
+        '    { "acme-uart", "x-fifo", "off" },\n'
+        '    { "acme-eth", "init-vet", "off" },\n'
+        '    { "acme-eth2", "init-vet", "off" },\n',
+    )
+    others = [
+        file_models(ETH2_OLD, eth2, "hw/net/acme_eth2.c"),
+        file_models(COMPAT_OLD, compat, "hw/core/machine.c"),
+    ]
+    found = kinds(facts(ETH_OLD, eth, "hw/net/acme_eth.c", others=others))
+    assert "CompatEntryWrongDriver" not in found
+    assert "PropertyAdded" in found
+
+
+def test_a_compat_property_spelt_by_its_macro_is_the_same_entry() -> None:
+    old = """
+GlobalProperty pc_compat_2_1[] = {
+    { "ACME-LPC", "acme-hotplug-bridges", "off" },
+};
+const size_t pc_compat_2_1_len = G_N_ELEMENTS(pc_compat_2_1);
+"""
+    new = old.replace('"acme-hotplug-bridges"', "ACME_PM_PROP_HOTPLUG_BRIDGES")
+    strings = {"ACME_PM_PROP_HOTPLUG_BRIDGES": "acme-hotplug-bridges"}
+    pair = file_models(old, new, "hw/i386/pc.c")
+    ctx = Context(resolve=strings.get, resolve_old=strings.get, changed_paths=frozenset())
+    assert kinds(compare([pair], ctx)) == []
+    renamed = old.replace('"acme-hotplug-bridges"', '"acme-hotplug"')
+    assert kinds(compare([file_models(old, renamed, "hw/i386/pc.c")], ctx)) == [
+        "CompatEntryAdded",
+        "CompatEntryRemoved",
+    ]
+
+
+def test_a_test_predicate_renamed_with_the_member_it_reads_gates_the_same_bytes() -> None:
+    old = """
+static bool acme_net_multiqueue(void *opaque, int version_id)
+{
+    AcmeNetState *n = opaque;
+
+    return n->max_queues > 1;
+}
+
+static const VMStateDescription vmstate_acme_net = {
+    .name = "acme-net",
+    .version_id = 2,
+    .minimum_version_id = 2,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(status, AcmeNetState),
+        VMSTATE_UINT16_TEST(curr_queues, AcmeNetState, acme_net_multiqueue),
+        VMSTATE_END_OF_LIST()
+    }
+};
+"""
+    new = (
+        old.replace("acme_net_multiqueue", "acme_net_multiqueue_pairs")
+        .replace("n->max_queues", "n->max_queue_pairs")
+        .replace("curr_queues,", "curr_queue_pairs,")
+    )
+    assert kinds(facts(old, new)) == []
+    dropped = old.replace(
+        "        VMSTATE_UINT16_TEST(curr_queues, AcmeNetState, acme_net_multiqueue),\n", ""
+    )
+    assert kinds(facts(old, dropped)) == ["FieldRemoved"]
+
+
+def test_a_version_equality_gate_the_tree_had_is_not_new_when_its_line_is_reformatted() -> None:
+    old = """
+static bool acme_snd_is_version_2 (void *opaque, int version_id)
+{
+    return version_id == 2;
+}
+
+static const VMStateDescription vmstate_acme_snd = {
+    .name = "acme-snd",
+    .version_id = 3,
+    .minimum_version_id = 2,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32 (glob_cnt, AcmeSndState),
+        VMSTATE_UINT32_TEST (mixer, AcmeSndState, acme_snd_is_version_2),
+        VMSTATE_END_OF_LIST ()
+    }
+};
+"""
+    reformatted = old.replace(" (", "(")
+    assert kinds(facts(old, reformatted)) == []
+    gated = old.replace(
+        "        VMSTATE_END_OF_LIST ()\n",
+        "        VMSTATE_UINT32_TEST(volume, AcmeSndState, acme_snd_is_version_2),\n"
+        "        VMSTATE_END_OF_LIST ()\n",
+    )
+    assert "TestComparesVersionEq" in kinds(facts(old, gated))
+
+
+VSOCK_COMMON_OLD = """
+static const Property acme_vsock_common_properties[] = {
+    DEFINE_PROP_UINT32("guest-cid", AcmeVsockCommon, cid, 3),
+};
+
+static void acme_vsock_common_class_init(ObjectClass *klass, const void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(klass);
+
+    device_class_set_props(dc, acme_vsock_common_properties);
+}
+
+static const TypeInfo acme_vsock_common_info = {
+    .name = "acme-vsock-common",
+    .parent = TYPE_VIRTIO_DEVICE,
+    .abstract = true,
+    .class_init = acme_vsock_common_class_init,
+};
+"""
+
+VSOCK_DEVICE = """
+static const TypeInfo acme_vsock_info = {
+    .name = "acme-vsock-device",
+    .parent = "acme-vsock-common",
+    .instance_size = sizeof(AcmeVsock),
+};
+"""
+
+
+def test_a_compat_entry_naming_a_subclass_of_the_property_owner_reaches_it() -> None:
+    common = VSOCK_COMMON_OLD.replace(
+        "3),\n};", '3),\n    DEFINE_PROP_BOOL("seqpacket", AcmeVsockCommon, seqpacket, true),\n};'
+    )
+
+    def entry(driver: str) -> list[str]:
+        compat = COMPAT_OLD.replace(
+            '    { "acme-uart", "x-fifo", "off" },\n',
+            f'    {{ "acme-uart", "x-fifo", "off" }},\n    {{ "{driver}", "seqpacket", "off" }},\n',
+        )
+        others = [
+            file_models(VSOCK_DEVICE, VSOCK_DEVICE, "hw/virtio/acme-vsock.c"),
+            file_models(COMPAT_OLD, compat, "hw/core/machine.c"),
+        ]
+        return kinds(
+            facts(VSOCK_COMMON_OLD, common, "hw/virtio/acme-vsock-common.c", others=others)
+        )
+
+    assert "CompatEntryWrongDriver" not in entry("acme-vsock-device")
+    assert "CompatEntryWrongDriver" in entry("acme-vsock-pci")
