@@ -336,10 +336,12 @@ class MachineCompatDropped(Fact):
     value: str
     """The value the options function set."""
     function: str
+    """The options function (for ``ungated``: the function that stopped reading it)."""
     machine: str
     """The newest machine version that loses the behaviour (``2.6``); older ones follow."""
     how: str
-    """``removed`` from the options, ``inverted`` there, or ``unread`` by any code."""
+    """``removed`` from the options, ``inverted`` there, ``unread`` by any code, or
+    ``ungated``: a function that keeps running no longer reads it."""
     new_value: str | None
     setters: tuple[str, ...]
     """For ``unread``: the options functions that still set the flag."""

@@ -207,29 +207,70 @@ def _read_lines(text: str, member: str) -> list[int]:
     return out
 
 
+def _function_reads(text: str, member: str) -> dict[str, int]:
+    """Function -> first line where it reads ``member`` (functions at column 0)."""
+    lines = _read_lines(text, member)
+    if not lines:
+        return {}
+    starts = [
+        (text.count("\n", 0, m.start()) + 1, m.group("name")) for m in _ANY_DEF.finditer(text)
+    ]
+    out: dict[str, int] = {}
+    for line in lines:
+        name = next((n for start, n in reversed(starts) if start <= line), None)
+        if name is not None and name not in out:
+            out[name] = line
+    return out
+
+
 def unread_flag_facts(files: Sequence[FileModels], texts: Texts, head: TreeSearch) -> list[F.Fact]:
-    """The last reader of a flag that versioned options functions still set, removed."""
+    """Code that stops reading a flag that versioned options functions still set.
+
+    Either the last reader of the whole tree goes, or a function that stays
+    stops reading it (its old-machine branch is gone) while no other function
+    of the change starts reading it (the test did not move)."""
     if not head.searchable:
         return []
-    lost: dict[str, tuple[str, int]] = {}
+    lost: dict[str, tuple[str, int, str | None]] = {}
+    gained: set[str] = set()
+    flags: set[str] | None = None
     for fm in files:
         old_text, new_text = texts.get(fm.path, (None, None))
-        if not old_text or not fm.path.endswith((".c", ".h", ".c.inc")):
+        if not old_text or not new_text or not fm.path.endswith((".c", ".h", ".c.inc")):
             continue
-        gone = _read_members(old_text) - _read_members(new_text or "")
+        old_members, new_members = _read_members(old_text), _read_members(new_text)
+        gone = old_members - new_members
         for member in sorted(gone - COSMETIC):
             lines = _read_lines(old_text, member)
             if lines and member not in lost:
-                lost[member] = (fm.path, lines[0])
+                lost[member] = (fm.path, lines[0], None)
+        if "Machine" not in old_text:
+            continue  # flags are read through a machine class
+        if flags is None:
+            flags = {
+                m
+                for m, sets in _head_setters(head, texts).items()
+                if any(not a.newest for _p, a in sets)
+            }
+        for member in sorted((old_members & new_members & flags) - COSMETIC):
+            before = _function_reads(old_text, member)
+            after = _function_reads(new_text, member)
+            if set(after) - set(before):
+                gained.add(member)
+            defined = {m.group("name") for m in _ANY_DEF.finditer(new_text)}
+            for fn, line in sorted(before.items()):
+                if fn in defined and fn not in after and member not in lost:
+                    lost[member] = (fm.path, line, fn)
+    lost = {m: v for m, v in lost.items() if m not in gained}
     if not lost:
         return []
     setters = _head_setters(head, texts)
     out: list[F.Fact] = []
-    for member, (path, line) in sorted(lost.items()):
+    for member, (path, line, reader) in sorted(lost.items()):
         sets = [a for a in setters.get(member, ()) if not a[1].newest]
         if not sets or member in COSMETIC:
             continue
-        if _still_read(head, member):
+        if reader is None and _still_read(head, member):
             continue  # still read somewhere: the behaviour moved, it was not lost
         first = min(sets, key=lambda s: s[1].version)
         a = first[1]
@@ -238,12 +279,12 @@ def unread_flag_facts(files: Sequence[FileModels], texts: Texts, head: TreeSearc
                 path=path,
                 line=line,
                 side=Side.OLD,
-                subject=member,
+                subject=f"{reader}.{member}" if reader else member,
                 flag=f"{a.recv}->{a.member}",
                 value=a.value,
-                function=a.function,
+                function=reader or a.function,
                 machine=_machine_text(max(s[1].version for s in sets)),
-                how="unread",
+                how="ungated" if reader else "unread",
                 new_value=None,
                 setters=tuple(sorted({s[1].function for s in sets})),
             )

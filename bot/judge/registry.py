@@ -397,6 +397,11 @@ def _compat_dropped(fact: F.MachineCompatDropped) -> str:
         return f"{fact.function}() no longer sets {set_}"
     who = ", ".join(f"{f}()" for f in fact.setters[:3])
     more = f" and {len(fact.setters) - 3} more" if len(fact.setters) > 3 else ""
+    if fact.how == "ungated":
+        return (
+            f"{fact.function}() no longer reads '{fact.flag.split('->')[-1]}', "
+            f"while {who}{more} still set {set_}"
+        )
     return (
         f"the last code reading '{fact.flag.split('->')[-1]}' is removed, "
         f"while {who}{more} still set {set_}"
