@@ -272,6 +272,8 @@ def unread_flag_facts(files: Sequence[FileModels], texts: Texts, head: TreeSearc
             continue
         if reader is None and _still_read(head, member):
             continue  # still read somewhere: the behaviour moved, it was not lost
+        if _set_by_other_boards(head, member, {p for p, _a in sets}):
+            continue  # a generic machine setting (max_cpus), not a compat flag
         first = min(sets, key=lambda s: s[1].version)
         a = first[1]
         out.append(
@@ -314,6 +316,19 @@ def _head_setters(head: TreeSearch, texts: Texts) -> dict[str, list[tuple[str, A
         for a in options_assignments(text):
             out.setdefault(a.member, []).append((path, a))
     return out
+
+
+def _set_by_other_boards(head: TreeSearch, member: str, machine_files: set[str]) -> bool:
+    """Whether code outside the machine family's directories assigns the member: then it is
+    a setting every board has (``mc->max_cpus``), not a flag kept for old versions."""
+    assign = re.compile(r"(?:->|\.)\s*" + re.escape(member) + r"\s*=(?!=)")
+    family_dirs = {p.rsplit("/", 1)[0] for p in machine_files}
+    for path in head.files_with(member):
+        if path.rsplit("/", 1)[0] in family_dirs or not path.endswith((".c", ".h")):
+            continue  # the family's own files (its class_init sets the new default)
+        if any(assign.search(line) for line in (head.text(path) or "").splitlines()):
+            return True
+    return False
 
 
 def _still_read(head: TreeSearch, member: str) -> bool:
