@@ -11,13 +11,20 @@ stream. A change breaks those machine types when it
 * removes such an assignment from the options of a version that is still
   there, or flips its value (that version and every older one now behave
   like the newest), or
-* removes the last code that reads a flag the options functions still set
-  (every machine type that sets it loses the behaviour it kept).
+* removes the last code that reads a flag the options functions still set,
+  or makes a function that stays stop reading it (every machine type that
+  sets it loses the behaviour it kept).
 
 What stays silent: the newest version of a family (its options are not
 compat), descriptions and aliases, a flag replaced in the same change (a new
 assignment or call in that function, a compat entry added for that version),
-and a flag retired with every function that sets and reads it.
+a flag retired with every function that sets and reads it, and members that
+boards outside the family assign too (``mc->max_cpus``: a setting, not a flag).
+
+The same holds for subsections (`forced_gate_facts`): a `.needed` that reads
+a property keeps old machine types quiet only while the compat entry (or the
+default) decides the property; board code that sets it to true on a line of
+its own, unconditionally, wins over the compat entry for every version.
 """
 
 from __future__ import annotations
