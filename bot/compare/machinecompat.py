@@ -152,8 +152,10 @@ def options_flag_facts(
     new_fns = {f.name: f for f in fm.new.functions}
     old_fns = {f.name: f for f in fm.old.functions}
     for a in old:
-        if a.newest or a.member in COSMETIC or a.function not in new_fns:
+        if a.newest or a.member in COSMETIC:
             continue
+        if a.function not in new_fns or a.function not in old_fns:
+            continue  # the version is gone (or not understood): not a change of its options
         after = new_by_fn.get(a.function, {})
         b = after.get(a.member)
         if b is not None:
