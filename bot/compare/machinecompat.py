@@ -61,6 +61,7 @@ _FALSE = frozenset({"false", "0", "ON_OFF_AUTO_OFF"})
 @dataclass(frozen=True, slots=True)
 class Assignment:
     function: str
+    family: tuple[str, str]
     version: tuple[int, ...]
     recv: str
     member: str
@@ -110,6 +111,7 @@ def options_assignments(text: str) -> list[Assignment]:
             out.append(
                 Assignment(
                     function=name,
+                    family=family,
                     version=version,
                     recv=m.group("recv"),
                     member=m.group("member").split(".")[-1],
@@ -151,6 +153,7 @@ def options_flag_facts(
         new_by_fn.setdefault(a.function, {})[a.member] = a
     new_fns = {f.name: f for f in fm.new.functions}
     old_fns = {f.name: f for f in fm.old.functions}
+    old_pairs = {(x.function, x.member) for x in old}
     for a in old:
         if a.newest or a.member in COSMETIC:
             continue
@@ -171,6 +174,12 @@ def options_flag_facts(
             continue
         if a.member not in _read_members(new_text) and not still_read(a.member):
             continue  # retired: no code reads the flag any more
+        if any(
+            x.family == a.family and x.member == a.member and x.version > a.version
+            for x in new
+            if (x.function, x.member) not in old_pairs
+        ):
+            continue  # moved to a newer version, which this one inherits through its chain
         yield _fact(fm.path, a, Side.OLD, a.line, "removed", None)
 
 

@@ -133,3 +133,9 @@ def test_a_version_removed_with_its_flags_is_routine_cleanup() -> None:
     old = _piix("", "    pcmc->legacy_cpu_hotplug = true;\n")
     new = old[: old.index("static void pc_i440fx_2_6_machine_options")]
     assert _facts(old, new) == []
+
+
+def test_a_flag_moved_to_a_newer_version_is_still_inherited_by_the_older_one() -> None:
+    old = _piix("", "    pcmc->phb_placement = phb_placement_2_6;\n")
+    new = _piix("    pcmc->phb_placement = phb_placement_2_7;\n", "")
+    assert _facts(old, new) == []
