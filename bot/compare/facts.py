@@ -332,6 +332,39 @@ class MachineOptionsChainBroken(Fact):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class MachineCompatDropped(Fact):
+    """Versioned machine types lose a compat behaviour kept by a class flag."""
+
+    flag: str
+    """``recv->member`` as the options function spells it."""
+    value: str
+    """The value the options function set."""
+    function: str
+    """The options function (for ``ungated``: the function that stopped reading it)."""
+    machine: str
+    """The newest machine version that loses the behaviour (``2.6``); older ones follow."""
+    how: str
+    """``removed`` from the options, ``inverted`` there, ``unread`` by any code, or
+    ``ungated``: a function that keeps running no longer reads it."""
+    new_value: str | None
+    setters: tuple[str, ...]
+    """For ``unread``: the options functions that still set the flag."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NeededForcedByBoard(Fact):
+    """Board code sets, unconditionally, the property a subsection's ``.needed`` reads."""
+
+    prop: str
+    subsection: str
+    device_path: str
+    call: str
+    """The setter as written (``qdev_prop_set_bit``)."""
+    function: str | None
+    """The board function that sets it."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MachineOptionsWrongArray(Fact):
     """A machine version's options apply the array of another version."""
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from bot.compare import facts as F
 from bot.compare.compat_targets import needles, target_facts
 from bot.compare.context import Context, FileModels
+from bot.compare.machinecompat import forced_gate_facts, machine_compat_facts
 from bot.compare.sections import (
     name_needles,
     name_taken_facts,
@@ -53,6 +54,8 @@ def tree_facts(
         if fm.new is not None and fm.new.vmsds:
             out.extend(name_taken_facts(fm, ctx, head, moved))
         out.extend(unregistered_facts(fm, ctx, head))
+    out.extend(machine_compat_facts(files, texts, head))
+    out.extend(forced_gate_facts(files, texts, earlier, head))
     # An entry for a property this change adds, naming another type, is
     # MIG029's (it names the types that have the property): one finding.
     wrong = {(f.path, f.line) for f in earlier if isinstance(f, F.CompatEntryWrongDriver)}

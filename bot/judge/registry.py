@@ -391,8 +391,41 @@ def _tree_meanings(fact: F.Fact) -> Iterable[tuple[str, dict[str, object]]]:
             )
         case F.SubsectionsUnterminated():
             yield "MIG053", {"vmsd": fact.vmsd or "an unnamed VMSD"}
+        case F.MachineCompatDropped():
+            yield "MIG054", {"what": _compat_dropped(fact), "machine": fact.machine}
+        case F.NeededForcedByBoard():
+            where = f"{fact.function}()" if fact.function else "board code"
+            yield (
+                "MIG055",
+                {
+                    "where": where,
+                    "call": fact.call,
+                    "property": fact.prop,
+                    "subsection": fact.subsection,
+                    "device": fact.device_path,
+                },
+            )
         case _:
             return
+
+
+def _compat_dropped(fact: F.MachineCompatDropped) -> str:
+    set_ = f"`{fact.flag} = {fact.value}`"
+    if fact.how == "inverted":
+        return f"{fact.function}() now sets `{fact.flag} = {fact.new_value}` instead of {set_}"
+    if fact.how == "removed":
+        return f"{fact.function}() no longer sets {set_}"
+    who = ", ".join(f"{f}()" for f in fact.setters[:3])
+    more = f" and {len(fact.setters) - 3} more" if len(fact.setters) > 3 else ""
+    if fact.how == "ungated":
+        return (
+            f"{fact.function}() no longer reads '{fact.flag.split('->')[-1]}', "
+            f"while {who}{more} still set {set_}"
+        )
+    return (
+        f"the last code reading '{fact.flag.split('->')[-1]}' is removed, "
+        f"while {who}{more} still set {set_}"
+    )
 
 
 _WRITTEN_BY = {
