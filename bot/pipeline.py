@@ -25,6 +25,7 @@ from bot.compare.released import (
     fixed_commits,
     placed_for_released_change,
 )
+from bot.compare.streams import stream_facts
 from bot.compare.treefacts import tree_facts
 from bot.compare.twins import with_twins
 from bot.findings import (
@@ -127,12 +128,14 @@ def review(
     )
     facts.extend(between_files(change, old_table, new_table))
     texts = {fc.path: (fc.old_text, fc.new_text) for fc in change.files if fc.texts_known}
+    head_search = TreeSearch(change.head_tree or change.base_tree, new_table)
+    facts.extend(stream_facts(change, head_search.text if change.head_tree else None))
     facts.extend(
         tree_facts(
             pairs,
             ctx,
             texts,
-            TreeSearch(change.head_tree or change.base_tree, new_table),
+            head_search,
             TreeSearch(change.base_tree, old_table),
             facts,
         )
