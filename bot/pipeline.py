@@ -17,6 +17,7 @@ from bot.compare.distance import between_files
 from bot.compare.engine import compare
 from bot.compare.facts import CompatEntryAdded, Fact, PropertyDefaultChanged
 from bot.compare.hunkmode import hunk_facts
+from bot.compare.realize import realize_default_facts
 from bot.compare.released import (
     WIRE_FACTS,
     FixedIn,
@@ -130,6 +131,8 @@ def review(
     texts = {fc.path: (fc.old_text, fc.new_text) for fc in change.files if fc.texts_known}
     head_search = TreeSearch(change.head_tree or change.base_tree, new_table)
     facts.extend(stream_facts(change, head_search.text if change.head_tree else None))
+    compat_props = {f.entry.prop for f in facts if isinstance(f, CompatEntryAdded)}
+    facts.extend(realize_default_facts(pairs, texts, compat_props))
     facts.extend(
         tree_facts(
             pairs,

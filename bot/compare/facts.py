@@ -444,3 +444,12 @@ class CoreStreamElementAdded(Fact):
     element: str
     flag: str
     families: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RealizeDefaultChanged(Fact):
+    """A property whose default is 'unspecified' gets another value at realize."""
+
+    prop: PropertyModel
+    old_value: str
+    new_value: str

@@ -39,6 +39,7 @@ from bot.scanner.streamops import (
     Pairing,
     StreamFile,
     StreamFunction,
+    holds,
     stream_file,
     words,
     words_with_ops,
@@ -171,6 +172,58 @@ def _unit_facts(
                     version=p.version,
                 )
                 break
+        else:
+            if l_old is not None and l_new is not None and p.version is not None:
+                dropped = _legacy_dropped(l_old, l_new, p.version)
+                if dropped is not None:
+                    yield F.StreamChanged(
+                        path=path,
+                        line=dropped[0],
+                        side=Side.OLD,
+                        vmsd=name,
+                        subject=l_new.name,
+                        function=l_new.name,
+                        what=dropped[1],
+                        version=p.version,
+                    )
+
+
+def _legacy_dropped(
+    old: StreamFunction, new: StreamFunction, version: int
+) -> tuple[int, str] | None:
+    """A load that read an older stream version its own way and now reads it
+    as the current one, with nothing refusing it: those streams are misread."""
+    for v in range(version - 1, 0, -1):
+        ow, nw = words(old.nodes, v), words(new.nodes, v)
+        if "refuse" in ow or "refuse" in nw or ow == nw:
+            continue
+        kept = {b.cond for b in _version_blocks(new.nodes)}
+        gone = next(
+            (
+                b
+                for b in _version_blocks(old.nodes)
+                if b.cond not in kept
+                and b.version is not None
+                and holds(b.version, v) != holds(b.version, version)
+            ),
+            None,
+        )
+        if gone is None:
+            return None
+        return gone.line, (
+            f"the `if ({gone.cond})` branch that read streams of version {v} is gone, and "
+            f"nothing refuses them: they are now read as version {version}"
+        )
+    return None
+
+
+def _version_blocks(nodes: Sequence[object]) -> Iterable[Block]:
+    for n in nodes:
+        if isinstance(n, Block):
+            if n.kind == "version":
+                yield n
+            yield from _version_blocks(n.body)
+            yield from _version_blocks(n.orelse)
 
 
 def _fn(sf: StreamFile, name: str | None) -> StreamFunction | None:

@@ -197,6 +197,16 @@ def _fact_meanings(fact: F.Fact) -> Iterable[tuple[str, dict[str, object]]]:
                     "new": n.default,
                 },
             )
+        case F.RealizeDefaultChanged(prop=p):
+            yield (
+                "MIG022",
+                {
+                    "property": p.name,
+                    "device": p.owner or "its device",
+                    "old": fact.old_value,
+                    "new": fact.new_value,
+                },
+            )
         case F.CompatDoneRight(prop=p, entry=e):
             yield (
                 "MIG027",

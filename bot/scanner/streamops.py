@@ -59,14 +59,15 @@ class Op:
     word: str
     """``1``, ``2``, ``4``, ``8`` (bytes), ``tl`` (target long), ``buf``,
     ``str`` (counted string), ``vmsd:IDENT``, ``call:NAME`` (a function of
-    another file that saves or loads, save/load and put/get spelt ``@``)."""
+    another file that saves or loads, save/load and put/get spelt ``@``), or
+    ``refuse`` (a ``return -E...``: the load gives up)."""
     line: int
     text: str
     """The call as written (``qemu_put_be32(f, dev->revision)``)."""
 
     @property
     def known(self) -> bool:
-        return not self.word.startswith("call:")
+        return not self.word.startswith("call:") and self.word != "refuse"
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,7 +311,10 @@ def _stmt(toks: list[Token], i: int, end: int, ctx: _Ctx) -> tuple[list[Node], i
         elif x == ";" and depth <= 0:
             break
         k += 1
-    return _ops(toks[i:k], ctx), k + 1
+    ops = _ops(toks[i:k], ctx)
+    if t.text == "return" and i + 1 < k and toks[i + 1].text == "-":
+        ops.append(Op("refuse", t.line, ctx.source(toks[i:k])))
+    return ops, k + 1
 
 
 def _block(cond: Sequence[Token], then: list[Node], orelse: list[Node], line: int) -> Block:
@@ -393,16 +397,23 @@ def words_with_ops(
 
 
 def _flatten(
-    nodes: Sequence[Node], version: int | None, out: list[str], sink: list[Op | None]
+    nodes: Sequence[Node],
+    version: int | None,
+    out: list[str],
+    sink: list[Op | None],
+    refusing: bool = False,
 ) -> None:
+    """``refusing``: a ``return -E...`` here refuses the stream version (a branch
+    on the version, taken); elsewhere it is error handling and not a word."""
     for n in nodes:
         if isinstance(n, Op):
-            out.append(n.word)
-            sink.append(n)
+            if n.word != "refuse" or refusing:
+                out.append(n.word)
+                sink.append(n)
             continue
         if n.kind == "version" and n.version is not None and version is not None:
-            taken = _holds(n.version, version)
-            _flatten(n.body if taken else n.orelse, version, out, sink)
+            taken = holds(n.version, version)
+            _flatten(n.body if taken else n.orelse, version, out, sink, refusing=True)
             continue
         label = f"v{n.version[0]}{n.version[1]}" if n.version else n.kind
         then_w: list[str] = []
@@ -435,7 +446,7 @@ def _wrap(
         sink.extend([None, *inner_sink, None])
 
 
-def _holds(check: tuple[str, int], version: int) -> bool:
+def holds(check: tuple[str, int], version: int) -> bool:
     op, n = check
     return {
         ">=": version >= n,

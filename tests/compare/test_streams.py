@@ -214,3 +214,26 @@ def test_core_element_opted_out_by_every_family_is_silent() -> None:
     spapr = SPAPR.replace("{\n}\n", "{\n    savevm_skip_runstate();\n}\n", 1)
     files = {"hw/i386/pc_piix.c": PC, "hw/ppc/spapr.c": spapr}
     assert stream_facts(ch, files.get) == []
+
+
+def test_load_branch_for_old_streams_dropped_without_refusal_is_a_misread() -> None:
+    new = SAVE_LOAD.replace(
+        "    if (version_id >= 2) {\n        s->next_tick = qemu_get_be64(f);\n    }\n",
+        "    s->next_tick = qemu_get_be64(f);\n",
+    )
+    [fact] = _facts(SAVE_LOAD, new)
+    assert isinstance(fact, F.StreamChanged)
+    assert fact.function == "acme_pit_load"
+    assert "streams of version 1" in fact.what
+
+
+def test_load_branch_for_old_streams_dropped_with_a_refusal_is_cleanup() -> None:
+    new = SAVE_LOAD.replace(
+        "    if (version_id >= 2) {\n        s->next_tick = qemu_get_be64(f);\n    }\n",
+        "    s->next_tick = qemu_get_be64(f);\n",
+    ).replace(
+        "    s->mode = qemu_get_be32(f);\n",
+        "    if (version_id < 2) {\n        return -EINVAL;\n    }\n"
+        "    s->mode = qemu_get_be32(f);\n",
+    )
+    assert _facts(SAVE_LOAD, new) == []
