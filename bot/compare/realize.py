@@ -33,6 +33,8 @@ _DECIDED = re.compile(
     r"\s*==\s*(?P<sentinel>-?\w+)\s*\)\s*\{?\s*"
     r"(?P=obj)\s*(?P=arrow)\s*(?P<member2>\w+(?:\s*(?:->|\.)\s*\w+)*)\s*=\s*(?P<expr>[^;]+);",
 )
+_WORD = re.compile(r"[A-Za-z_]\w*")
+_MEMBER = re.compile(r"(?:->|\.)\s*([A-Za-z_]\w*)")
 _COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
 
 
@@ -75,6 +77,8 @@ def _changed(
         if o is not None:
             if o.sentinel != d.sentinel or _same(o.expr, d.expr):
                 continue
+            if _knob_retired(o.expr, d.expr, fm):
+                continue
             old = f"`{o.expr}` (decided at realize)"
         elif prop.name not in old_props:
             old = "its value before the property existed"
@@ -106,6 +110,22 @@ def _device(fm: FileModels, prop: PropertyModel, text: str) -> str | None:
         if types:
             return types[0]
     return prop.owner
+
+
+def _knob_retired(old: str, new: str, fm: FileModels) -> bool:
+    """The expression only lost members whose properties the change removes
+    (``|| s->buggy_eim`` with ``x-buggy-eim``): a compat knob retired with the
+    machine types that set it, the value unchanged for every machine left."""
+    assert fm.old is not None and fm.new is not None
+    a, b = set(_WORD.findall(old)), set(_WORD.findall(new))
+    kept = {p.name for p in fm.new.properties}
+    retired = {
+        re.split(r"->|\.", p.member)[-1]
+        for p in fm.old.properties
+        if p.member and p.name not in kept
+    }
+    gone = set(_MEMBER.findall(old)) - set(_MEMBER.findall(new))
+    return not (b - a) and bool(gone) and gone <= retired
 
 
 def _near(d: _Decided, changed: Collection[int]) -> bool:

@@ -75,3 +75,12 @@ def test_expression_changed_is_reported_with_both_values() -> None:
 def test_change_elsewhere_in_realize_is_silent() -> None:
     newer = NEW.replace("    qdev_realize(", "    acme_rng_setup(vpci_dev);\n    qdev_realize(")
     assert _facts(NEW, newer) == []
+
+
+def test_compat_knob_retired_from_the_expression_is_silent() -> None:
+    old = NEW.replace("nvectors = 2;", "nvectors = vpci_dev->legacy_vectors ? 1 : 2;").replace(
+        "                       DEV_NVECTORS_UNSPECIFIED),\n",
+        "                       DEV_NVECTORS_UNSPECIFIED),\n"
+        '    DEFINE_PROP_BOOL("x-legacy-vectors", VirtIOPCIProxy, legacy_vectors, false),\n',
+    )
+    assert _facts(old, NEW) == []

@@ -237,3 +237,8 @@ def test_load_branch_for_old_streams_dropped_with_a_refusal_is_cleanup() -> None
         "    s->mode = qemu_get_be32(f);\n",
     )
     assert _facts(SAVE_LOAD, new) == []
+
+
+def test_load_brought_back_in_line_with_the_save_is_a_fix_and_silent() -> None:
+    broken = SAVE_LOAD.replace("s->mode = qemu_get_be32(f);", "s->mode = qemu_get_be16(f);")
+    assert _facts(broken, SAVE_LOAD) == []
