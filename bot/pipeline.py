@@ -130,7 +130,8 @@ def review(
     facts.extend(between_files(change, old_table, new_table))
     texts = {fc.path: (fc.old_text, fc.new_text) for fc in change.files if fc.texts_known}
     head_search = TreeSearch(change.head_tree or change.base_tree, new_table)
-    facts.extend(stream_facts(change, head_search.text if change.head_tree else None))
+    models = {p.path: (p.old, p.new) for p in pairs}
+    facts.extend(stream_facts(change, head_search.text if change.head_tree else None, models))
     compat_props = {f.entry.prop for f in facts if isinstance(f, CompatEntryAdded)}
     facts.extend(realize_default_facts(pairs, texts, compat_props))
     facts.extend(

@@ -81,6 +81,8 @@ def _changed(
                 continue
             old = f"`{o.expr}` (decided at realize)"
         elif prop.name not in old_props:
+            if _assigned_before(old_text, d):
+                continue  # realize set the same value before, now only when unspecified
             old = "its value before the property existed"
         else:
             continue  # decided elsewhere before (a parent, the board): not known here
@@ -126,6 +128,13 @@ def _knob_retired(old: str, new: str, fm: FileModels) -> bool:
     }
     gone = set(_MEMBER.findall(old)) - set(_MEMBER.findall(new))
     return not (b - a) and bool(gone) and gone <= retired
+
+
+def _assigned_before(text: str, d: _Decided) -> bool:
+    leaf = re.split(r"->|\.", d.member)[-1].strip()
+    clean = _COMMENT.sub(" ", text)
+    pattern = rf"(?:->|\.)\s*{re.escape(leaf)}\s*=(?!=)\s*([^;]+);"
+    return any(_same(m.group(1), d.expr) for m in re.finditer(pattern, clean))
 
 
 def _near(d: _Decided, changed: Collection[int]) -> bool:

@@ -27,12 +27,13 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.change import Change, FileChange, FileStatus
 from bot.compare import facts as F
 from bot.findings import Side
+from bot.scanner.model import FileModel, VmsdModel
 from bot.scanner.streamops import (
     Block,
     Op,
@@ -70,7 +71,13 @@ _MACHINE_VERSION = re.compile(
 Reader = Callable[[str], str | None]
 
 
-def stream_facts(change: Change, head: Reader | None = None) -> list[F.Fact]:
+Models = Mapping[str, tuple[FileModel | None, FileModel | None]]
+"""path -> (old, new) scanner model, for the VMSDs a stream saves with vmstate_save_state."""
+
+
+def stream_facts(
+    change: Change, head: Reader | None = None, models: Models | None = None
+) -> list[F.Fact]:
     """``head`` reads a file of the head tree, for the machine files of the
     core-stream check (None: that check is skipped)."""
     out: list[F.Fact] = []
@@ -85,7 +92,8 @@ def stream_facts(change: Change, head: Reader | None = None) -> list[F.Fact]:
             continue
         seen: set[int | None] = set()
         lines = (fc.changed_old_lines(), fc.changed_new_lines())
-        for f in _unit_facts(fc.path, old, new, lines):
+        vmsds = (models or {}).get(fc.path, (None, None))
+        for f in _unit_facts(fc.path, old, new, lines, vmsds):
             if f.line not in seen:  # a helper's change seen through each caller: one finding
                 seen.add(f.line)
                 out.append(f)
@@ -118,7 +126,11 @@ def _match(old: StreamFile, p: Pairing) -> Pairing | None:
 
 
 def _unit_facts(
-    path: str, old: StreamFile, new: StreamFile, lines: tuple[frozenset[int], frozenset[int]]
+    path: str,
+    old: StreamFile,
+    new: StreamFile,
+    lines: tuple[frozenset[int], frozenset[int]],
+    vmsds: tuple[FileModel | None, FileModel | None] = (None, None),
 ) -> Iterable[F.Fact]:
     for p in new.pairings:
         o = _match(old, p)
@@ -139,9 +151,13 @@ def _unit_facts(
         s_old, s_new = _fn(old, o.save), _fn(new, p.save)
         l_old, l_new = _fn(old, o.load), _fn(new, p.load)
         if s_old and s_new and l_old and l_new:
-            before = _same(words(s_old.nodes), words(l_old.nodes, o.version))
+            before = _same(
+                [w for w, _ in _expanded(words_with_ops(s_old.nodes), vmsds[0])],
+                [w for w, _ in _expanded(words_with_ops(l_old.nodes, o.version), vmsds[0])],
+            )
             after = _first_difference(
-                words_with_ops(s_new.nodes), words_with_ops(l_new.nodes, p.version)
+                _expanded(words_with_ops(s_new.nodes), vmsds[1]),
+                _expanded(words_with_ops(l_new.nodes, p.version), vmsds[1]),
             )
             if not before and after is None:
                 continue  # the load catches up with the save: a fix
@@ -160,7 +176,9 @@ def _unit_facts(
             if fo is None or fn is None:
                 continue
             change = _changed(
-                words_with_ops(fo.nodes, version), words_with_ops(fn.nodes, version), lines
+                _expanded(words_with_ops(fo.nodes, version), vmsds[0]),
+                _expanded(words_with_ops(fn.nodes, version), vmsds[1]),
+                lines,
             )
             if change is not None:
                 yield F.StreamChanged(
@@ -228,6 +246,36 @@ def _version_blocks(nodes: Sequence[object]) -> Iterable[Block]:
             yield from _version_blocks(n.orelse)
 
 
+def _expanded(ws: Sequence[Word], model: FileModel | None) -> list[Word]:
+    """``vmstate_save_state(f, &vmstate_foo, ...)`` as the bytes of vmstate_foo's
+    fields, when the file's VMSD says them all (plain fields, no subsection);
+    otherwise the element stays opaque."""
+    out: list[Word] = []
+    for w, op in ws:
+        v = model.vmsd(w[5:]) if model is not None and w.startswith("vmsd:") else None
+        sizes = _field_bytes(v) if v is not None else None
+        if op is None or sizes is None:
+            out.append((w, op))
+            continue
+        for name, n in sizes:
+            out.append((str(n), Op(str(n), op.line, f"{name} of {w[5:]}")))
+    return out
+
+
+def _field_bytes(v: VmsdModel) -> list[tuple[str, int]] | None:
+    if v.subsections or v.fields_ref:
+        return None
+    out: list[tuple[str, int]] = []
+    for f in v.wire_fields:
+        n = f.wire_bytes()
+        if n is None or f.is_struct or f.version is not None or f.test is not None:
+            return None
+        if f.count is not None:
+            return None  # an array: per-element puts would not line up
+        out.append((f.name, n))
+    return out
+
+
 def _fn(sf: StreamFile, name: str | None) -> StreamFunction | None:
     return sf.functions.get(name) if name else None
 
@@ -249,6 +297,8 @@ def _first_difference(save: Sequence[Word], load: Sequence[Word]) -> tuple[int, 
         b = load[k] if k < len(load) else None
         if a is not None and b is not None and a[0] == b[0]:
             continue
+        if any(x is not None and x[1] is not None and not x[1].known for x in (a, b)):
+            return None  # an opaque element: where they part is not known
         if a is not None and a[1] is not None and (b is None or b[1] is not None):
             what = f"{_call(a[1])} is written"
             what += (

@@ -67,7 +67,7 @@ class Op:
 
     @property
     def known(self) -> bool:
-        return not self.word.startswith("call:") and self.word != "refuse"
+        return not self.word.startswith(("call:", "vmsd:")) and self.word != "refuse"
 
 
 @dataclass(frozen=True, slots=True)

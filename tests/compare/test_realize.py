@@ -84,3 +84,8 @@ def test_compat_knob_retired_from_the_expression_is_silent() -> None:
         '    DEFINE_PROP_BOOL("x-legacy-vectors", VirtIOPCIProxy, legacy_vectors, false),\n',
     )
     assert _facts(old, NEW) == []
+
+
+def test_value_realize_always_set_now_only_when_unspecified_is_silent() -> None:
+    old = OLD.replace("{\n    qdev_realize", "{\n    vpci_dev->nvectors = 2;\n    qdev_realize")
+    assert _facts(old, NEW) == []

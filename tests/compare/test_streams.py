@@ -7,6 +7,7 @@ import difflib
 from bot.change import Change, FileChange, FileStatus, Hunk, HunkLine, LineKind
 from bot.compare import facts as F
 from bot.compare.streams import stream_facts
+from tests.harness import scan_c
 
 PATH = "hw/misc/acme_pit.c"
 
@@ -242,3 +243,41 @@ def test_load_branch_for_old_streams_dropped_with_a_refusal_is_cleanup() -> None
 def test_load_brought_back_in_line_with_the_save_is_a_fix_and_silent() -> None:
     broken = SAVE_LOAD.replace("s->mode = qemu_get_be32(f);", "s->mode = qemu_get_be16(f);")
     assert _facts(broken, SAVE_LOAD) == []
+
+
+CONVERTED = SAVE_LOAD.replace(
+    "    qemu_put_be64(f, s->next_tick);\n",
+    "    vmstate_save_state(f, &vmstate_acme_pit_tick, s, NULL);\n",
+).replace(
+    "static void acme_pit_save(",
+    """static const VMStateDescription vmstate_acme_pit_tick = {
+    .name = "acme-pit/tick",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT64(next_tick, AcmePITState),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+static void acme_pit_save(""",
+)
+
+
+def _with_models(old: str, new: str) -> list[F.Fact]:
+    models = {PATH: (scan_c(old, PATH), scan_c(new, PATH))}
+    return stream_facts(_change(old, new), None, models)
+
+
+def test_puts_moved_into_a_vmsd_with_the_same_bytes_are_silent() -> None:
+    assert _with_models(SAVE_LOAD, CONVERTED) == []
+
+
+def test_puts_moved_into_a_vmsd_that_lost_one_are_reported() -> None:
+    old = SAVE_LOAD.replace(
+        "    qemu_put_be64(f, s->next_tick);\n",
+        "    qemu_put_be64(f, s->next_tick);\n    qemu_put_be32(f, s->latch);\n",
+    ).replace("    return 0;\n}", "    s->latch = qemu_get_be32(f);\n    return 0;\n}")
+    [fact] = _with_models(old, CONVERTED)
+    assert isinstance(fact, F.StreamChanged)
+    assert "`qemu_put_be32(f, s->latch)` removed" in fact.what
