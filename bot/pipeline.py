@@ -17,6 +17,7 @@ from bot.compare.context import Context, FileModels
 from bot.compare.distance import between_files
 from bot.compare.engine import compare
 from bot.compare.facts import CompatEntryAdded, Fact, PropertyDefaultChanged
+from bot.compare.realize import realize_default_facts
 from bot.compare.released import (
     WIRE_FACTS,
     FixedIn,
@@ -25,6 +26,7 @@ from bot.compare.released import (
     fixed_commits,
     placed_for_released_change,
 )
+from bot.compare.streams import stream_facts
 from bot.compare.treefacts import tree_facts
 from bot.compare.twins import with_twins
 from bot.findings import (
@@ -134,12 +136,17 @@ def review(
     )
     facts.extend(between_files(change, old_table, new_table))
     texts = {fc.path: (fc.old_text, fc.new_text) for fc in change.files if fc.texts_known}
+    head_search = TreeSearch(change.head_tree or change.base_tree, new_table)
+    models = {p.path: (p.old, p.new) for p in pairs}
+    facts.extend(stream_facts(change, head_search.text if change.head_tree else None, models))
+    compat_props = {f.entry.prop for f in facts if isinstance(f, CompatEntryAdded)}
+    facts.extend(realize_default_facts(pairs, texts, compat_props))
     facts.extend(
         tree_facts(
             pairs,
             ctx,
             texts,
-            TreeSearch(change.head_tree or change.base_tree, new_table),
+            head_search,
             TreeSearch(change.base_tree, old_table),
             facts,
         )

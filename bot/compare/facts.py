@@ -464,3 +464,54 @@ class VersionNotConstant(Fact):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SubsectionsUnterminated(Fact):
     pass
+
+
+# --- hand-written streams (qemu_put_*/qemu_get_* code) -----------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StreamChanged(Fact):
+    """A hand-written save (or load) function sends (or reads) other bytes, with
+    the section version unchanged (or no version at all)."""
+
+    function: str
+    what: str
+    version: int | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StreamOutOfSync(Fact):
+    """A save function and its load function agreed before the change and no longer do."""
+
+    save: str
+    load: str
+    what: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StreamVersionBumped(Fact):
+    """The version a hand-written section is registered with was raised."""
+
+    old: int
+    new: int
+    how: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CoreStreamElementAdded(Fact):
+    """Migration core code sends a new element unless a new flag is set, and
+    some versioned machine families never set it for their old machine types."""
+
+    function: str
+    element: str
+    flag: str
+    families: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RealizeDefaultChanged(Fact):
+    """A property whose default is 'unspecified' gets another value at realize."""
+
+    prop: PropertyModel
+    old_value: str
+    new_value: str

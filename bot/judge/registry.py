@@ -197,6 +197,16 @@ def _fact_meanings(fact: F.Fact) -> Iterable[tuple[str, dict[str, object]]]:
                     "new": n.default,
                 },
             )
+        case F.RealizeDefaultChanged(prop=p):
+            yield (
+                "MIG022",
+                {
+                    "property": p.name,
+                    "device": p.owner or "its device",
+                    "old": fact.old_value,
+                    "new": fact.new_value,
+                },
+            )
         case F.CompatDoneRight(prop=p, entry=e):
             yield (
                 "MIG027",
@@ -404,6 +414,48 @@ def _tree_meanings(fact: F.Fact) -> Iterable[tuple[str, dict[str, object]]]:
                     "subsection": fact.subsection,
                     "device": fact.device_path,
                 },
+            )
+        case F.StreamChanged():
+            yield (
+                "MIG056",
+                {
+                    "function": f"{fact.function}()",
+                    "stream": f"'{fact.vmsd}'" if fact.vmsd else "it",
+                    "what": fact.what,
+                    "version": (
+                        f"the section still at version {fact.version}"
+                        if fact.version is not None
+                        else "nothing on the wire to tell the old stream from the new one"
+                    ),
+                },
+            )
+        case F.CoreStreamElementAdded():
+            yield (
+                "MIG056",
+                {
+                    "function": f"{fact.function}()",
+                    "stream": "the migration stream",
+                    "what": f"`{fact.element}` is sent unless {fact.flag} is set",
+                    "version": (
+                        f"and the old machine types of {', '.join(fact.families)} never set "
+                        "it: they send it to QEMUs that do not know it"
+                    ),
+                },
+            )
+        case F.StreamOutOfSync():
+            yield (
+                "MIG057",
+                {
+                    "stream": f"'{fact.vmsd}'" if fact.vmsd else "their stream",
+                    "save": f"{fact.save}()",
+                    "load": f"{fact.load}()",
+                    "what": fact.what,
+                },
+            )
+        case F.StreamVersionBumped():
+            yield (
+                "MIG058",
+                {"vmsd": fact.vmsd or "the section", "old": fact.old, "new": fact.new},
             )
         case _:
             return
