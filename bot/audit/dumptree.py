@@ -138,8 +138,8 @@ def dump_tree(
     else:
         notes.insert(0, "every device type of the tree, all targets (no --machine)")
     notes.append(
-        "types registered at run time (CPU models, virtio-pci variants) are not in a dump "
-        "from source"
+        "types registered by code at run time (names built with printf: xtensa cores, "
+        "virtio-pci variants) are not in a dump from source"
     )
     if rust:
         notes.append(f"Rust devices in place of their C twins: {', '.join(replaced) or 'none'}")
