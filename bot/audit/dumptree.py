@@ -15,6 +15,7 @@ from pathlib import Path
 
 from bot.audit.dump import Dump, dump_vmstate
 from bot.audit.index import TreeIndex
+from bot.audit.layout import StructLayouts
 from bot.audit.rusttwins import scan_rust_tree
 from bot.audit.walk import scan_tree
 from bot.errors import MigbotError
@@ -131,6 +132,7 @@ def dump_tree(
         machine=machine,
         include=chosen.include if chosen is not None else None,
         target_bits=chosen.target_bits if chosen is not None else None,
+        layouts=StructLayouts(git, commit.tree, chosen.target_bits if chosen is not None else None),
     )
     notes = list(result.notes)
     if chosen is not None:

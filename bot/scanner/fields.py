@@ -143,6 +143,7 @@ def _field(
         info=info,
         size=size,
         size_expr=size_expr,
+        size_given="size" in d,
         count=count,
         vmsd=vmsd,
         version=version if version else None,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.scanner.cpp import Define, _parse_define, track_condition
 from bot.scanner.expr import int_value, matching, split_top
@@ -41,6 +41,9 @@ class StructModel:
     members: tuple[Member, ...]
     line: int
     end_line: int
+    union: bool = False
+    attributes: tuple[str, ...] = ()
+    """``QEMU_PACKED``, ``QEMU_ALIGNED`` or ``__attribute__`` written on the struct."""
 
     def member(self, name: str) -> Member | None:
         for m in self.members:
@@ -107,6 +110,8 @@ ELEMENT_SIZES = {
     "float64": 8,
     "hwaddr": 8,
 }
+
+_ATTRIBUTES = frozenset({"QEMU_PACKED", "QEMU_ALIGNED", "__attribute__"})
 
 _GUARD = re.compile(r"^!defined\((\w+)\)$")
 
@@ -190,18 +195,22 @@ def _walk(
             i = end + 1
             stmt = i
             continue
-        if (len(words) >= 1 and words[-1] in ("struct", "union")) or (
-            len(words) >= 2 and words[-2] in ("struct", "union") and head[-1].kind == Kind.IDENT
+        core = [w for w in words if w not in _ATTRIBUTES]  # `struct QEMU_PACKED Foo {`
+        if (len(core) >= 1 and core[-1] in ("struct", "union")) or (
+            len(core) >= 2 and core[-2] in ("struct", "union") and head[-1].kind == Kind.IDENT
         ):
             names: list[str] = []
-            if head[-1].kind == Kind.IDENT and words[-1] not in ("struct", "union"):
+            if head[-1].kind == Kind.IDENT and core[-1] not in ("struct", "union"):
                 names.append(head[-1].text)
             members = _members(toks, conds, i, end)
             # After the body: `} Name;` for typedefs, or a variable declaration.
             k = end + 1
             typedef = "typedef" in words
+            attributes = [w for w in words if w in _ATTRIBUTES]
             while k < n and toks[k].text != ";":
-                if typedef and toks[k].kind == Kind.IDENT:
+                if toks[k].text in _ATTRIBUTES:
+                    attributes.append(toks[k].text)
+                elif typedef and toks[k].kind == Kind.IDENT and toks[k - 1].text != "(":
                     names.append(toks[k].text)
                 k += 1
             if names and "=" not in words:
@@ -211,6 +220,8 @@ def _walk(
                         tuple(members),
                         head[0].line,
                         toks[min(end, n - 1)].line,
+                        union="union" in core[-2:],
+                        attributes=tuple(attributes),
                     )
                 )
             i = k
@@ -231,7 +242,7 @@ def _walk(
             tag, alias = toks[k + 2].text, toks[k + 3].text
             for s_i, s in enumerate(structs):
                 if tag in s.names and alias not in s.names:
-                    structs[s_i] = StructModel((*s.names, alias), s.members, s.line, s.end_line)
+                    structs[s_i] = replace(s, names=(*s.names, alias))
     return structs, functions
 
 

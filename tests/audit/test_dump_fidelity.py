@@ -100,6 +100,155 @@ DEFINE_TYPES(acme_cpus_type_infos)
 """
 
 
+TIMER_H = """\
+#ifndef ACME_TIMER_H
+#define ACME_TIMER_H
+
+#include "migration/vmstate.h"
+
+#define ACME_NCHAN 3
+#define ACME_FIFO_LEN (ACME_NCHAN * 4)
+
+typedef enum AcmeMode {
+    ACME_MODE_ONESHOT,
+    ACME_MODE_PERIODIC,
+} AcmeMode;
+
+typedef uint64_t acme_ticks;
+
+typedef struct AcmeChannel {
+    uint32_t count;
+    uint8_t latch;
+    acme_ticks next;
+    QEMUTimer *timer;
+    AcmeMode mode;
+} AcmeChannel;
+
+typedef struct QEMU_PACKED AcmeRomHeader {
+    uint8_t magic;
+    uint32_t entry;
+} AcmeRomHeader;
+
+typedef union AcmeReg {
+    uint64_t q;
+    uint8_t b[12];
+} AcmeReg;
+
+typedef struct AcmeHostState {
+    QemuMutex lock;
+    uint32_t pending;
+} AcmeHostState;
+
+typedef struct AcmeDebugState {
+    uint32_t level;
+#ifdef CONFIG_ACME_DEBUG
+    uint32_t trace;
+#endif
+} AcmeDebugState;
+
+typedef struct AcmeTimerState {
+    SysBusDevice parent_obj;
+
+    AcmeChannel channels[ACME_NCHAN];
+    AcmeRomHeader rom;
+    AcmeReg regs[2];
+    AcmeHostState host;
+    AcmeDebugState debug;
+    uint8_t fifo[ACME_FIFO_LEN];
+    uint8_t *log;
+    uint32_t log_len;
+} AcmeTimerState;
+
+#define VMSTATE_ACME_LOG(_field, _state, _len) {                     \
+    .name = (stringify(_field)),                                     \
+    .size_offset = vmstate_offset_value(_state, _len, uint32_t),     \
+    .info = &vmstate_info_buffer,                                    \
+    .flags = VMS_VBUFFER | VMS_POINTER,                              \
+    .offset = offsetof(_state, _field),                              \
+}
+
+#endif
+"""
+
+TIMER_C = """\
+#include "qemu/osdep.h"
+#include "hw/timer/acme_timer.h"
+
+static const VMStateDescription vmstate_acme_channel = {
+    .name = "acme-channel",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(count, AcmeChannel),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+static const VMStateDescription vmstate_acme_rom = {
+    .name = "acme-rom",
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT8(magic, AcmeRomHeader),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+static const VMStateDescription vmstate_acme_reg = {
+    .name = "acme-reg",
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT64(q, AcmeReg),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+static const VMStateDescription vmstate_acme_host = {
+    .name = "acme-host",
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(pending, AcmeHostState),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+static const VMStateDescription vmstate_acme_debug = {
+    .name = "acme-debug",
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(level, AcmeDebugState),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+static const VMStateDescription vmstate_acme_timer = {
+    .name = "acme-timer",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_STRUCT_ARRAY(channels, AcmeTimerState, ACME_NCHAN, 1,
+                             vmstate_acme_channel, AcmeChannel),
+        VMSTATE_STRUCT(rom, AcmeTimerState, 0, vmstate_acme_rom, AcmeRomHeader),
+        VMSTATE_STRUCT_ARRAY(regs, AcmeTimerState, 2, 0, vmstate_acme_reg, AcmeReg),
+        VMSTATE_STRUCT(host, AcmeTimerState, 0, vmstate_acme_host, AcmeHostState),
+        VMSTATE_STRUCT(debug, AcmeTimerState, 0, vmstate_acme_debug, AcmeDebugState),
+        VMSTATE_BUFFER(fifo, AcmeTimerState),
+        VMSTATE_ACME_LOG(log, AcmeTimerState, log_len),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+static void acme_timer_class_init(ObjectClass *klass, void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(klass);
+
+    dc->vmsd = &vmstate_acme_timer;
+}
+
+static const TypeInfo acme_timer_info = {
+    .name = "acme-timer",
+    .parent = TYPE_SYS_BUS_DEVICE,
+    .instance_size = sizeof(AcmeTimerState),
+    .class_init = acme_timer_class_init,
+};
+"""
+
+
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Repo:
     root = tmp_path_factory.mktemp("fidelity")
@@ -111,6 +260,8 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Repo:
             "target/acme/cpu.h": CPU_H,
             "target/acme/machine.c": MACHINE_C,
             "target/acme/cpu.c": CPU_C,
+            "include/hw/timer/acme_timer.h": TIMER_H,
+            "hw/timer/acme_timer.c": TIMER_C,
         }
     )
     repo.commit(files, "Acme CPU models")
@@ -133,3 +284,19 @@ def test_cpu_models_of_a_type_array_written_with_a_macro(dumped: dict[str, Any])
     assert model["Description"]["name"] == "cpu"
     assert model["version_id"] == 2
     assert [f["field"] for f in model["Description"]["Fields"]] == ["env.regs", "env.pc"]
+
+
+def test_struct_sizes_laid_out_as_a_64_bit_host_does(dumped: dict[str, Any]) -> None:
+    fields = {f["field"]: f for f in dumped["acme-timer"]["Description"]["Fields"]}
+    # 4 + 1, padded to 8 for the typedef'd uint64_t, a pointer, an enum: 32 with its tail
+    assert fields["channels"]["size"] == 32
+    assert fields["rom"]["size"] == 5  # QEMU_PACKED: no padding
+    assert fields["regs"]["size"] == 16  # a union: its largest member, aligned
+    assert fields["fifo"]["size"] == 12  # VMSTATE_BUFFER: sizeof the member, dims by #define
+    assert fields["log"]["size"] == 0  # no .size in the VMStateField: QEMU prints 0
+
+
+def test_sizes_the_source_cannot_fix_stay_unknown(dumped: dict[str, Any]) -> None:
+    fields = {f["field"]: f for f in dumped["acme-timer"]["Description"]["Fields"]}
+    assert fields["host"]["size"] is None  # QemuMutex: the host's C library decides
+    assert fields["debug"]["size"] is None  # a member under #ifdef: the build decides
