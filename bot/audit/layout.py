@@ -14,7 +14,7 @@ library (``QemuMutex``), a name defined twice with different layouts.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from bot.scanner.expr import int_value
@@ -62,6 +62,14 @@ SCALARS: Mapping[str, int] = {
 """Sizes (and alignments) of C and QEMU scalars on an LP64 host."""
 
 _MAX_DEPTH = 24
+_SKIPPED = ("tests/", "roms/", "subprojects/", "linux-headers/", "contrib/", "scripts/")
+_DEFINING = r"(struct|union)[[:space:]]+[A-Za-z_]|\}[^;]*;|typedef[[:space:]]"
+"""Lines that may define a struct, union or typedef name (``git grep -E``)."""
+_DEFINED = re.compile(
+    r"\b(?:struct|union)\s+(?:QEMU_PACKED\s+)?(?P<tag>[A-Za-z_]\w*)\s*(?:QEMU_PACKED\s*)?(?:\{|$)"
+    r"|\}\s*(?:QEMU_PACKED\s*)?(?P<alias>[A-Za-z_]\w*)\s*;"
+    r"|\btypedef\s[^;(]*?\b(?P<typedef>[A-Za-z_]\w*)\s*;"
+)
 
 Layout = tuple[int, int]
 """(size, alignment)."""
@@ -80,6 +88,7 @@ class StructLayouts:
         self._layouts: dict[str, Layout | None] = {}
         self._consts: dict[str, int | None] = {}
         self._busy: set[str] = set()
+        self._defined_in: dict[str, set[str]] | None = None
 
     # --- what the dump asks -----------------------------------------------------------
 
@@ -100,7 +109,12 @@ class StructLayouts:
             if current is None:
                 return None
             member = current.member(parts[k])
-            if member is None or member.nested or member.bitfield or member.condition:
+            if (
+                member is None
+                or member.nested
+                or member.bitfield
+                or member.condition != current.condition
+            ):
                 return None
             k += 1
             dims = list(member.dims)
@@ -112,7 +126,8 @@ class StructLayouts:
             layout = self._member_layout(replace(member, dims=tuple(dims)), 0)
             if layout is None:
                 return None
-            current = self._struct(_plain(member.type)) if k < len(parts) else None
+            if k < len(parts):
+                current = member.inner or self._struct(_plain(member.type))
         return layout[0] if layout is not None else None
 
     # --- layouts ----------------------------------------------------------------------
@@ -144,7 +159,7 @@ class StructLayouts:
         packed = "QEMU_PACKED" in d.attributes
         size, align = 0, 1
         for m in d.members:
-            if m.nested or m.bitfield or m.condition is not None:
+            if m.nested or m.bitfield or m.condition != d.condition:
                 return None
             got = self._member_layout(m, depth)
             if got is None:
@@ -161,6 +176,8 @@ class StructLayouts:
     def _member_layout(self, m: Member, depth: int) -> Layout | None:
         if m.pointer or m.type == "fnptr":
             base: Layout | None = (8, 8)
+        elif m.inner is not None:
+            base = self._of(m.inner, depth + 1)
         else:
             base = self._layout(_plain(m.type), depth + 1)
         if base is None:
@@ -185,7 +202,7 @@ class StructLayouts:
             self._consts[name] = None
             bodies = {
                 tuple(t.text for t in c.define.body)
-                for f in self._grep(rf"^\s*#\s*define\s+{name}\b")
+                for f in self._grep(rf"^[[:space:]]*#[[:space:]]*define[[:space:]]+{name}\b")
                 for c in f.defines
                 if c.define.name == name and not c.define.function_like
             }
@@ -206,9 +223,8 @@ class StructLayouts:
         return found[0] if len(found) == 1 else None
 
     def _definitions(self, name: str) -> list[StructModel | str]:
-        pattern = rf"(struct|union)\s+{name}\b|\}}\s*{name}\s*;|typedef\s[^;(]*\b{name}\s*;"
         out: list[StructModel | str] = []
-        for f in self._grep(pattern):
+        for f in self._files_of(self._where().get(name, ())):
             for s in f.structs:
                 if name in s.names or f"struct {name}" in s.names:
                     out.append(s)
@@ -220,14 +236,34 @@ class StructLayouts:
                 unique.append(d)
         return unique
 
+    def _where(self) -> dict[str, set[str]]:
+        """The files that may define each struct, union or typedef name (one grep)."""
+        if self._defined_in is None:
+            raw = self._git.run(
+                ["grep", "-I", "-E", "--no-color", "-e", _DEFINING, self._tree, "--", "*.h", "*.c"],
+                ok=(0, 1),
+            ).decode("utf-8", "surrogateescape")
+            where: dict[str, set[str]] = {}
+            for line in raw.splitlines():
+                parts = line.split(":", 2)
+                if len(parts) < 3 or parts[1].startswith(_SKIPPED):
+                    continue
+                for m in _DEFINED.finditer(parts[2]):
+                    name = m.group("tag") or m.group("alias") or m.group("typedef")
+                    where.setdefault(name, set()).add(parts[1])
+            self._defined_in = where
+        return self._defined_in
+
     def _grep(self, pattern: str) -> list[CFile]:
         raw = self._git.run(
-            ["grep", "-l", "-E", "-e", pattern, self._tree, "--", "*.h", "*.c"], ok=(0, 1)
+            ["grep", "-l", "-E", "-e", pattern, self._tree, "--", "*.h"], ok=(0, 1)
         ).decode("utf-8", "surrogateescape")
+        return self._files_of(line.split(":", 1)[-1] for line in raw.splitlines())
+
+    def _files_of(self, paths: Iterable[str]) -> list[CFile]:
         out = []
-        for line in raw.splitlines():
-            path = line.split(":", 1)[1] if ":" in line else line
-            if path.startswith(("tests/", "roms/", "subprojects/", "linux-headers/", "contrib/")):
+        for path in sorted(paths):
+            if path.startswith(_SKIPPED):
                 continue
             if path not in self._files:
                 self._files[path] = scan_c(self._text(path), path)

@@ -32,6 +32,8 @@ class Member:
     after_reset_fields: bool = False
     """Declared after ``end_reset_fields``: kept over reset, configuration, not state."""
     bitfield: bool = False
+    inner: StructModel | None = None
+    """The members of a named nested aggregate (``struct { ... } l;``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +46,9 @@ class StructModel:
     union: bool = False
     attributes: tuple[str, ...] = ()
     """``QEMU_PACKED``, ``QEMU_ALIGNED`` or ``__attribute__`` written on the struct."""
+    condition: str | None = None
+    """The ``#if`` stack around the whole struct (a member's own is its ``condition``
+    when it differs)."""
 
     def member(self, name: str) -> Member | None:
         for m in self.members:
@@ -222,6 +227,7 @@ def _walk(
                         toks[min(end, n - 1)].line,
                         union="union" in core[-2:],
                         attributes=tuple(attributes),
+                        condition=conds[i],
                     )
                 )
             i = k
@@ -298,7 +304,15 @@ def _members(
             else:
                 kind = " ".join(x.text for x in decl) or "struct"
                 got = _declarators(kind + " {...}", tail, conds[k], nested, after_reset)
-                out.extend(got)
+                aggregate = StructModel(
+                    (),
+                    tuple(_members(toks, conds, k, close)),
+                    toks[k].line,
+                    toks[close].line,
+                    union="union" in kind.split(),
+                    condition=conds[k],
+                )
+                out.extend(replace(m, inner=aggregate) for m in got)
                 if any(m.name == "end_reset_fields" for m in got):
                     after_reset = True
             k = j + 1
@@ -397,10 +411,11 @@ def _declarators(
 ) -> list[Member]:
     out: list[Member] = []
     for part in split_top(list(tail)):
-        pointer = any(x.text == "*" for x in part)
         name = next((x for x in part if x.kind == Kind.IDENT and x.text not in _QUALIFIERS), None)
         if name is None:
             continue
+        # `*` before the name: `uint8_t regs[A * B]` is an array, not a pointer
+        pointer = any(x.text == "*" for x in part[: part.index(name)])
         dims: list[str] = []
         j = 0
         while j < len(part):

@@ -124,10 +124,23 @@ typedef struct AcmeChannel {
     AcmeMode mode;
 } AcmeChannel;
 
+#ifndef CONFIG_USER_ONLY
 typedef struct QEMU_PACKED AcmeRomHeader {
     uint8_t magic;
     uint32_t entry;
 } AcmeRomHeader;
+#endif
+
+#define ACME_RING_COUNT 4
+#define ACME_RING_SIZE  0x10
+
+typedef union AcmeFPReg {
+    uint64_t bits;
+    struct {
+        uint64_t lower;
+        uint16_t upper;
+    } l;
+} AcmeFPReg;
 
 typedef union AcmeReg {
     uint64_t q;
@@ -155,6 +168,8 @@ typedef struct AcmeTimerState {
     AcmeHostState host;
     AcmeDebugState debug;
     uint8_t fifo[ACME_FIFO_LEN];
+    uint8_t ring[ACME_RING_COUNT * ACME_RING_SIZE];
+    AcmeFPReg fp;
     uint8_t *log;
     uint32_t log_len;
 } AcmeTimerState;
@@ -228,6 +243,8 @@ static const VMStateDescription vmstate_acme_timer = {
         VMSTATE_STRUCT(host, AcmeTimerState, 0, vmstate_acme_host, AcmeHostState),
         VMSTATE_STRUCT(debug, AcmeTimerState, 0, vmstate_acme_debug, AcmeDebugState),
         VMSTATE_BUFFER(fifo, AcmeTimerState),
+        VMSTATE_BUFFER(ring, AcmeTimerState),
+        VMSTATE_STRUCT(fp, AcmeTimerState, 0, vmstate_acme_reg, AcmeFPReg),
         VMSTATE_ACME_LOG(log, AcmeTimerState, log_len),
         VMSTATE_END_OF_LIST()
     }
@@ -290,7 +307,9 @@ def test_struct_sizes_laid_out_as_a_64_bit_host_does(dumped: dict[str, Any]) -> 
     fields = {f["field"]: f for f in dumped["acme-timer"]["Description"]["Fields"]}
     # 4 + 1, padded to 8 for the typedef'd uint64_t, a pointer, an enum: 32 with its tail
     assert fields["channels"]["size"] == 32
-    assert fields["rom"]["size"] == 5  # QEMU_PACKED: no padding
+    assert fields["rom"]["size"] == 5  # QEMU_PACKED: no padding; the #if is around it all
+    assert fields["ring"]["size"] == 64  # regs[A * B] is an array of bytes, not pointers
+    assert fields["fp"]["size"] == 16  # a union with a named struct member of 8 + 2
     assert fields["regs"]["size"] == 16  # a union: its largest member, aligned
     assert fields["fifo"]["size"] == 12  # VMSTATE_BUFFER: sizeof the member, dims by #define
     assert fields["log"]["size"] == 0  # no .size in the VMStateField: QEMU prints 0
