@@ -69,6 +69,7 @@ _DEFINED = re.compile(
     r"\b(?:struct|union)\s+(?:QEMU_PACKED\s+)?(?P<tag>[A-Za-z_]\w*)\s*(?:QEMU_PACKED\s*)?(?:\{|$)"
     r"|\}\s*(?:QEMU_PACKED\s*)?(?P<alias>[A-Za-z_]\w*)\s*;"
     r"|\btypedef\s[^;(]*?\b(?P<typedef>[A-Za-z_]\w*)\s*;"
+    r"|\btypedef\s[^;]*?\(\s*\*\s*(?P<fnptr>[A-Za-z_]\w*)\s*\)"
 )
 
 Layout = tuple[int, int]
@@ -152,7 +153,9 @@ class StructLayouts:
         return result
 
     def _of(self, d: StructModel | str, depth: int) -> Layout | None:
-        if isinstance(d, str):  # a typedef of another type, or an enum
+        if isinstance(d, str):  # a typedef of another type, of a pointer, or an enum
+            if d == "*":
+                return 8, 8
             return (4, 4) if d == "enum" else self._layout(d, depth + 1)
         if any(a != "QEMU_PACKED" for a in d.attributes):
             return None
@@ -249,14 +252,16 @@ class StructLayouts:
                 if len(parts) < 3 or parts[1].startswith(_SKIPPED):
                     continue
                 for m in _DEFINED.finditer(parts[2]):
-                    name = m.group("tag") or m.group("alias") or m.group("typedef")
+                    name = (
+                        m.group("tag") or m.group("alias") or m.group("typedef") or m.group("fnptr")
+                    )
                     where.setdefault(name, set()).add(parts[1])
             self._defined_in = where
         return self._defined_in
 
     def _grep(self, pattern: str) -> list[CFile]:
         raw = self._git.run(
-            ["grep", "-l", "-E", "-e", pattern, self._tree, "--", "*.h"], ok=(0, 1)
+            ["grep", "-l", "-E", "-e", pattern, self._tree, "--", "*.h", "*.c"], ok=(0, 1)
         ).decode("utf-8", "surrogateescape")
         return self._files_of(line.split(":", 1)[-1] for line in raw.splitlines())
 
@@ -278,6 +283,11 @@ _TYPEDEF = re.compile(
     r"\btypedef\s+(?P<type>(?:unsigned\s+|signed\s+|struct\s+|enum\s+)?\w+)\s+"
     r"(?P<name>\w+)\s*;"
 )
+_POINTER = re.compile(
+    r"\btypedef\s+[\w\s]+\*\s*(?P<name>\w+)\s*;"
+    r"|\btypedef\s[^;{}]*?\(\s*\*\s*(?P<fn>\w+)\s*\)\s*\("
+)
+"""``typedef struct IRQState *qemu_irq;``, ``typedef int (*Handler)(...)``: 8 bytes."""
 _ENUM = re.compile(r"\btypedef\s+enum\s*\w*\s*\{[^{}]*\}\s*(?P<name>\w+)\s*;")
 
 
@@ -287,6 +297,7 @@ def _typedefs(text: str, name: str) -> list[str]:
     out = [t for t in out if _plain(t) != name]
     out = [_plain(t) if not t.startswith("enum") else "enum" for t in out]
     out.extend("enum" for m in _ENUM.finditer(text) if m.group("name") == name)
+    out.extend("*" for m in _POINTER.finditer(text) if name in (m.group("name"), m.group("fn")))
     return out
 
 
