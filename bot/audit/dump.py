@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.audit.index import Located, TreeIndex
+from bot.audit.layout import StructLayouts
 from bot.scanner.model import FieldModel
 
 MAX_DEPTH = 16
@@ -34,6 +35,15 @@ HOST_SIZES = {"QEMUTimer": 48, "hwaddr": 8, "ram_addr_t": 8, "size_t": 8, "vaddr
 ``VMSTATE_TIMER``, which sends 8)."""
 
 _SIZEOF = re.compile(r"^\(?\s*sizeof\s*\(\s*(?P<type>[^()]*?)\s*\)\s*\)?$")
+_MEMBER_SIZEOF = re.compile(
+    r"^\(?\s*sizeof\s*\(\s*typeof_field\s*\(\s*(?:struct\s+)?(?P<state>\w+)\s*,"
+    r"\s*(?P<member>[^()]*?)\s*\)\s*\)\s*(?:-\s*0\s*)?\)?$"
+)
+"""``VMSTATE_BUFFER``'s ``sizeof_field(S, buf) - 0``: the member's size."""
+_TMP_CHECKS = re.compile(
+    r"\+\s*(?:QEMU_BUILD_BUG_ON_ZERO|type_check\w*)\s*\((?:[^()]|\((?:[^()]|\([^()]*\))*\))*\)"
+)
+"""The compile-time checks ``VMSTATE_WITH_TMP`` adds to ``sizeof`` (they are 0)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,11 +53,22 @@ class Dump:
     notes: tuple[str, ...] = ()
 
 
-def dump_size(f: FieldModel, target_bits: int | None = None) -> int | None:
-    """``VMStateField.size`` as QEMU prints it, when the source tells it."""
+def dump_size(
+    f: FieldModel, target_bits: int | None = None, layouts: StructLayouts | None = None
+) -> int | None:
+    """``VMStateField.size`` as QEMU prints it, when the source tells it (``layouts``:
+    the tree's structs, for ``sizeof`` of a struct or of a member)."""
+    if not f.size_given:
+        return 0  # QEMU prints the 0 of a VMStateField without .size
     if f.size_expr is None:
         return f.size
-    m = _SIZEOF.match(f.size_expr)
+    expr = _TMP_CHECKS.sub("", f.size_expr).strip()
+    m = _MEMBER_SIZEOF.match(expr)
+    if m is not None:
+        if layouts is None:
+            return None
+        return layouts.member_size(m.group("state"), m.group("member").replace(" ", ""))
+    m = _SIZEOF.match(expr)
     if m is None:
         return None
     typ = m.group("type").removeprefix("struct ").strip()
@@ -55,12 +76,15 @@ def dump_size(f: FieldModel, target_bits: int | None = None) -> int | None:
         return 8
     if typ == "target_ulong" and target_bits is not None:
         return target_bits // 8
-    return HOST_SIZES.get(typ)
+    if typ in HOST_SIZES:
+        return HOST_SIZES[typ]
+    return layouts.sizeof(typ) if layouts is not None else None
 
 
 @dataclass(slots=True)
 class _Notes:
     target_bits: int | None = None
+    layouts: StructLayouts | None = None
     unknown_sizes: int = 0
     unknown_counts: int = 0
     not_understood: int = 0
@@ -72,7 +96,10 @@ class _Notes:
     def lines(self) -> list[str]:
         out = []
         if self.unknown_sizes:
-            out.append(f"{self.unknown_sizes} field sizes unknown from source (sizeof): null")
+            out.append(
+                f"{self.unknown_sizes} field sizes unknown from source "
+                "(sizeof of a struct not laid out): null"
+            )
         if self.unknown_counts:
             out.append(f"{self.unknown_counts} array counts not a number in the source: null")
         if self.not_understood:
@@ -97,10 +124,11 @@ def dump_vmstate(
     machine: str | None = None,
     include: Callable[[str], bool] | None = None,
     target_bits: int | None = None,
+    layouts: StructLayouts | None = None,
 ) -> Dump:
     """Every device type with a ``dc->vmsd`` (``include`` filters by the type's file;
-    ``target_bits`` sizes ``target_ulong``)."""
-    notes = _Notes(target_bits)
+    ``target_bits`` sizes ``target_ulong``; ``layouts`` sizes structs)."""
+    notes = _Notes(target_bits, layouts)
     sections: dict[str, Any] = {}
     skipped_types = 0
     for entry in sorted(index.types(), key=lambda e: e.name):
@@ -169,7 +197,7 @@ def _field(
         out["num"] = _count(f)
         if out["num"] is None:
             notes.unknown_counts += 1
-    out["size"] = dump_size(f, notes.target_bits)
+    out["size"] = dump_size(f, notes.target_bits, notes.layouts)
     if out["size"] is None and f.understood and f.vmsd is None:
         notes.unknown_sizes += 1
     if f.vmsd is not None:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from bot.audit.dump import Dump, dump_vmstate
 from bot.audit.index import TreeIndex
+from bot.audit.layout import StructLayouts
 from bot.audit.rusttwins import scan_rust_tree
 from bot.audit.walk import scan_tree
 from bot.errors import MigbotError
@@ -131,6 +132,7 @@ def dump_tree(
         machine=machine,
         include=chosen.include if chosen is not None else None,
         target_bits=chosen.target_bits if chosen is not None else None,
+        layouts=StructLayouts(git, commit.tree, chosen.target_bits if chosen is not None else None),
     )
     notes = list(result.notes)
     if chosen is not None:
@@ -138,8 +140,8 @@ def dump_tree(
     else:
         notes.insert(0, "every device type of the tree, all targets (no --machine)")
     notes.append(
-        "types registered at run time (CPU models, virtio-pci variants) are not in a dump "
-        "from source"
+        "types registered by code at run time (names built with printf: xtensa cores, "
+        "virtio-pci variants) are not in a dump from source"
     )
     if rust:
         notes.append(f"Rust devices in place of their C twins: {', '.join(replaced) or 'none'}")

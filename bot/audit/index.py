@@ -101,15 +101,26 @@ class TreeIndex:
         return expr
 
     def _concatenation(self, expr: str, model: FileModel | None) -> str | None:
-        """``TYPE_SPAPR_XIVE "/eas"``: literals and names of strings, joined."""
+        """``TYPE_SPAPR_XIVE "/eas"``: literals and names of strings, joined; a
+        header's name template called on a literal (``M68K_CPU_TYPE_NAME("m68000")``)
+        is one of them."""
+        pieces = list(_PIECE.finditer(expr))
         parts: list[str] = []
-        for m in _PIECE.finditer(expr):
+        k = 0
+        while k < len(pieces):
+            m = pieces[k]
+            k += 1
             if m.group("lit") is not None:
                 parts.append(m.group("lit"))
                 continue
             name = m.group("ident")
             value = None
-            if name is not None:
+            if name is not None and _is_call(pieces, k):
+                template = self.strings.get(f"{name}()")
+                arg = pieces[k + 1].group("lit")
+                value = template.replace("\0", arg) if template is not None else None
+                k += 3
+            elif name is not None:
                 local = dict(model.string_defines).get(name) if model is not None else None
                 value = local if local is not None else self.strings.get(name)
             if value is None:
@@ -234,3 +245,13 @@ class TreeIndex:
             if entry.info.instance:
                 return entry.info.instance
         return None
+
+
+def _is_call(pieces: list[re.Match[str]], k: int) -> bool:
+    """``( "literal" )`` starts at ``pieces[k]``."""
+    return (
+        k + 2 < len(pieces)
+        and pieces[k].group("other") == "("
+        and pieces[k + 1].group("lit") is not None
+        and pieces[k + 2].group("other") == ")"
+    )

@@ -46,6 +46,15 @@ _RESET = re.compile(
 _STRING_DEFINE = re.compile(
     r"^\s*#\s*define\s+(?P<name>[A-Za-z_]\w*)[ \t]+(?P<body>[^\n]*\"[^\n]*)$", re.M
 )
+_STRING_TEMPLATE = re.compile(
+    r"^\s*#\s*define\s+(?P<name>[A-Za-z_]\w*)\(\s*(?P<param>[A-Za-z_]\w*)\s*\)"
+    r"[ \t]+(?P<body>[^\n]*?)\s*$",
+    re.M,
+)
+"""``#define M68K_CPU_TYPE_NAME(model) model M68K_CPU_TYPE_SUFFIX``: a name made
+from its one argument and strings (CPU models are named so)."""
+PARAM = "\0"
+"""Where the argument goes in a template's value in the strings (key ``NAME()``)."""
 _COMMENT = re.compile(r"/\*.*?\*/|//.*$")
 _BODY_TOKEN = re.compile(r'"(?P<lit>(?:\\.|[^"\\])*)"|(?P<ident>[A-Za-z_]\w*)|(?P<other>\S)')
 
@@ -116,6 +125,11 @@ def header_strings(defines: Iterable[tuple[str, str]]) -> dict[str, str]:
     """
     bodies: dict[str, set[str]] = {}
     for name, body in defines:
+        if "(" in name:
+            # a template, given as ("NAME(param)", body): kept as "NAME()"
+            name, param = name.rstrip(")").split("(", 1)
+            name = f"{name}()"
+            body = f"{param.strip()}\0{body}"
         bodies.setdefault(name, set()).add(_COMMENT.sub("", body).strip())
     out: dict[str, str] = {}
     busy: set[str] = set()
@@ -129,11 +143,17 @@ def header_strings(defines: Iterable[tuple[str, str]]) -> dict[str, str]:
         busy.add(name)
         parts: list[str] = []
         body = next(iter(found))
+        param = None
+        if name.endswith("()"):
+            param, body = body.split("\0", 1)
+            body = body.strip()
         while body.startswith("(") and body.endswith(")"):
             body = body[1:-1].strip()  # `#define TYPE_X86_IOMMU_DEVICE ("x86-iommu")`
         for m in _BODY_TOKEN.finditer(body):
             if m.group("lit") is not None:
                 parts.append(m.group("lit"))
+            elif m.group("ident") == param and PARAM not in parts:
+                parts.append(PARAM)
             elif m.group("ident"):
                 sub = value(m.group("ident"))
                 if sub is None:
@@ -144,6 +164,8 @@ def header_strings(defines: Iterable[tuple[str, str]]) -> dict[str, str]:
                 busy.discard(name)
                 return None  # an operator or a comment: not a plain string
         busy.discard(name)
+        if param is not None and (PARAM not in parts or len(parts) < 2):
+            return None  # not a name made from its argument
         out[name] = "".join(parts)
         return out[name]
 
@@ -170,7 +192,18 @@ def tree_strings(repo: GitRepo, tree_id: str) -> dict[str, str]:
     raw = repo.run(
         ["grep", "-h", "-I", "-E", "--no-color", "-e", pattern, tree_id, "--", "*.h"], ok=(0, 1)
     ).decode("utf-8", "surrogateescape")
-    return header_strings((m.group("name"), m.group("body")) for m in _STRING_DEFINE.finditer(raw))
+    pattern = r"^\s*#\s*define\s+\w+\(\s*\w+\s*\)[ \t]"
+    raw_templates = repo.run(
+        ["grep", "-h", "-I", "-E", "--no-color", "-e", pattern, tree_id, "--", "*.h"], ok=(0, 1)
+    ).decode("utf-8", "surrogateescape")
+    return header_strings(
+        [(m.group("name"), m.group("body")) for m in _STRING_DEFINE.finditer(raw)]
+        + [_template(m) for m in _STRING_TEMPLATE.finditer(raw_templates)]
+    )
+
+
+def _template(m: re.Match[str]) -> tuple[str, str]:
+    return f"{m.group('name')}({m.group('param')})", m.group("body")
 
 
 # --- scanning ------------------------------------------------------------------
@@ -277,7 +310,12 @@ def scan_tree(
 # --- the same, scanning once per blob -------------------------------------------
 
 _CANDIDATE = re.compile(CANDIDATE)
-_STRING_DEFINE_TEXT = re.compile(r"^\s*#\s*define\s+\w+[ \t].*\"", re.M)
+_STRING_DEFINE_TEXT = re.compile(r"^\s*#\s*define\s+\w+[ \t].*\".*$", re.M)
+"""The whole line: ``#define M68K_CPU_TYPE_SUFFIX "-" TYPE_M68K_CPU`` ends in a name."""
+
+
+_HEADER_FORMAT = "2"
+"""Changes when what `_headers` reads of a header does (cached per blob)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,7 +323,7 @@ class _Header:
     """What the audit needs of one header blob."""
 
     strings: tuple[tuple[str, str], ...]
-    """``#define NAME "..."`` lines: name and body."""
+    """``#define NAME "..."`` lines: name and body; templates as ``NAME(param)``."""
     defines_vmstate: bool
 
 
@@ -326,7 +364,7 @@ def _scan_cached(
 
 
 def _headers(repo: GitRepo, blobs: Mapping[str, str], cache: ScanCache) -> dict[str, _Header]:
-    keys = {p: ScanCache.key("audit-header", b, p) for p, b in blobs.items()}
+    keys = {p: ScanCache.key("audit-header", b, p, _HEADER_FORMAT) for p, b in blobs.items()}
     found = cache.get_many(keys.values())
     out: dict[str, _Header] = {}
     fresh: dict[str, object] = {}
@@ -338,7 +376,7 @@ def _headers(repo: GitRepo, blobs: Mapping[str, str], cache: ScanCache) -> dict[
                 (m.group("name"), m.group("body"))
                 for line in _STRING_DEFINE_TEXT.finditer(text)
                 if (m := _STRING_DEFINE.match(line.group(0)))
-            )
+            ) + tuple(_template(m) for m in _STRING_TEMPLATE.finditer(text))
             hit = _Header(strings, "#define VMSTATE_" in text)
             fresh[keys[path]] = hit
         out[path] = hit

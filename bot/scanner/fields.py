@@ -98,7 +98,7 @@ def _field(
     if "VMS_END" in flags:
         return FieldModel(macro="VMSTATE_END_OF_LIST", args=(), line=line, name="", flags=flags)
     ints = table.objects
-    name = string_value(d.get("name", []), table.strings) or "?"
+    name = string_value(_stringified(d.get("name", []), table), table.strings) or "?"
     info = address_of(d["info"]) if "info" in d else None
     if info and info.startswith("vmstate_info_"):
         info = info[len("vmstate_info_") :]
@@ -143,6 +143,7 @@ def _field(
         info=info,
         size=size,
         size_expr=size_expr,
+        size_given="size" in d,
         count=count,
         vmsd=vmsd,
         version=version if version else None,
@@ -153,6 +154,25 @@ def _field(
         understood=understood,
         state=state,
     )
+
+
+def _stringified(tokens: list[Token], table: MacroTable) -> list[Token]:
+    """``stringify(regs[REG_HI])`` as QEMU's ``stringify`` sees it: object-like
+    macros of the argument expanded first (``regs[1]``)."""
+    tokens = strip_parens(tokens)
+    if len(tokens) < 4 or tokens[0].text != "stringify" or tokens[1].text != "(":
+        return tokens
+    out: list[Token] = []
+    for t in tokens[2:-1]:
+        out.extend(_object_expansion(t, table, 8))
+    return [*tokens[:2], *out, tokens[-1]]
+
+
+def _object_expansion(t: Token, table: MacroTable, depth: int) -> list[Token]:
+    body = table.objects.get(t.text) if t.kind == Kind.IDENT and depth else None
+    if body is None or not body:
+        return [t]
+    return [x for b in body for x in _object_expansion(b, table, depth - 1)]
 
 
 def _offset_member(tokens: Sequence[Token]) -> str | None:

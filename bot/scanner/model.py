@@ -29,6 +29,9 @@ class FieldModel:
     size: int | None = None
     """Bytes per element when known."""
     size_expr: str | None = None
+    size_given: bool = True
+    """The initializer sets ``.size`` (QEMU prints 0 for one that does not: a
+    ``VMSTATE_VBUFFER``, ``VMSTATE_VIRTIO_DEVICE``)."""
     count: str | None = None
     """Literal element count, or the member that holds it for variable arrays."""
     vmsd: str | None = None

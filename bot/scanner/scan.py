@@ -338,7 +338,8 @@ def _declaration(st: _State, code: list[CodeToken], start: int, brace: int, end:
 
 
 def _type_info(st: _State, elem: Sequence[CodeToken]) -> None:
-    d = designated([c.tok for c in elem])
+    toks = _expanded_element(st, [c.tok for c in elem])
+    d = designated(toks)
     if not d or "name" not in d:
         return
     st.types.append(
@@ -350,6 +351,25 @@ def _type_info(st: _State, elem: Sequence[CodeToken]) -> None:
             instance=_sizeof_type(d.get("instance_size", [])),
         )
     )
+
+
+def _expanded_element(st: _State, toks: list[Token]) -> list[Token]:
+    """An array element written as a macro call (``DEFINE_M68K_CPU_TYPE(m68000)``,
+    CPU models by the dozen) as the initializer the macro expands to."""
+    if (
+        len(toks) < 3
+        or toks[0].kind != Kind.IDENT
+        or toks[1].text != "("
+        or matching(toks, 1) != len(toks) - 1
+    ):
+        return toks
+    d = st.table.functions.get(toks[0].text)
+    if d is None or not d.body or d.body[0].text != "{":
+        return toks
+    try:
+        return expand(toks, st.table.functions, only=(d.name,))
+    except ExpansionError:
+        return toks
 
 
 def _sizeof_type(tokens: Sequence[Token]) -> str | None:

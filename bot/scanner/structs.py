@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.scanner.cpp import Define, _parse_define, track_condition
 from bot.scanner.expr import int_value, matching, split_top
@@ -32,6 +32,8 @@ class Member:
     after_reset_fields: bool = False
     """Declared after ``end_reset_fields``: kept over reset, configuration, not state."""
     bitfield: bool = False
+    inner: StructModel | None = None
+    """The members of a named nested aggregate (``struct { ... } l;``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +43,12 @@ class StructModel:
     members: tuple[Member, ...]
     line: int
     end_line: int
+    union: bool = False
+    attributes: tuple[str, ...] = ()
+    """``QEMU_PACKED``, ``QEMU_ALIGNED`` or ``__attribute__`` written on the struct."""
+    condition: str | None = None
+    """The ``#if`` stack around the whole struct (a member's own is its ``condition``
+    when it differs)."""
 
     def member(self, name: str) -> Member | None:
         for m in self.members:
@@ -107,6 +115,8 @@ ELEMENT_SIZES = {
     "float64": 8,
     "hwaddr": 8,
 }
+
+_ATTRIBUTES = frozenset({"QEMU_PACKED", "QEMU_ALIGNED", "__attribute__"})
 
 _GUARD = re.compile(r"^!defined\((\w+)\)$")
 
@@ -190,18 +200,22 @@ def _walk(
             i = end + 1
             stmt = i
             continue
-        if (len(words) >= 1 and words[-1] in ("struct", "union")) or (
-            len(words) >= 2 and words[-2] in ("struct", "union") and head[-1].kind == Kind.IDENT
+        core = [w for w in words if w not in _ATTRIBUTES]  # `struct QEMU_PACKED Foo {`
+        if (len(core) >= 1 and core[-1] in ("struct", "union")) or (
+            len(core) >= 2 and core[-2] in ("struct", "union") and head[-1].kind == Kind.IDENT
         ):
             names: list[str] = []
-            if head[-1].kind == Kind.IDENT and words[-1] not in ("struct", "union"):
+            if head[-1].kind == Kind.IDENT and core[-1] not in ("struct", "union"):
                 names.append(head[-1].text)
             members = _members(toks, conds, i, end)
             # After the body: `} Name;` for typedefs, or a variable declaration.
             k = end + 1
             typedef = "typedef" in words
+            attributes = [w for w in words if w in _ATTRIBUTES]
             while k < n and toks[k].text != ";":
-                if typedef and toks[k].kind == Kind.IDENT:
+                if toks[k].text in _ATTRIBUTES:
+                    attributes.append(toks[k].text)
+                elif typedef and toks[k].kind == Kind.IDENT and toks[k - 1].text != "(":
                     names.append(toks[k].text)
                 k += 1
             if names and "=" not in words:
@@ -211,6 +225,9 @@ def _walk(
                         tuple(members),
                         head[0].line,
                         toks[min(end, n - 1)].line,
+                        union="union" in core[-2:],
+                        attributes=tuple(attributes),
+                        condition=conds[i],
                     )
                 )
             i = k
@@ -231,7 +248,7 @@ def _walk(
             tag, alias = toks[k + 2].text, toks[k + 3].text
             for s_i, s in enumerate(structs):
                 if tag in s.names and alias not in s.names:
-                    structs[s_i] = StructModel((*s.names, alias), s.members, s.line, s.end_line)
+                    structs[s_i] = replace(s, names=(*s.names, alias))
     return structs, functions
 
 
@@ -287,7 +304,15 @@ def _members(
             else:
                 kind = " ".join(x.text for x in decl) or "struct"
                 got = _declarators(kind + " {...}", tail, conds[k], nested, after_reset)
-                out.extend(got)
+                aggregate = StructModel(
+                    (),
+                    tuple(_members(toks, conds, k, close)),
+                    toks[k].line,
+                    toks[close].line,
+                    union="union" in kind.split(),
+                    condition=conds[k],
+                )
+                out.extend(replace(m, inner=aggregate) for m in got)
                 if any(m.name == "end_reset_fields" for m in got):
                     after_reset = True
             k = j + 1
@@ -386,10 +411,11 @@ def _declarators(
 ) -> list[Member]:
     out: list[Member] = []
     for part in split_top(list(tail)):
-        pointer = any(x.text == "*" for x in part)
         name = next((x for x in part if x.kind == Kind.IDENT and x.text not in _QUALIFIERS), None)
         if name is None:
             continue
+        # `*` before the name: `uint8_t regs[A * B]` is an array, not a pointer
+        pointer = any(x.text == "*" for x in part[: part.index(name)])
         dims: list[str] = []
         j = 0
         while j < len(part):

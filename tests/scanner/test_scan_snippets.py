@@ -117,3 +117,30 @@ def test_the_fallback_table_reads_the_same_fields_as_the_tree() -> None:
 def test_the_fallback_table_reads_an_array_count() -> None:
     (fifo, _end) = scan_c(WIDGET, table=fallback_table()).vmsds[0].fields
     assert fifo.count == "16"
+
+
+def test_a_field_name_is_stringified_after_its_macros_expand() -> None:
+    model = scan_c(
+        """
+#include "migration/vmstate.h"
+
+#if HOST_BIG_ENDIAN
+#define MASK_HI 0
+#else
+#define MASK_HI 1
+#endif
+
+static const VMStateDescription vmstate_acme_mask = {
+    .name = "acme-mask",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(pieces[MASK_HI], AcmeMaskState),
+        VMSTATE_UINT32(pieces[0], AcmeMaskState),
+        VMSTATE_END_OF_LIST()
+    }
+};
+"""
+    )
+    # QEMU prints pieces[1] (the little-endian host's #else), as stringify() expands it
+    assert [f.name for f in model.vmsds[0].fields if f.name] == ["pieces[1]", "pieces[0]"]
