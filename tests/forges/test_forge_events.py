@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from typing import Any
 
 import pytest
 
-from bot.forges.events import EventKind, ForgeEvent, MalformedDelivery, SignatureError
+from bot.forges.events import (
+    EventKind,
+    ForgeEvent,
+    MalformedDelivery,
+    MergeRequestRef,
+    SignatureError,
+)
 from bot.forges.github import events as github_events
 from bot.forges.gitlab import events as gitlab_events
 
@@ -190,3 +197,29 @@ def test_github_merged_close_form_body_and_errors() -> None:
     headers, body = gh("pull_request", pr("opened"))
     event = github_events.from_http(headers, body, secret=SECRET, bot_users=frozenset({"bob"}))
     assert event.kind is EventKind.IGNORED
+
+
+def test_every_field_survives_the_store_round_trip() -> None:
+    """The stored JSON is written field by field: a field added later must be too."""
+    event = ForgeEvent(
+        forge="github",
+        delivery_id="d-1",
+        event="pull_request",
+        action="labeled",
+        kind=EventKind.LABELS,
+        ref=MergeRequestRef("github", "qemu/qemu", 7, project_id=11, installation_id=13),
+        head_sha="a" * 40,
+        actor="maint",
+        title="hw/net: fix",
+        author="dev",
+        url="https://github.example/qemu/qemu/pull/7",
+        labels=("migration::ack",),
+        state="open",
+        labels_added=("migration::ack",),
+        labels_removed=("migration::affected",),
+        reason="labels changed",
+        extra={"sender_id": 5, "nested": {"a": [1, 2]}},
+    )
+    stored = json.loads(json.dumps(event.to_json()))
+    assert set(stored) == {f.name for f in dataclasses.fields(ForgeEvent)}
+    assert ForgeEvent.from_json(stored) == event
