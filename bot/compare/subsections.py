@@ -49,6 +49,8 @@ def subsection_facts(
     new_idents = {s.ident for s in new_subs}
     for sname, sub in old_names.items():
         if sname not in new_names and sub.ident not in new_idents:
+            if fm.old is not None and _gated_by_retired_feature(sub, fm.old, ctx):
+                continue
             yield F.SubsectionRemoved(
                 path=fm.path,
                 line=v.subsections_line or v.line,
@@ -95,6 +97,23 @@ def _new_feature(fn: FunctionSummary, model: FileModel, ctx: Context) -> str | N
         if not ctx.mentioned_old(name):
             return f"the new CPU feature {name}"
     return None
+
+
+def _gated_by_retired_feature(sub: VmsdModel, model: FileModel, ctx: Context) -> bool:
+    """The removed subsection was sent only for CPUs with a feature that nothing in
+    the tree after the change spells any more (the CPU models that had it went
+    first, or go with it): no machine type can send or expect it, so removing it
+    is cleanup, as for a ``_TEST`` field retired with its flag."""
+    fn = model.function(sub.needed) if sub.needed else None
+    if fn is None:
+        return False
+    names = {leaf(n) for n in fn.identifiers | fn.members}
+    for callee in fn.identifiers:
+        other = model.function(callee)
+        if other is not None and other is not fn:
+            names |= {leaf(n) for n in other.identifiers | other.members}
+    features = sorted(n for n in names if _FEATURE.search(n))
+    return bool(features) and not any(ctx.mentioned(n) for n in features)
 
 
 def leaf(member: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.findings import Tier
 from bot.pipeline import ReviewOptions
-from tests.compare.test_refactors import TIMER, assert_silent, change_of, edit
+from tests.compare.test_refactors import TIMER, TIMER_H, assert_silent, change_of, edit
 from tests.fixtures.minirepo import MiniRepo
 from tests.harness import review
 
@@ -169,3 +169,69 @@ def test_a_subsection_added_to_a_named_list_is_judged(mini_repo: MiniRepo) -> No
     report = review(change_of(mini_repo, {CPU: added}), BIDIRECTIONAL)
     assert [f.rule_id for f in report.findings] == ["MIG011"]
     assert report.not_understood == ()
+
+
+_CAPTURE_SUB = (
+    "static bool acme_timer_capture_needed(void *opaque)\n{\n"
+    "    AcmeTimerState *s = opaque;\n\n"
+    "    return acme_timer_has_feature(s, ACME_TIMER_FEATURE_CAPTURE);\n}\n\n"
+    "static const VMStateDescription vmstate_acme_timer_capture = {\n"
+    '    .name = "acme-timer/capture",\n'
+    "    .version_id = 1,\n    .minimum_version_id = 1,\n"
+    "    .needed = acme_timer_capture_needed,\n"
+    "    .fields = (const VMStateField[]) {\n"
+    "        VMSTATE_UINT32(capture, AcmeTimerState),\n"
+    "        VMSTATE_END_OF_LIST()\n    }\n};\n\n"
+)
+_CAPTURE_LIST = (
+    "        &vmstate_acme_timer_prescaler,\n        NULL\n",
+    "        &vmstate_acme_timer_prescaler,\n        &vmstate_acme_timer_capture,\n        NULL\n",
+)
+_FEATURE_DEF = "#define ACME_TIMER_FEATURE_CAPTURE 3\n"
+
+
+def _with_capture_subsection(mini_repo: MiniRepo) -> None:
+    timer = edit(
+        mini_repo,
+        TIMER,
+        (
+            "static const VMStateDescription vmstate_acme_timer = {\n",
+            _CAPTURE_SUB + "static const VMStateDescription vmstate_acme_timer = {\n",
+        ),
+        _CAPTURE_LIST,
+    )
+    header = edit(
+        mini_repo,
+        TIMER_H,
+        (
+            "#define ACME_TIMER_NUM_CHANNELS 4\n",
+            "#define ACME_TIMER_NUM_CHANNELS 4\n" + _FEATURE_DEF,
+        ),
+    )
+    change_of(mini_repo, {TIMER: timer, TIMER_H: header})
+
+
+def _without_capture_subsection(mini_repo: MiniRepo) -> str:
+    return edit(
+        mini_repo,
+        TIMER,
+        (_CAPTURE_SUB, ""),
+        (_CAPTURE_LIST[1], _CAPTURE_LIST[0]),
+    )
+
+
+def test_a_subsection_removed_with_the_cpu_feature_that_gated_it_is_cleanup(
+    mini_repo: MiniRepo,
+) -> None:
+    """Nothing in the tree has the feature any more: no machine type sends it."""
+    _with_capture_subsection(mini_repo)
+    header = edit(mini_repo, TIMER_H, (_FEATURE_DEF, ""))
+    timer = _without_capture_subsection(mini_repo)
+    assert "MIG015" not in rules(mini_repo, {TIMER: timer, TIMER_H: header})
+
+
+def test_a_subsection_removed_while_its_feature_lives_is_still_reported(
+    mini_repo: MiniRepo,
+) -> None:
+    _with_capture_subsection(mini_repo)
+    assert "MIG015" in rules(mini_repo, {TIMER: _without_capture_subsection(mini_repo)})
