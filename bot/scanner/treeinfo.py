@@ -138,6 +138,19 @@ class TreeLookups:
         self._users: dict[str, tuple[str, ...]] = {}
         self._mentions: dict[str, bool] = {}
         self._strings: dict[str, str] | None = None
+        self._extra_defines: dict[str, str] | None = None
+
+    def _extra_strings(self) -> dict[str, str]:
+        """String defines of the change's own files, first definition first: one
+        dict for every lookup (a merge brings thousands of files and names)."""
+        if self._extra_defines is None:
+            merged: dict[str, str] = {}
+            for m in self._extra:
+                for key, value in dict(m.string_defines).items():
+                    if value and key not in merged:
+                        merged[key] = value
+            self._extra_defines = merged
+        return self._extra_defines
 
     def resolve(self, name: str) -> str | None:
         """A name expression: a macro, a string, or adjacent ones (``TYPE_X "-lan"``)."""
@@ -152,10 +165,7 @@ class TreeLookups:
             return self._names[name]
         value = self.table.strings.get(name)
         if value is None:
-            for m in self._extra:
-                value = dict(m.string_defines).get(name)
-                if value:
-                    break
+            value = self._extra_strings().get(name)
         if (
             value is None
             and self.tree is not None
