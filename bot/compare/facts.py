@@ -435,6 +435,15 @@ class SectionAddedToExistingDevice(Fact):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class GlobalSetInClassOptions(Fact):
+    """A global variable assigned in a versioned machine-class options function:
+    class init runs for every machine class, so every machine type gets it."""
+
+    variable: str
+    function: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RegistrationDropped(Fact):
     """The only registration of a VMSD that stays in the tree is removed: its
     section leaves the stream."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from bot.compare import facts as F
+from bot.compare.class_globals import class_global_facts
 from bot.compare.compat_targets import needles, target_facts
 from bot.compare.context import Context, FileModels
 from bot.compare.machinecompat import forced_gate_facts, machine_compat_facts
@@ -54,6 +55,7 @@ def tree_facts(
         if fm.new is not None and fm.new.vmsds:
             out.extend(name_taken_facts(fm, ctx, head, moved))
         out.extend(unregistered_facts(fm, ctx, head))
+        out.extend(class_global_facts(fm, new_text))
     out.extend(machine_compat_facts(files, texts, head))
     out.extend(forced_gate_facts(files, texts, earlier, head))
     # An entry for a property this change adds, naming another type, is

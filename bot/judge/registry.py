@@ -382,6 +382,8 @@ def _tree_meanings(fact: F.Fact) -> Iterable[tuple[str, dict[str, object]]]:
                 "MIG050",
                 {"device": fact.device, "vmsd": fact.vmsd or "an unnamed VMSD", "how": fact.how},
             )
+        case F.GlobalSetInClassOptions():
+            yield "MIG061", {"variable": fact.variable, "function": fact.function}
         case F.RegistrationDropped():
             yield (
                 "MIG060",
