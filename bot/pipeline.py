@@ -17,6 +17,7 @@ from bot.compare.context import Context, FileModels
 from bot.compare.distance import between_files
 from bot.compare.engine import compare
 from bot.compare.facts import CompatEntryAdded, Fact, PropertyDefaultChanged
+from bot.compare.machinecompat import older_version_flag_facts
 from bot.compare.realize import realize_default_facts
 from bot.compare.released import (
     WIRE_FACTS,
@@ -152,6 +153,9 @@ def review(
         )
     )
     release = change.history.last_release() if change.history is not None else None
+    if not fixed_commits(change.messages):
+        shipped = release.version if release is not None else None
+        facts.extend(older_version_flag_facts(pairs, texts, shipped))
     if change.history is not None and any(isinstance(f, CompatEntryAdded) for f in facts):
         facts = placed_for_released_change(facts, _fixed_in(change.history, change.messages))
         facts = entries_against_releases(facts, pairs, change.history, old_table, lookups.resolve)

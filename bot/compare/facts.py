@@ -435,6 +435,17 @@ class SectionAddedToExistingDevice(Fact):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class FlagInOlderVersion(Fact):
+    """A class flag newly set in the options of a version older than the newest
+    compat version of its family."""
+
+    function: str
+    member: str
+    version: str
+    newest: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class GlobalSetInClassOptions(Fact):
     """A global variable assigned in a versioned machine-class options function:
     class init runs for every machine class, so every machine type gets it."""

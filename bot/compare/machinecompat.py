@@ -502,3 +502,65 @@ def forced_gate_facts(
                     for sub in _gated_subsections(dmodel, re.split(r"\.|->", p.member)[-1]):
                         emit(f, sub, dpath)
     return out
+
+
+def older_version_flag_facts(
+    files: Sequence[FileModels], texts: Texts, released: tuple[int, ...] | None = None
+) -> list[F.Fact]:
+    """A class flag newly set in the options of a version older than the newest
+    compat version of its family: the machine types in between, already
+    released, get the new behaviour (the flag belongs in the newest compat
+    version's options, as an entry belongs in the newest compat array).
+
+    Silent for an edit of an assignment the function had, and for a member
+    moved from another version's options (judged by `options_flag_facts`); the
+    caller leaves out changes whose ``Fixes:`` names a commit (the behaviour
+    changed in a release, so an older version can be right).
+
+    ``released`` is the last release of the base (``(4, 0)``): when the newest
+    machine version of a family is already released (the next one is not added
+    yet), it is the newest version to keep."""
+    out: list[F.Fact] = []
+    for fm in files:
+        old_text, new_text = texts.get(fm.path, (None, None))
+        if new_text is None or old_text is None:
+            continue
+        before = options_assignments(old_text)
+        after = options_assignments(new_text)
+        edited = {(a.function, a.member) for a in before}
+        kept = {(a.function, a.member) for a in after}
+        # A member taken out of another version's options in the same change moved.
+        moved = {(a.family, a.member) for a in before if (a.function, a.member) not in kept}
+        fns = options_functions(new_text)
+        versions: dict[tuple[str, str], list[tuple[int, ...]]] = {}
+        for _n, family, version, _l, _b in fns:
+            versions.setdefault(family, []).append(version)
+        for a in after:
+            if a.newest or a.member in COSMETIC or (a.function, a.member) in edited:
+                continue
+            if (a.family, a.member) in moved:
+                continue
+            ordered = sorted(set(versions.get(a.family, ())))
+            if len(ordered) < 2:
+                continue
+            newest_compat = ordered[-2]
+            if released is not None and ordered[-1][:2] <= released[:2]:
+                newest_compat = ordered[-1]  # the newest machine type shipped already
+            below = [v for v in ordered if v < newest_compat]
+            if not below or a.version != below[-1]:
+                # Only the version just before the newest kept one: the slip of
+                # a release. A flag set on a version long gone describes a
+                # behaviour that changed in a release long ago.
+                continue
+            out.append(
+                F.FlagInOlderVersion(
+                    path=fm.path,
+                    line=a.line,
+                    subject=a.member,
+                    function=a.function,
+                    member=a.member,
+                    version=_machine_text(a.version),
+                    newest=_machine_text(newest_compat),
+                )
+            )
+    return out

@@ -382,6 +382,16 @@ def _tree_meanings(fact: F.Fact) -> Iterable[tuple[str, dict[str, object]]]:
                 "MIG050",
                 {"device": fact.device, "vmsd": fact.vmsd or "an unnamed VMSD", "how": fact.how},
             )
+        case F.FlagInOlderVersion():
+            yield (
+                "MIG062",
+                {
+                    "function": fact.function,
+                    "member": fact.member,
+                    "version": fact.version,
+                    "newest": fact.newest,
+                },
+            )
         case F.GlobalSetInClassOptions():
             yield "MIG061", {"variable": fact.variable, "function": fact.function}
         case F.RegistrationDropped():
