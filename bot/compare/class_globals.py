@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 from bot.compare import facts as F
 from bot.compare.context import FileModels
-from bot.compare.wiring import _OPTIONS
+from bot.compare.wiring import OPTIONS_FUNCTION
 
 _ASSIGN = re.compile(r"^\s+(?P<name>[a-z_][a-z0-9_]*)\s*=(?!=)\s*[^;]+;\s*(?:/[*/].*)?$")
 """``name = value;`` on a line of its own: no member, no array, no declaration."""
@@ -27,7 +27,7 @@ def class_global_facts(fm: FileModels, text: str | None) -> Iterable[F.Fact]:
         return
     lines = text.splitlines()
     for fn in fm.new.functions:
-        if not _OPTIONS.match(fn.name) or "instance_options" in fn.name:
+        if not OPTIONS_FUNCTION.match(fn.name) or "instance_options" in fn.name:
             continue
         body = lines[fn.line - 1 : fn.end_line]
         for number in range(fn.line, fn.end_line + 1):

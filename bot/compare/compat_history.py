@@ -46,7 +46,6 @@ _JUDGED_MACROS = frozenset(
 )
 """Properties whose default is the behaviour: no "auto" or sentinel to resolve at realize."""
 _LITERAL = re.compile(r"^(?:true|false|-?(?:0[xX][0-9a-fA-F]+|\d+)[uUlL]*)$")
-_ARRAY_VERSION = re.compile(r"_(\d+)_(\d+)$")
 _SETTER = re.compile(
     r"\b(?:qdev_prop_set_\w+|object_property_set_\w+|object_property_parse|qdev_prop_parse)\s*\("
 )
@@ -138,14 +137,14 @@ def _plain(value: str) -> bool:
 def _array_version(
     files: Sequence[FileModels], path: str, e: CompatEntry
 ) -> tuple[int, int] | None:
+    """The version the scanner read from the entry's array name (`added_entries`
+    takes entries from the new model's arrays)."""
     for fm in files:
-        if fm.path != path or fm.new is None:
-            continue
-        for arr in fm.new.compat_arrays:
-            if arr.name == e.array and arr.version is not None:
-                return arr.version
-    m = _ARRAY_VERSION.search(e.array)
-    return (int(m.group(1)), int(m.group(2))) if m and e.array.lower().count("compat") else None
+        if fm.path == path and fm.new is not None:
+            for arr in fm.new.compat_arrays:
+                if arr.name == e.array:
+                    return arr.version
+    return None
 
 
 class _ReleaseTree:

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from bot.compare import facts as F
 from bot.compare.compat_targets import added_entries
 from bot.compare.context import FileModels
-from bot.compare.wiring import _OPTIONS, VERSIONED_FAMILIES
+from bot.compare.wiring import OPTIONS_FUNCTION, VERSIONED_FAMILIES
 from bot.findings import Side
 from bot.scanner.model import FileModel
 from bot.scanner.treesearch import TreeSearch
@@ -88,7 +88,7 @@ def options_functions(text: str) -> list[tuple[str, tuple[str, str], tuple[int, 
     """(name, family, version, first line, body) of each versioned options function."""
     out = []
     for m in _DEF.finditer(text):
-        o = _OPTIONS.match(m.group("name"))
+        o = OPTIONS_FUNCTION.match(m.group("name"))
         if o is None or not VERSIONED_FAMILIES.match(o.group("pre")):
             continue
         end = text.find("\n}", m.end())

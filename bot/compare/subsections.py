@@ -88,12 +88,7 @@ def _new_feature(fn: FunctionSummary, model: FileModel, ctx: Context) -> str | N
     """A CPU feature the ``.needed`` tests that the base tree does not know: every CPU
     model of a released machine type lacks it, so the subsection is sent only where
     the new feature is enabled. A feature that existed before gates nothing new."""
-    names = {leaf(n) for n in fn.identifiers | fn.members}
-    for callee in fn.identifiers:
-        other = model.function(callee)
-        if other is not None and other is not fn:
-            names |= {leaf(n) for n in other.identifiers | other.members}
-    for name in sorted(n for n in names if _FEATURE.search(n)):
+    for name in _features_read(fn, model):
         if not ctx.mentioned_old(name):
             return f"the new CPU feature {name}"
     return None
@@ -107,13 +102,18 @@ def _gated_by_retired_feature(sub: VmsdModel, model: FileModel, ctx: Context) ->
     fn = model.function(sub.needed) if sub.needed else None
     if fn is None:
         return False
+    features = _features_read(fn, model)
+    return bool(features) and not any(ctx.mentioned(n) for n in features)
+
+
+def _features_read(fn: FunctionSummary, model: FileModel) -> list[str]:
+    """CPU features a ``.needed`` reads, itself or through the file's functions it calls."""
     names = {leaf(n) for n in fn.identifiers | fn.members}
     for callee in fn.identifiers:
         other = model.function(callee)
         if other is not None and other is not fn:
             names |= {leaf(n) for n in other.identifiers | other.members}
-    features = sorted(n for n in names if _FEATURE.search(n))
-    return bool(features) and not any(ctx.mentioned(n) for n in features)
+    return sorted(n for n in names if _FEATURE.search(n))
 
 
 def leaf(member: str) -> str:

@@ -25,7 +25,7 @@ from bot.compare import facts as F
 from bot.compare.context import FileModels
 from bot.scanner.model import FileModel, FunctionSummary
 
-_OPTIONS = re.compile(
+OPTIONS_FUNCTION = re.compile(
     r"^(?P<pre>[a-z][a-z0-9]*(?:_[a-z][a-z0-9]*)*)"
     r"_(?P<major>\d+)_(?P<minor>\d+)(?:_(?P<micro>\d+))?"
     r"_(?P<post>(?:[a-z][a-z0-9]*_)*options)$"
@@ -79,7 +79,7 @@ class _Problem:
 def _options(model: FileModel) -> dict[tuple[str, str], list[_Options]]:
     groups: dict[tuple[str, str], list[_Options]] = {}
     for fn in model.functions:
-        m = _OPTIONS.match(fn.name)
+        m = OPTIONS_FUNCTION.match(fn.name)
         if m is None or not VERSIONED_FAMILIES.match(m.group("pre")):
             continue
         family = (m.group("pre"), m.group("post"))
@@ -254,7 +254,7 @@ def wiring_facts(
     old_text, new_text = texts
     if fm.new is None:
         return
-    has_options = any(_OPTIONS.match(fn.name) for fn in fm.new.functions)
+    has_options = any(OPTIONS_FUNCTION.match(fn.name) for fn in fm.new.functions)
     new_p: list[_Problem] = []
     old_p: list[_Problem] = []
     if has_options:

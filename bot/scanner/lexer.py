@@ -141,9 +141,7 @@ def _collect_fast(tu: ci.TranslationUnit, data: bytes, memory: Any, n: int) -> l
     newlines = _newlines(data)
     continued = _continued_lines(data, newlines)
     out: list[Token] = []
-    directive = 0
-    directive_last_line = -1
-    prev_line = -1
+    directives = _Directives(continued)
     line = 1
     line_start = 0
     nl = 0
@@ -165,19 +163,13 @@ def _collect_fast(tu: ci.TranslationUnit, data: bytes, memory: Any, n: int) -> l
             line += 1
         text = data[start:end].decode("utf-8", "replace")
         if "\\" in text:
-            # A line splice inside a token: the token's spelling is without it.
-            text = text.replace("\\\r\n", "").replace("\\\n", "")
-            if not text or text == "\\":
+            spliced = _unsplice(text)
+            if spliced is None:
                 continue
-        if directive and line > directive_last_line:
-            directive = 0
-        if text == "#" and line != prev_line and not directive:
-            directive = i + 1
-            directive_last_line = line
-            while directive_last_line in continued:
-                directive_last_line += 1
-        prev_line = line
-        out.append(Token(kind_of[kind], text, line, directive, start - line_start + 1))
+            text = spliced
+        out.append(
+            Token(kind_of[kind], text, line, directives.at(i, text, line), start - line_start + 1)
+        )
     return out
 
 
@@ -193,9 +185,7 @@ def _collect_slow(tu: ci.TranslationUnit, data: bytes, memory: Any, n: int) -> l
     inst = lib.clang_getInstantiationLocation
     spell = lib.clang_getTokenSpelling
     kind_of = lib.clang_getTokenKind
-    directive = 0
-    directive_last_line = -1
-    prev_line = -1
+    directives = _Directives(continued)
     for i in range(n):
         tok = array[i]
         kind = kind_of(tok)
@@ -212,20 +202,42 @@ def _collect_slow(tu: ci.TranslationUnit, data: bytes, memory: Any, n: int) -> l
         line = line_c.value
         text = spell(tu, tok)
         if "\\" in text:
-            # libclang keeps a line splice inside the next token's spelling.
-            text = text.replace("\\\r\n", "").replace("\\\n", "")
-            if not text or text == "\\":
+            spliced = _unsplice(text)
+            if spliced is None:
                 continue
-        if directive and line > directive_last_line:
-            directive = 0
-        if text == "#" and line != prev_line and not directive:
-            directive = i + 1
-            directive_last_line = line
-            while directive_last_line in continued:
-                directive_last_line += 1
-        prev_line = line
-        out.append(Token(Kind(kind), text, line, directive, col_c.value))
+            text = spliced
+        out.append(Token(Kind(kind), text, line, directives.at(i, text, line), col_c.value))
     return out
+
+
+def _unsplice(text: str) -> str | None:
+    """A token's spelling without the line splices libclang leaves inside it
+    (None: nothing but a splice)."""
+    text = text.replace("\\\r\n", "").replace("\\\n", "")
+    return None if not text or text == "\\" else text
+
+
+class _Directives:
+    """Which preprocessor directive each token belongs to: ``#`` first on its line
+    opens one (numbered by the token after it), running to the end of its line
+    and of the lines continued with a backslash."""
+
+    def __init__(self, continued: frozenset[int]) -> None:
+        self._continued = continued
+        self._current = 0
+        self._last_line = -1
+        self._prev_line = -1
+
+    def at(self, i: int, text: str, line: int) -> int:
+        if self._current and line > self._last_line:
+            self._current = 0
+        if text == "#" and line != self._prev_line and not self._current:
+            self._current = i + 1
+            self._last_line = line
+            while self._last_line in self._continued:
+                self._last_line += 1
+        self._prev_line = line
+        return self._current
 
 
 def _continued_lines(data: bytes, newlines: list[int]) -> frozenset[int]:
