@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.cli.conftest import run
+from tests.cli.conftest import Run, run
 from tests.fixtures.minirepo import MiniRepo
 
 Q35 = "hw/i386/pc_q35.c"
@@ -30,8 +30,8 @@ def _retire_10_0(repo: MiniRepo) -> None:
     repo.commit("hw/i386/pc: Remove deprecated pc-q35-10.0 machine")
 
 
-def test_retired_machine_types_have_their_own_heading(repo: MiniRepo, env: dict[str, str]) -> None:
-    _retire_10_0(repo)
+def _retired_heading(repo: MiniRepo, env: dict[str, str]) -> tuple[Run, list[str]]:
+    """The digest of the fixture's weeks, and the items of its retired heading."""
     got = run(
         env,
         "digest",
@@ -46,8 +46,14 @@ def test_retired_machine_types_have_their_own_heading(repo: MiniRepo, env: dict[
     assert got.code == 0, got.err
     section = got.out.split("### Retired under the deprecation policy", 1)[1]
     section = section.split("\n### ", 1)[0]
-    retired = [line for line in section.splitlines() if line.startswith("- ")]
-    assert [line.split(" by ")[0] for line in retired] == [
+    items = [line.split(" by ")[0] for line in section.splitlines() if line.startswith("- ")]
+    return got, items
+
+
+def test_retired_machine_types_have_their_own_heading(repo: MiniRepo, env: dict[str, str]) -> None:
+    _retire_10_0(repo)
+    got, retired = _retired_heading(repo, env)
+    assert retired == [
         "- machine type pc-q35-10.0 removed",
         "- hw\\_compat\\_10\\_0\\[\\] removed with the machine types it served",
         "- pc\\_compat\\_10\\_0\\[\\] removed with the machine types it served",
@@ -139,21 +145,7 @@ def test_properties_and_fields_retired_with_their_machine_types_are_listed(
     _gate_isr_on_old_machines(repo)
     _retire_10_0(repo)
     _drop_legacy_isr(repo)
-    got = run(
-        env,
-        "digest",
-        "--repo",
-        str(repo.path),
-        "--since",
-        "2026-01-26",
-        "--until",
-        "2026-02-09",
-        "--no-cache",
-    )
-    assert got.code == 0, got.err
-    section = got.out.split("### Retired under the deprecation policy", 1)[1]
-    section = section.split("\n### ", 1)[0]
-    retired = [line.split(" by ")[0] for line in section.splitlines() if line.startswith("- ")]
+    _got, retired = _retired_heading(repo, env)
     assert (
         "- property x-legacy-isr (hw/net/acme\\_nic.c) removed with the machine types that set it"
         in retired
