@@ -24,14 +24,14 @@ from bot.settings import settings_environ
 _RESTART_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0)
 _STOP_MARGIN_S = 5.0
 """Beyond the worker's own grace, before it is killed."""
-_CHILD_NICE = 10
-"""Acknowledging deliveries is what must stay fast; reviews can wait a little."""
 
 
 async def worker_child(app: web.Application) -> AsyncIterator[None]:
     """Cleanup context: keep one ``migbot worker`` running while the app runs."""
     settings = app[SETTINGS]
-    child = replace(settings, worker_nice=settings.worker_nice or _CHILD_NICE)
+    # Acknowledging deliveries is what must stay fast; reviews can wait.
+    idle = settings.worker_idle_priority is not False
+    child = replace(settings, worker_idle_priority=idle)
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("MIGBOT_")}
     env = inherited | settings_environ(child) | {PARENT_ENV: str(os.getpid())}
     log = logs.get_logger("migbot.serve")

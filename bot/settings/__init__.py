@@ -86,7 +86,15 @@ class Settings:
     CPU work that holds the GIL; apart, they never delay an acknowledgement."""
     worker_nice: int = 0
     """Niceness ``migbot worker`` gives itself, so reviews yield the CPU to the
-    service on a small host (``migbot serve --worker-process`` uses 10)."""
+    service on a small host."""
+    worker_idle_priority: bool | None = None
+    """Run ``migbot worker`` under Linux's ``SCHED_IDLE``: reviews get only the
+    CPU nothing else wants. Unset: yes for the child of ``migbot serve
+    --worker-process``, no for ``migbot worker`` on its own. Stronger than any
+    niceness: at nice 19 a busy worker still delayed acknowledgements by tens
+    of ms on two cores. Under CPU that stays
+    full, reviews wait; a lease that lapses meanwhile is fenced, never
+    published twice."""
     worker_concurrency: int = 2
     forge_threads: int = 8
     lease_seconds: float = 60.0
@@ -263,6 +271,7 @@ def _field_kinds() -> dict[str, type]:
     kinds: dict[str, type] = {}
     hints = {
         "bool": bool,
+        "bool | None": bool,
         "int": int,
         "float": float,
         "int | None": int,

@@ -9,12 +9,25 @@ job failing `max_attempts` times is parked until `retry`.
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, Engine, and_, exists, func, or_, select, update
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    Engine,
+    Row,
+    and_,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -87,7 +100,7 @@ class JobRecord:
         }
 
 
-def _record(job: Job) -> JobRecord:
+def _record(job: Job | Row[Any]) -> JobRecord:
     return JobRecord(
         id=job.id,
         forge=job.forge,
@@ -223,13 +236,43 @@ def claim(
 ) -> JobRecord | None:
     """Take the oldest runnable job (queued, or running with an expired lease).
 
-    PostgreSQL: ``SELECT ... FOR UPDATE SKIP LOCKED``; SQLite: the write lock
-    taken by ``BEGIN IMMEDIATE`` plus a conditional ``UPDATE``. A merge request
-    with a job under a live lease is skipped, so its jobs run one at a time.
+    One ``UPDATE ... WHERE id = (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING``,
+    committed on its own (autocommit): the row lock lives only inside the
+    database for the one statement. Held across round trips, it made the
+    intake's upsert for the same merge request wait on a worker process that
+    runs at a lower priority (on SQLite the statement takes the write lock). A
+    merge request with a job under a live lease is skipped, so its jobs run one
+    at a time.
     """
     now = now or utcnow()
-    with Session(engine) as s, s.begin():
-        s.execute(
+    other = aliased(Job)
+    busy = exists().where(
+        other.mr_key == Job.mr_key,
+        other.state == JobState.RUNNING,
+        other.lease_until >= now,
+        other.id != Job.id,
+    )
+    runnable = or_(
+        and_(Job.state == JobState.QUEUED, Job.not_before <= now),
+        and_(Job.state == JobState.RUNNING, Job.lease_until < now),
+    )
+    oldest = select(Job.id).where(runnable, ~busy).order_by(Job.not_before, Job.id).limit(1)
+    if engine.dialect.name == "postgresql":
+        oldest = oldest.with_for_update(skip_locked=True, of=Job)
+    take = (
+        update(Job)
+        .where(Job.id == oldest.scalar_subquery(), runnable)
+        .values(
+            state=JobState.RUNNING,
+            lease_owner=worker_id,
+            lease_until=now + timedelta(seconds=lease_seconds),
+            attempts=Job.attempts + 1,
+            updated_at=now,
+        )
+        .returning(*Job.__table__.c)
+    )
+    with _each_statement_commits(engine) as conn:
+        conn.execute(
             update(Job)
             .where(
                 Job.state == JobState.RUNNING,
@@ -245,39 +288,20 @@ def claim(
                 updated_at=now,
             )
         )
-        other = aliased(Job)
-        busy = exists().where(
-            other.mr_key == Job.mr_key,
-            other.state == JobState.RUNNING,
-            other.lease_until >= now,
-            other.id != Job.id,
-        )
-        runnable = or_(
-            and_(Job.state == JobState.QUEUED, Job.not_before <= now),
-            and_(Job.state == JobState.RUNNING, Job.lease_until < now),
-        )
-        query = select(Job).where(runnable, ~busy).order_by(Job.not_before, Job.id).limit(1)
-        if engine.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True, of=Job)
-        job = s.execute(query).scalar_one_or_none()
-        if job is None:
-            return None
-        claimed: CursorResult[Any] = s.execute(  # type: ignore[assignment]
-            update(Job)
-            .where(Job.id == job.id, runnable)
-            .values(
-                state=JobState.RUNNING,
-                lease_owner=worker_id,
-                lease_until=now + timedelta(seconds=lease_seconds),
-                attempts=Job.attempts + 1,
-                updated_at=now,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        if claimed.rowcount != 1:
-            return None
-        s.refresh(job)
-        return _record(job)
+        row = conn.execute(take).one_or_none()
+    return None if row is None else _record(row)
+
+
+@contextlib.contextmanager
+def _each_statement_commits(engine: Engine) -> Iterator[Connection]:
+    """PostgreSQL in autocommit; SQLite in one transaction (its write lock, taken
+    by ``BEGIN IMMEDIATE``, already serialises writers)."""
+    if engine.dialect.name != "postgresql":
+        with engine.begin() as conn:
+            yield conn
+        return
+    with engine.connect() as conn:
+        yield conn.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def heartbeat(

@@ -192,6 +192,9 @@ async def test_worker_process_reviews_is_restarted_and_stops_with_serve(
         await _until(lambda: len(fake.threads(mr)) == 2, "the review", timeout=60)
         assert len(fake.summary_notes(mr)) == 1
         [worker] = _children(server.pid)
+        # Reviews take only the CPU acknowledgements leave; serve itself does not.
+        assert os.sched_getscheduler(worker) == os.SCHED_IDLE
+        assert os.sched_getscheduler(server.pid) == os.SCHED_OTHER
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
         await _until(lambda: not Path(f"/proc/{worker}").exists(), "the worker to stop", 10)
