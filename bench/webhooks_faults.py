@@ -11,12 +11,16 @@ in its own process, and a load generator on loopback; every loop is bounded.
   as the forge would, and must all be stored.
 * ``replicas``: the same closed-loop burst against one ``serve`` and against two
   on the same database (round robin, as a load balancer would): deliveries/s of
-  each and the ratio.
+  each and the ratio. With ``--replica-cpu F`` each replica runs in a cgroup of
+  its own capped at F of one CPU (Linux, root, the cgroup ``cpu`` controller),
+  as a Kubernetes CPU limit would cap a pod: on a small host the load
+  generator and PostgreSQL then keep the CPU they need, so the ratio shows
+  whether replicas contend on the database, not on this host's cores.
 * ``exactly-once``: one merge request, 20 force-pushes and 100 redeliveries,
   every third content POST to the forge timing out after it was applied:
   summaries and threads on the merge request at the end.
 
-    python bench/webhooks_faults.py --scenario all
+    python -m bench.webhooks_faults --scenario all
 """
 
 from __future__ import annotations
@@ -52,6 +56,37 @@ from tests.fakes.fake_gitlab import Delivery, FakeGitLab  # noqa: E402
 CONTENT_POSTS = r"/merge_requests/\d+/(notes|discussions)(/\w+/notes)?$"
 
 
+class CpuGroup:
+    """A cgroup capping its processes at ``share`` of one CPU (v2, else v1 ``cpu``)."""
+
+    _PERIOD_US = 100_000
+
+    def __init__(self, name: str, share: float) -> None:
+        quota = max(1000, int(share * self._PERIOD_US))
+        v2 = Path("/sys/fs/cgroup/cgroup.controllers")
+        if v2.exists():
+            self.path = Path("/sys/fs/cgroup") / name
+            self.path.mkdir(exist_ok=True)
+            (self.path / "cpu.max").write_text(f"{quota} {self._PERIOD_US}")
+        else:
+            self.path = Path("/sys/fs/cgroup/cpu") / name
+            self.path.mkdir(exist_ok=True)
+            (self.path / "cpu.cfs_period_us").write_text(str(self._PERIOD_US))
+            (self.path / "cpu.cfs_quota_us").write_text(str(quota))
+
+    def add(self, pid: int) -> None:
+        (self.path / "cgroup.procs").write_text(str(pid))
+
+    def remove(self) -> None:
+        # Emptied by then (its processes were stopped); a cgroup goes with rmdir.
+        for _ in range(50):
+            try:
+                self.path.rmdir()
+                return
+            except OSError:
+                time.sleep(0.1)
+
+
 class Stack:
     """A fake GitLab process and ``serve`` processes on one database."""
 
@@ -60,6 +95,7 @@ class Stack:
         self.db_url = db_url
         self.name = name
         self.procs: list[subprocess.Popen[bytes]] = []
+        self.groups: list[CpuGroup] = []
         self.fake_proc: Any = None
         self.log = open(Path(tempfile.gettempdir()) / f"migbot-bench-{name}.log", "wb")  # noqa: SIM115
 
@@ -90,7 +126,7 @@ class Stack:
             **extra,
         }
 
-    async def serve(self, *args: str, **env: str) -> str:
+    async def serve(self, *args: str, cpu: float | None = None, **env: str) -> str:
         port = _free_port()
         proc = subprocess.Popen(
             [sys.executable, "-m", "bot.cli.service", "serve", "--port", str(port), *args],
@@ -100,6 +136,9 @@ class Stack:
             stderr=subprocess.STDOUT,
         )
         self.procs.append(proc)
+        if cpu is not None:
+            self.groups.append(CpuGroup(f"migbot-bench-{self.name}-{len(self.procs)}", cpu))
+            self.groups[-1].add(proc.pid)
         base = f"http://127.0.0.1:{port}"
         async with aiohttp.ClientSession() as http:
             deadline = time.monotonic() + 90
@@ -126,6 +165,8 @@ class Stack:
         if self.fake_proc is not None:
             self.fake_proc.terminate()
             self.fake_proc.join(timeout=10)
+        for group in self.groups:
+            group.remove()
         self.log.close()
 
 
@@ -268,7 +309,7 @@ async def replicas(db_url_for: Any, args: argparse.Namespace) -> dict[str, Any]:
         stack = Stack(fake, db_url, f"replicas-{count}")
         stack.start_fake()
         try:
-            bases = [await stack.serve("--no-worker") for _ in range(count)]
+            bases = [await stack.serve("--no-worker", cpu=args.replica_cpu) for _ in range(count)]
             warm = [load.next() for _ in range(50)]
             await _burst(bases, warm, args.concurrency)
             out[f"{count}_replica_deliveries_per_s"] = round(
@@ -278,6 +319,7 @@ async def replicas(db_url_for: Any, args: argparse.Namespace) -> dict[str, Any]:
             stack.stop()
             cleanup()
     out["ratio"] = round(out["2_replica_deliveries_per_s"] / out["1_replica_deliveries_per_s"], 2)
+    out["cpu_per_replica"] = args.replica_cpu if args.replica_cpu else "uncapped"
     return out
 
 
@@ -415,6 +457,11 @@ def main() -> int:
     parser.add_argument("--burst", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--mrs", type=int, default=20)
+    parser.add_argument(
+        "--replica-cpu",
+        type=float,
+        help="replicas: cap each serve at this share of one CPU (cgroup; needs root)",
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     if not 0 < args.overload_rate <= 3000 or not 0 < args.seconds <= 60 or args.burst > 50000:

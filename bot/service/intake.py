@@ -36,7 +36,8 @@ async def _accept(
         return web.json_response({"error": refused}, status=404)
     try:
         # Over client_max_size aiohttp answers 413; a body trickled in too slowly, 408.
-        body = await asyncio.wait_for(request.read(), app[SETTINGS].header_timeout_s)
+        async with asyncio.timeout(app[SETTINGS].header_timeout_s):
+            body = await request.read()
     except TimeoutError:
         metrics.deliveries.labels(forge=forge, outcome="rejected_408").inc()
         return web.json_response({"error": "request body too slow"}, status=408)

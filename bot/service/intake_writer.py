@@ -68,7 +68,9 @@ class IntakeWriter:
         future: asyncio.Future[Accepted] = asyncio.get_running_loop().create_future()
         self._pending.append((item, future))
         self._wake.set()
-        return await asyncio.wait_for(asyncio.shield(future), self.timeout)
+        # A timeout cancels the wait, never the batch's own future.
+        async with asyncio.timeout(self.timeout):
+            return await asyncio.shield(future)
 
     async def run(self) -> None:
         """Write batches until cancelled."""
