@@ -26,7 +26,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Engine,
-    Table,
     Text,
     bindparam,
     cast,
@@ -39,6 +38,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import FromClause
 
 from bot.forges.events import EventKind, ForgeEvent
 from bot.store.jobs import Accepted
@@ -73,7 +73,7 @@ _BATCH = cast(bindparam("rows", type_=Text), JSON)
 """The batch's rows, serialised once by `_Statements.run`."""
 
 
-def _recordset(table: Table, names: Sequence[str], *, order_by: str) -> Any:
+def _recordset(table: FromClause, names: Sequence[str], *, order_by: str) -> Any:
     """``SELECT names FROM json_to_recordset(:rows) AS r(...)``, typed like ``table``."""
     rows = (
         func.json_to_recordset(_BATCH)
