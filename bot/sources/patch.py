@@ -16,15 +16,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.change import Change, FileChange, FileStatus, History, Hunk, Tree
 from bot.sources.apply import apply_hunks
 from bot.sources.diff import FilePatch, parse_file_patches
 from bot.sources.errors import SourceError
 from bot.sources.gitrepo import Commit, GitRepo, open_repo
-from bot.sources.mbox import PatchMail, split_mails
 from bot.sources.releases import history_of
 from bot.sources.text import diff_hunks, split_lines
+
+if TYPE_CHECKING:
+    from bot.sources.mbox import PatchMail
 
 BaseReader = Callable[[str], "str | None"]
 
@@ -49,6 +52,9 @@ def change_from_patch(
     naming it, instead of leaving a note: the review would judge a file whose
     text is unknown.
     """
+    # The email package costs a tenth of a second to import: only for patches.
+    from bot.sources.mbox import split_mails
+
     mails = split_mails(data)
     notes: list[str] = []
     replies = sum(1 for m in mails if m.is_reply)
