@@ -132,7 +132,12 @@ def dump_tree(
         machine=machine,
         include=chosen.include if chosen is not None else None,
         target_bits=chosen.target_bits if chosen is not None else None,
-        layouts=StructLayouts(git, commit.tree, chosen.target_bits if chosen is not None else None),
+        layouts=StructLayouts(
+            git,
+            commit.tree,
+            chosen.target_bits if chosen is not None else None,
+            target=chosen.targets[0] if chosen is not None else None,
+        ),
     )
     notes = list(result.notes)
     if chosen is not None:

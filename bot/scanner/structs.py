@@ -34,6 +34,14 @@ class Member:
     bitfield: bool = False
     inner: StructModel | None = None
     """The members of a named nested aggregate (``struct { ... } l;``)."""
+    anon: StructModel | None = None
+    """The anonymous aggregate (``union { ... };``) of this struct the member is in
+    (its ``nested`` members are this one's, flattened)."""
+    bits: str | None = None
+    """A bitfield's width as written."""
+    aligned: str | None = None
+    """``QEMU_ALIGNED(n)`` on the declarator: ``n`` as written (``?`` for another
+    ``__attribute__``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,12 +81,25 @@ class FunctionBody:
 
 
 @dataclass(frozen=True, slots=True)
+class Typedef:
+    """``typedef uint64_t Name;``, ``typedef struct Tag *Name;``, ``typedef enum {..} Name;``."""
+
+    name: str
+    type: str
+    """The type named: a type's name (``uint64_t``, ``struct Tag``), ``*`` for a
+    pointer or a function pointer, ``enum`` for an enum."""
+    dims: tuple[str, ...] = ()
+    condition: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CFile:
     path: str
     structs: tuple[StructModel, ...]
     defines: tuple[ConstDefine, ...]
     functions: tuple[FunctionBody, ...]
     includes: tuple[str, ...]
+    typedefs: tuple[Typedef, ...] = ()
 
     def struct(self, name: str) -> StructModel | None:
         for s in self.structs:
@@ -137,7 +158,8 @@ def scan_c(text: str, path: str) -> CFile:
     while i < n:
         tok = tokens[i]
         if not tok.directive:
-            code.append((tok, _condition(stack, guard)))
+            if "defined(__cplusplus)" not in stack:  # `extern "C" {` is not C's
+                code.append((tok, _condition(stack, guard)))
             i += 1
             continue
         j = i
@@ -160,7 +182,60 @@ def scan_c(text: str, path: str) -> CFile:
         else:
             track_condition(stack, keyword, rest)
     structs, functions = _walk(code)
-    return CFile(path, tuple(structs), tuple(defines), tuple(functions), tuple(includes))
+    return CFile(
+        path,
+        tuple(structs),
+        tuple(defines),
+        tuple(functions),
+        tuple(includes),
+        tuple(_typedefs(code)),
+    )
+
+
+def _typedefs(code: Sequence[tuple[Token, str | None]]) -> list[Typedef]:
+    """The typedefs that are not of a struct or union body (those are structs)."""
+    out: list[Typedef] = []
+    n = len(code)
+    for i, (tok, cond) in enumerate(code):
+        if tok.text != "typedef":
+            continue
+        j, depth = i + 1, 0
+        while j < n and not (code[j][0].text == ";" and depth == 0):
+            depth += {"{": 1, "}": -1}.get(code[j][0].text, 0)
+            j += 1
+        decl = [t for t, _c in code[i + 1 : j]]
+        words = [t.text for t in decl]
+        if not decl:
+            continue
+        if "{" in words:
+            if words[0] == "enum" and decl[-1].kind == Kind.IDENT:
+                out.append(Typedef(decl[-1].text, "enum", (), cond))
+            continue
+        fn = next(
+            (k for k in range(len(words) - 2) if words[k] == "(" and words[k + 1] == "*"), None
+        )
+        if fn is not None:
+            if decl[fn + 2].kind == Kind.IDENT:
+                out.append(Typedef(decl[fn + 2].text, "*", (), cond))
+            continue
+        end = words.index("[") if "[" in words else len(words)
+        if end < 2 or decl[end - 1].kind != Kind.IDENT:
+            continue
+        name = decl[end - 1].text
+        dims: list[str] = []
+        k = end
+        while k < len(decl) and decl[k].text == "[":
+            close = matching(decl, k)
+            dims.append(" ".join(t.text for t in decl[k + 1 : close]))
+            k = close + 1
+        head = [w for w in words[: end - 1] if w not in ("const", "volatile")]
+        if "*" in head:
+            out.append(Typedef(name, "*", tuple(dims), cond))
+        elif head and head[0] == "enum":
+            out.append(Typedef(name, "enum", tuple(dims), cond))
+        elif head:
+            out.append(Typedef(name, " ".join(head), tuple(dims), cond))
+    return out
 
 
 def _condition(stack: list[str], guard: str | None) -> str | None:
@@ -213,6 +288,11 @@ def _walk(
             typedef = "typedef" in words
             attributes = [w for w in words if w in _ATTRIBUTES]
             while k < n and toks[k].text != ";":
+                if toks[k].text in _ATTRIBUTES and k + 1 < n and toks[k + 1].text == "(":
+                    close = matching(toks, k + 1)
+                    attributes.append(" ".join(t.text for t in toks[k : close + 1]))
+                    k = close + 1
+                    continue
                 if toks[k].text in _ATTRIBUTES:
                     attributes.append(toks[k].text)
                 elif typedef and toks[k].kind == Kind.IDENT and toks[k - 1].text != "(":
@@ -286,18 +366,26 @@ def _members(
                 tail.append(toks[j])
                 j += 1
             inner = _members(toks, conds, k, close, nested=True)
-            if not tail:
+            attrs = _attributes(tail)
+            if attrs is not None:  # anonymous: `union { ... };`, `struct { ... } QEMU_PACKED;`
+                head_words = [x.text for x in decl]
+                anon = StructModel(
+                    (),
+                    tuple(inner),
+                    toks[k].line,
+                    toks[close].line,
+                    union="union" in head_words,
+                    attributes=tuple(
+                        dict.fromkeys([*(w for w in head_words if w in _ATTRIBUTES), *attrs])
+                    ),
+                    condition=conds[k],
+                )
                 out.extend(
-                    Member(
-                        m.name,
-                        m.type,
-                        m.dims,
-                        m.line,
-                        m.pointer,
-                        m.condition,
-                        True,
-                        after_reset or m.after_reset_fields,
-                        m.bitfield,
+                    replace(
+                        m,
+                        nested=True,
+                        after_reset_fields=after_reset or m.after_reset_fields,
+                        anon=anon,
                     )
                     for m in inner
                 )
@@ -344,6 +432,24 @@ _QUALIFIERS = {
 }
 
 
+def _attributes(tail: Sequence[Token]) -> list[str] | None:
+    """The attributes of a tail made only of them (``QEMU_PACKED``,
+    ``QEMU_ALIGNED(8)``), or None when it declares something."""
+    out: list[str] = []
+    k = 0
+    while k < len(tail):
+        if tail[k].text not in _ATTRIBUTES:
+            return None
+        if k + 1 < len(tail) and tail[k + 1].text == "(":
+            close = matching(tail, k + 1)
+            out.append(" ".join(t.text for t in tail[k : close + 1]))
+            k = close + 1
+        else:
+            out.append(tail[k].text)
+            k += 1
+    return out
+
+
 def _declaration(
     decl: Sequence[Token], cond: str | None, nested: bool, after_reset: bool
 ) -> list[Member]:
@@ -387,6 +493,23 @@ def _declaration(
         if first[j].kind == Kind.IDENT and (j == 0 or first[j - 1].text != "("):
             name_idx = j
             break
+    if name_idx == 0 and k < len(first) and first[k].text == ":":
+        # an unnamed bitfield, `uint32_t :0;`: padding, still laid out
+        bits = " ".join(x.text for x in first[k + 1 :])
+        return [
+            Member(
+                "",
+                first[0].text,
+                (),
+                first[0].line,
+                False,
+                cond,
+                nested,
+                after_reset,
+                True,
+                bits=bits,
+            )
+        ]
     if name_idx is None or name_idx == 0:
         return []
     type_toks = [x for x in first[:name_idx] if x.text != "*"]
@@ -425,7 +548,18 @@ def _declarators(
                 j = close + 1
                 continue
             j += 1
-        bitfield = any(x.text == ":" for x in part)
+        colon = next((j for j, x in enumerate(part) if x.text == ":"), None)
+        bitfield = colon is not None
+        bits = " ".join(x.text for x in part[colon + 1 :]) if colon is not None else None
+        aligned = None
+        for j, x in enumerate(part):
+            if x.text == "QEMU_ALIGNED" and j + 1 < len(part) and part[j + 1].text == "(":
+                close = matching(part, j + 1)
+                aligned = " ".join(y.text for y in part[j + 2 : close])
+            elif x.text == "__attribute__":
+                aligned = "?"
+        if colon is not None and aligned is not None:
+            bits = " ".join(x.text for x in part[colon + 1 :] if x.text not in _ATTRIBUTES)
         out.append(
             Member(
                 name.text,
@@ -437,6 +571,8 @@ def _declarators(
                 nested,
                 after_reset,
                 bitfield,
+                bits=bits,
+                aligned=aligned,
             )
         )
     return out
