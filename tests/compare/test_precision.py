@@ -454,3 +454,30 @@ def test_a_compat_entry_naming_a_subclass_of_the_property_owner_reaches_it() -> 
 
     assert "CompatEntryWrongDriver" not in entry("acme-vsock-device")
     assert "CompatEntryWrongDriver" in entry("acme-vsock-pci")
+
+
+CMOS_OLD = """
+static const VMStateDescription vmstate_acme_rtc_cmos = {
+    .name = "acme-rtc-cmos",
+    .version_id = 2,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_BUFFER(cmos, AcmeRTCState),
+        VMSTATE_UINT8(index, AcmeRTCState),
+        VMSTATE_END_OF_LIST()
+    }
+};
+"""
+
+
+def test_a_buffer_of_a_renamed_state_struct_keeps_its_size() -> None:
+    # The buffer's size is sizeof the member: naming the struct anew
+    # (AcmeRTCState -> AcmeRtcCmosState) leaves every byte where it was.
+    new = CMOS_OLD.replace("AcmeRTCState", "AcmeRtcCmosState")
+    assert kinds(facts(CMOS_OLD, new)) == []
+
+
+def test_a_buffer_taken_from_another_struct_than_its_neighbours_is_still_reported() -> None:
+    # Only the buffer's struct changes: its member there may have another size.
+    new = CMOS_OLD.replace("VMSTATE_BUFFER(cmos, AcmeRTCState)", "VMSTATE_BUFFER(cmos, AcmeNvram)")
+    assert kinds(facts(CMOS_OLD, new)) != []
