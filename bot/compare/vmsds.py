@@ -340,12 +340,13 @@ def field_facts(
             continue
         olds, news = old[i1:i2], new[j1:j2]
         at_end = i1 == len(old)
-        by_name = {f.name: f for f in news}
         used: set[int] = set()
         gone: list[FieldModel] = []
         for of in olds:
-            nf = by_name.get(of.name)
-            if nf is not None and id(nf) not in used:
+            # Several entries may share a member's name (sub-arrays of one
+            # register file): the first one not taken yet, in list order.
+            nf = next((n for n in news if n.name == of.name and id(n) not in used), None)
+            if nf is not None:
                 used.add(id(nf))
                 changed.append((of, nf))
                 continue

@@ -481,3 +481,34 @@ def test_a_buffer_taken_from_another_struct_than_its_neighbours_is_still_reporte
     # Only the buffer's struct changes: its member there may have another size.
     new = CMOS_OLD.replace("VMSTATE_BUFFER(cmos, AcmeRTCState)", "VMSTATE_BUFFER(cmos, AcmeNvram)")
     assert kinds(facts(CMOS_OLD, new)) != []
+
+
+TABLES_OLD = """
+static const VMStateDescription vmstate_acme_nic = {
+    .name = "acme-nic",
+    .version_id = 2,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(ctrl, AcmeNicState),
+        VMSTATE_UINT32_SUB_ARRAY(regs, AcmeNicState, RAL, 16),
+        VMSTATE_UINT32_SUB_ARRAY(regs, AcmeNicState, MTA, 128),
+        VMSTATE_UINT32_SUB_ARRAY(regs, AcmeNicState, VTA, 128),
+        VMSTATE_END_OF_LIST()
+    }
+};
+"""
+
+
+def test_sub_arrays_of_one_member_counted_by_a_constant_are_the_same_fields() -> None:
+    # Several entries share the member's name: each keeps its place, and a
+    # count spelt by a header constant is not judged as changed.
+    new = TABLES_OLD.replace("MTA, 128", "MTA, ACME_MTA_SIZE").replace(
+        "VTA, 128", "VTA,\n                                 ACME_VTA_SIZE"
+    )
+    assert kinds(facts(TABLES_OLD, new)) == []
+
+
+def test_a_sub_array_of_one_member_dropped_is_still_a_removal() -> None:
+    dropped = "        VMSTATE_UINT32_SUB_ARRAY(regs, AcmeNicState, MTA, 128),\n"
+    new = TABLES_OLD.replace(dropped, "")
+    assert "FieldRemoved" in kinds(facts(TABLES_OLD, new))
