@@ -22,7 +22,7 @@ from bot.compare.properties import property_facts, props_by_name
 from bot.compare.registrations import registration_facts, renamed_types, twin_facts
 from bot.compare.subsections import leaf
 from bot.compare.vmsds import moved_vmsd_facts, vmsd_facts
-from bot.scanner.model import VmsdModel
+from bot.scanner.model import FieldModel, VmsdModel
 
 
 def compare(files: Sequence[FileModels], ctx: Context) -> list[F.Fact]:
@@ -137,43 +137,66 @@ def _embedded_only_in(
 _LAYOUT_FACTS = (F.FieldAdded, F.FieldRemoved, F.FieldChanged)
 
 
+Size = int | tuple[str | None, str | None]
+"""Bytes a field sends, or how its source spells them when no number is known
+(``VMSTATE_BUFFER``'s ``sizeof`` of a member, a count from a header)."""
+
+
+def _size(f: FieldModel) -> Size | None:
+    size = f.wire_bytes()
+    if size is not None:
+        return size
+    if f.vmsd is not None or (f.size is None and not f.size_expr):
+        return None
+    # Spelt the same on both sides, it sends the same bytes; a constant or a
+    # member resized elsewhere is judged as a wire size changed from a distance.
+    return (f.count, f.size_expr if f.size is None else str(f.size))
+
+
+def _grow(run: tuple[Size, ...], size: Size) -> tuple[Size, ...]:
+    """A run of unconditional bytes, known sizes added up, spelt ones kept in place."""
+    if isinstance(size, int) and run and isinstance(run[-1], int):
+        return (*run[:-1], run[-1] + size)
+    return (*run, size)
+
+
 def _layout(v: VmsdModel) -> tuple[object, ...] | None:
     """What the stream of a VMSD's field list is made of, names left out: runs of
     unconditional bytes, and each conditional field with its gate. None when a
     size is not known (then fields are judged one by one)."""
     out: list[object] = []
-    run = 0
+    run: tuple[Size, ...] = ()
     for f in v.wire_fields:
-        size = f.wire_bytes()
+        size = _size(f)
         if size is None or f.vmsd is not None:
             return None
         if f.version is None and f.test is None:
-            run += size
+            run = _grow(run, size)
             continue
         if run:
             out.append(run)
-            run = 0
+            run = ()
         out.append((f.version, f.test, size))
     if run:
         out.append(run)
     return tuple(out)
 
 
-def _value_places(v: VmsdModel) -> dict[str, list[tuple[int, int, int]]]:
+def _value_places(v: VmsdModel) -> dict[str, list[tuple[int, tuple[Size, ...], Size]]]:
     """Where each named field's value sits in the stream: (conditional items before
-    it, offset in its unconditional run, bytes). Only called on a known layout."""
-    places: dict[str, list[tuple[int, int, int]]] = {}
+    it, what precedes it in its unconditional run, bytes). Only called on a known layout."""
+    places: dict[str, list[tuple[int, tuple[Size, ...], Size]]] = {}
     gates = 0
-    offset = 0
+    offset: tuple[Size, ...] = ()
     for f in v.wire_fields:
-        size = f.wire_bytes() or 0
+        size = _size(f) or 0
         if f.version is None and f.test is None:
             if not f.is_unused:
                 places.setdefault(f.name, []).append((gates, offset, size))
-            offset += size
+            offset = _grow(offset, size)
         else:
             gates += 1
-            offset = 0
+            offset = ()
     return places
 
 

@@ -512,3 +512,49 @@ def test_a_sub_array_of_one_member_dropped_is_still_a_removal() -> None:
     dropped = "        VMSTATE_UINT32_SUB_ARRAY(regs, AcmeNicState, MTA, 128),\n"
     new = TABLES_OLD.replace(dropped, "")
     assert "FieldRemoved" in kinds(facts(TABLES_OLD, new))
+
+
+MIXER_OLD = """
+static const VMStateDescription vmstate_acme_mixer = {
+    .name = "acme-mixer",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(irq, AcmeMixerState),
+        VMSTATE_UINT32(dma, AcmeMixerState),
+        VMSTATE_UINT32(port, AcmeMixerState),
+        VMSTATE_INT32(left, AcmeMixerState),
+        VMSTATE_BUFFER(regs, AcmeMixerState),
+        VMSTATE_INT32(right, AcmeMixerState),
+        VMSTATE_END_OF_LIST()
+    }
+};
+"""
+
+MIXER_RETIRED = """        VMSTATE_UINT32(irq, AcmeMixerState),
+        VMSTATE_UINT32(dma, AcmeMixerState),
+        VMSTATE_UINT32(port, AcmeMixerState),
+"""
+
+
+def test_retired_fields_padded_beside_a_buffer_keep_their_bytes() -> None:
+    # The buffer's size is not known from the file, but it is the same buffer
+    # on both sides: one padding of 4 + 4 + 4 bytes stands for three fields.
+    new = MIXER_OLD.replace(
+        MIXER_RETIRED,
+        "        VMSTATE_UNUSED(4 /* irq */ + 4 /* dma */\n"
+        "                       + 4 /* port */),\n",
+    )
+    assert kinds(facts(MIXER_OLD, new)) == []
+
+
+def test_retired_fields_padded_short_beside_a_buffer_are_still_reported() -> None:
+    new = MIXER_OLD.replace(MIXER_RETIRED, "        VMSTATE_UNUSED(8),\n")
+    assert kinds(facts(MIXER_OLD, new)) != []
+
+
+def test_a_buffer_swapped_with_its_neighbour_is_still_reported() -> None:
+    buffer = "        VMSTATE_BUFFER(regs, AcmeMixerState),\n"
+    right = "        VMSTATE_INT32(right, AcmeMixerState),\n"
+    new = MIXER_OLD.replace(buffer + right, right + buffer)
+    assert kinds(facts(MIXER_OLD, new)) != []
