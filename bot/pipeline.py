@@ -14,6 +14,7 @@ from pathlib import Path
 from bot.change import Change, FileChange, FileStatus, History, Release
 from bot.compare.compat_history import entries_against_releases
 from bot.compare.context import Context, FileModels
+from bot.compare.custom_infos import with_custom_infos
 from bot.compare.distance import between_files
 from bot.compare.engine import compare
 from bot.compare.facts import CompatEntryAdded, Fact, PropertyDefaultChanged
@@ -131,12 +132,13 @@ def review(
         changed_paths=frozenset(fc.path for fc in change.files),
         rust_vmstate_paths=frozenset(_rust_state_paths(blind)),
     )
+    texts = {fc.path: (fc.old_text, fc.new_text) for fc in change.files if fc.texts_known}
+    pairs = with_custom_infos(pairs, texts)
     facts = compare(pairs, ctx)
     facts = with_twins(
         facts, pairs, change.base_tree, change.head_tree, old_table, new_table, twins
     )
     facts.extend(between_files(change, old_table, new_table))
-    texts = {fc.path: (fc.old_text, fc.new_text) for fc in change.files if fc.texts_known}
     head_search = TreeSearch(change.head_tree or change.base_tree, new_table)
     models = {p.path: (p.old, p.new) for p in pairs}
     facts.extend(stream_facts(change, head_search.text if change.head_tree else None, models))

@@ -7,8 +7,9 @@ maintainer accepts stays quiet, the one that breaks a stream is still reported.
 from __future__ import annotations
 
 from bot.compare.context import Context
+from bot.compare.custom_infos import with_custom_infos
 from bot.compare.engine import compare
-from tests.harness import facts, file_models, kinds
+from tests.harness import SNIPPET_PATH, facts, file_models, kinds
 
 WIDENED_OLD = """
 static const VMStateDescription vmstate_acme_rtc = {
@@ -558,3 +559,74 @@ def test_a_buffer_swapped_with_its_neighbour_is_still_reported() -> None:
     right = "        VMSTATE_INT32(right, AcmeMixerState),\n"
     new = MIXER_OLD.replace(buffer + right, right + buffer)
     assert kinds(facts(MIXER_OLD, new)) != []
+
+
+FPU_OLD = """
+static const VMStateDescription vmstate_acme_cpu = {
+    .name = "cpu",
+    .version_id = 4,
+    .minimum_version_id = 4,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINTTL(env.pc, AcmeCPU),
+        VMSTATE_UINTTL(env.fpcr, AcmeCPU),
+        VMSTATE_UINT32(env.sr, AcmeCPU),
+        VMSTATE_END_OF_LIST()
+    }
+};
+"""
+
+FPU_ACCESSOR = """
+static int get_fpcr(QEMUFile *f, void *opaque, size_t size,
+                    const VMStateField *field)
+{
+    AcmeCPU *cpu = opaque;
+    target_ulong val = qemu_get_betl(f);
+
+    acme_cpu_set_fpcr(&cpu->env, val);
+    return 0;
+}
+
+static int put_fpcr(QEMUFile *f, void *opaque, size_t size,
+                    const VMStateField *field, JSONWriter *vmdesc)
+{
+    AcmeCPU *cpu = opaque;
+
+    qemu_put_betl(f, acme_cpu_get_fpcr(&cpu->env));
+    return 0;
+}
+
+static const VMStateInfo vmstate_fpcr = {
+    .name = "fpcr",
+    .get = get_fpcr,
+    .put = put_fpcr,
+};
+"""
+
+FPU_RAW = """        {
+            .name = "fpcr",
+            .version_id = 0,
+            .size = sizeof(target_ulong),
+            .info = &vmstate_fpcr,
+            .flags = VMS_SINGLE,
+            .offset = 0,
+        },
+"""
+
+
+def _facts_with_infos(old: str, new: str) -> list[str]:
+    pairs = with_custom_infos([file_models(old, new)], {SNIPPET_PATH: (old, new)})
+    return kinds(compare(pairs, Context()))
+
+
+def test_a_field_moved_to_an_accessor_info_of_the_same_width_keeps_its_bytes() -> None:
+    # put/get move one target_ulong each: what VMSTATE_UINTTL sent.
+    new = FPU_ACCESSOR + FPU_OLD.replace("        VMSTATE_UINTTL(env.fpcr, AcmeCPU),\n", FPU_RAW)
+    assert _facts_with_infos(FPU_OLD, new) == []
+
+
+def test_a_field_moved_to_an_accessor_info_of_another_width_is_still_reported() -> None:
+    accessor = FPU_ACCESSOR.replace("qemu_get_betl", "qemu_get_be64").replace(
+        "qemu_put_betl", "qemu_put_be64"
+    )
+    new = accessor + FPU_OLD.replace("        VMSTATE_UINTTL(env.fpcr, AcmeCPU),\n", FPU_RAW)
+    assert _facts_with_infos(FPU_OLD, new) != []
