@@ -14,10 +14,10 @@ from pathlib import Path
 from bot.change import Change, FileChange, FileStatus, History, Release
 from bot.compare.compat_history import entries_against_releases
 from bot.compare.context import Context, FileModels
-from bot.compare.custom_infos import with_custom_infos
 from bot.compare.distance import between_files
 from bot.compare.engine import compare
 from bot.compare.facts import CompatEntryAdded, Fact, PropertyDefaultChanged
+from bot.compare.local_wire import with_local_wire
 from bot.compare.machinecompat import older_version_flag_facts
 from bot.compare.realize import realize_default_facts
 from bot.compare.released import (
@@ -133,7 +133,7 @@ def review(
         rust_vmstate_paths=frozenset(_rust_state_paths(blind)),
     )
     texts = {fc.path: (fc.old_text, fc.new_text) for fc in change.files if fc.texts_known}
-    pairs = with_custom_infos(pairs, texts)
+    pairs = with_local_wire(pairs, texts)
     facts = compare(pairs, ctx)
     facts = with_twins(
         facts, pairs, change.base_tree, change.head_tree, old_table, new_table, twins

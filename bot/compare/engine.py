@@ -182,17 +182,21 @@ def _layout(v: VmsdModel) -> tuple[object, ...] | None:
     return tuple(out)
 
 
-def _value_places(v: VmsdModel) -> dict[str, list[tuple[int, tuple[Size, ...], Size]]]:
+Place = tuple[int, tuple[Size, ...], Size, bool]
+
+
+def _value_places(v: VmsdModel) -> dict[str, list[Place]]:
     """Where each named field's value sits in the stream: (conditional items before
-    it, what precedes it in its unconditional run, bytes). Only called on a known layout."""
-    places: dict[str, list[tuple[int, tuple[Size, ...], Size]]] = {}
+    it, what precedes it in its unconditional run, bytes, whether those are a byte
+    buffer). Only called on a known layout."""
+    places: dict[str, list[Place]] = {}
     gates = 0
     offset: tuple[Size, ...] = ()
     for f in v.wire_fields:
         size = _size(f) or 0
         if f.version is None and f.test is None:
             if not f.is_unused:
-                places.setdefault(f.name, []).append((gates, offset, size))
+                places.setdefault(f.name, []).append((gates, offset, size, f.info == "buffer"))
             offset = _grow(offset, size)
         else:
             gates += 1
@@ -200,12 +204,24 @@ def _value_places(v: VmsdModel) -> dict[str, list[tuple[int, tuple[Size, ...], S
     return places
 
 
+def _stays(old: Place, new: Place) -> bool:
+    """A byte buffer cut short keeps its first bytes where they were (its tail
+    read by the fields carved out of it); any other value needs its own bytes."""
+    if old[:2] != new[:2]:
+        return False
+    if old[2] == new[2]:
+        return True
+    return (old[3] and new[3] and isinstance(old[2], int) and isinstance(new[2], int)) and new[
+        2
+    ] < old[2]
+
+
 def _values_stay(o: VmsdModel, v: VmsdModel) -> bool:
     """Whether every member kept by name is still read from the bytes it was sent
     in: an ``int32`` widened to ``int64`` over the bytes of a dropped neighbour
     keeps the byte count but reads a different value."""
     old, new = _value_places(o), _value_places(v)
-    return all(old[name][0] == new[name][0] for name in old.keys() & new.keys())
+    return all(_stays(old[name][0], new[name][0]) for name in old.keys() & new.keys())
 
 
 def _same_bytes_on_the_wire(

@@ -7,8 +7,8 @@ maintainer accepts stays quiet, the one that breaks a stream is still reported.
 from __future__ import annotations
 
 from bot.compare.context import Context
-from bot.compare.custom_infos import with_custom_infos
 from bot.compare.engine import compare
+from bot.compare.local_wire import with_local_wire
 from tests.harness import SNIPPET_PATH, facts, file_models, kinds
 
 WIDENED_OLD = """
@@ -613,15 +613,15 @@ FPU_RAW = """        {
 """
 
 
-def _facts_with_infos(old: str, new: str) -> list[str]:
-    pairs = with_custom_infos([file_models(old, new)], {SNIPPET_PATH: (old, new)})
+def _facts_local_wire(old: str, new: str) -> list[str]:
+    pairs = with_local_wire([file_models(old, new)], {SNIPPET_PATH: (old, new)})
     return kinds(compare(pairs, Context()))
 
 
 def test_a_field_moved_to_an_accessor_info_of_the_same_width_keeps_its_bytes() -> None:
     # put/get move one target_ulong each: what VMSTATE_UINTTL sent.
     new = FPU_ACCESSOR + FPU_OLD.replace("        VMSTATE_UINTTL(env.fpcr, AcmeCPU),\n", FPU_RAW)
-    assert _facts_with_infos(FPU_OLD, new) == []
+    assert _facts_local_wire(FPU_OLD, new) == []
 
 
 def test_a_field_moved_to_an_accessor_info_of_another_width_is_still_reported() -> None:
@@ -629,4 +629,45 @@ def test_a_field_moved_to_an_accessor_info_of_another_width_is_still_reported() 
         "qemu_put_betl", "qemu_put_be64"
     )
     new = accessor + FPU_OLD.replace("        VMSTATE_UINTTL(env.fpcr, AcmeCPU),\n", FPU_RAW)
-    assert _facts_with_infos(FPU_OLD, new) != []
+    assert _facts_local_wire(FPU_OLD, new) != []
+
+
+STATUS_OLD = """
+typedef struct {
+    uint32_t size;
+    uint8_t state[64];
+    bool seen;
+} AcmeStatus;
+
+static const VMStateDescription vmstate_acme_status = {
+    .name = "acme-status",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(size, AcmeStatus),
+        VMSTATE_BUFFER(state, AcmeStatus),
+        VMSTATE_END_OF_LIST()
+    },
+};
+"""
+
+STATUS_CARVED = STATUS_OLD.replace(
+    "    uint8_t state[64];\n",
+    "    uint8_t state[16];\n    uint8_t has_flags;\n    uint8_t flags;\n    uint8_t spare[46];\n",
+).replace(
+    "        VMSTATE_BUFFER(state, AcmeStatus),\n",
+    "        VMSTATE_BUFFER(state, AcmeStatus),\n"
+    "        VMSTATE_UINT8(has_flags, AcmeStatus),\n"
+    "        VMSTATE_UINT8(flags, AcmeStatus),\n"
+    "        VMSTATE_BUFFER(spare, AcmeStatus),\n",
+)
+
+
+def test_a_buffer_carved_into_fields_of_the_same_total_keeps_its_bytes() -> None:
+    # 64 bytes before; 16 + 1 + 1 + 46 now, at the same place: the stream is the same.
+    assert _facts_local_wire(STATUS_OLD, STATUS_CARVED) == []
+
+
+def test_a_buffer_carved_into_fields_of_more_bytes_is_still_reported() -> None:
+    grown = STATUS_CARVED.replace("spare[46]", "spare[50]")
+    assert "FieldAdded" in _facts_local_wire(STATUS_OLD, grown)
