@@ -45,7 +45,7 @@ def compare(files: Sequence[FileModels], ctx: Context) -> list[F.Fact]:
     out = _same_bytes_on_the_wire(out, files, ctx)
     out = _gates_retired(out, files, ctx)
     out = _gates_without_compat(out)
-    out.extend(wrong_driver(files, compat_added, ctx.resolve))
+    out.extend(wrong_driver(files, compat_added, ctx.resolve, ctx.aliased_by))
     out.extend(_compat_done_right(out))
     return out
 

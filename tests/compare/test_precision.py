@@ -6,6 +6,7 @@ maintainer accepts stays quiet, the one that breaks a stream is still reported.
 
 from __future__ import annotations
 
+from bot.compare.aliases import aliased_types
 from bot.compare.context import Context
 from bot.compare.engine import compare
 from bot.compare.local_wire import with_local_wire
@@ -671,3 +672,65 @@ def test_a_buffer_carved_into_fields_of_the_same_total_keeps_its_bytes() -> None
 def test_a_buffer_carved_into_fields_of_more_bytes_is_still_reported() -> None:
     grown = STATUS_CARVED.replace("spare[46]", "spare[50]")
     assert "FieldAdded" in _facts_local_wire(STATUS_OLD, grown)
+
+
+VSOCK_PCI = """
+static void acme_vsock_pci_instance_init(Object *obj)
+{
+    AcmeVsockPCI *dev = ACME_VSOCK_PCI(obj);
+
+    virtio_instance_init_common(obj, &dev->vdev, sizeof(dev->vdev),
+                                "acme-vsock-device");
+}
+
+static void acme_other_pci_instance_init(Object *obj)
+{
+    AcmeOtherPCI *dev = ACME_OTHER_PCI(obj);
+
+    virtio_instance_init_common(obj, &dev->vdev, sizeof(dev->vdev),
+                                "acme-other-device");
+}
+
+static const VirtioPCIDeviceTypeInfo acme_vsock_pci_info = {
+    .generic_name  = "acme-vsock-pci",
+    .instance_size = sizeof(AcmeVsockPCI),
+    .instance_init = acme_vsock_pci_instance_init,
+};
+
+static const VirtioPCIDeviceTypeInfo acme_other_pci_info = {
+    .generic_name  = "acme-other-pci",
+    .instance_size = sizeof(AcmeOtherPCI),
+    .instance_init = acme_other_pci_instance_init,
+};
+"""
+
+
+def test_a_virtio_proxy_creating_its_device_carries_the_device_properties() -> None:
+    assert aliased_types(VSOCK_PCI, '"acme-vsock-pci"') == ['"acme-vsock-device"']
+    assert aliased_types(VSOCK_PCI, '"acme-other-pci"') == ['"acme-other-device"']
+
+
+def test_a_compat_entry_naming_the_virtio_proxy_of_the_device_reaches_it() -> None:
+    # The proxy aliases every property of the device it creates in instance_init:
+    # { "acme-vsock-pci", "seqpacket", "off" } sets the device's seqpacket.
+    common = VSOCK_COMMON_OLD.replace(
+        "3),\n};", '3),\n    DEFINE_PROP_BOOL("seqpacket", AcmeVsockCommon, seqpacket, true),\n};'
+    )
+
+    def entry(driver: str) -> list[str]:
+        compat = COMPAT_OLD.replace(
+            '    { "acme-uart", "x-fifo", "off" },\n',
+            f'    {{ "acme-uart", "x-fifo", "off" }},\n    {{ "{driver}", "seqpacket", "off" }},\n',
+        )
+        pairs = [
+            file_models(VSOCK_COMMON_OLD, common, "hw/virtio/acme-vsock-common.c"),
+            file_models(VSOCK_DEVICE, VSOCK_DEVICE, "hw/virtio/acme-vsock.c"),
+            file_models(COMPAT_OLD, compat, "hw/core/machine.c"),
+        ]
+        ctx = Context(
+            aliased_by=lambda spelt: [t.strip('"') for t in aliased_types(VSOCK_PCI, spelt)]
+        )
+        return kinds(compare(pairs, ctx))
+
+    assert "CompatEntryWrongDriver" not in entry("acme-vsock-pci")
+    assert "CompatEntryWrongDriver" in entry("acme-other-pci")
