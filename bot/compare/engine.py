@@ -44,6 +44,7 @@ def compare(files: Sequence[FileModels], ctx: Context) -> list[F.Fact]:
     out = _covered_by_refusal(out, files, ctx)
     out = _same_bytes_on_the_wire(out, files, ctx)
     out = _gates_retired(out, files, ctx)
+    out = _retired_with_their_property(out, files, ctx)
     out = _gates_without_compat(out)
     out.extend(wrong_driver(files, compat_added, ctx.resolve, ctx.aliased_by))
     out.extend(_compat_done_right(out))
@@ -279,6 +280,27 @@ def _gates_retired(facts: list[F.Fact], files: Sequence[FileModels], ctx: Contex
             continue  # its configuration is still in the tree: the compat checks judge it
         out.append(f)
     return out
+
+
+def _retired_with_their_property(
+    facts: list[F.Fact], files: Sequence[FileModels], ctx: Context
+) -> list[F.Fact]:
+    """A compat entry removed along with the property it set: the change deletes the
+    property's definition and the head tree spells its name nowhere, so the
+    behaviour it pinned is gone for every machine type (a feature removed after
+    its deprecation) and the entry could no longer be applied."""
+    had = {p.name for fm in files if fm.old is not None for p in fm.old.properties}
+    has = {p.name for fm in files if fm.new is not None for p in fm.new.properties}
+    gone = had - has
+    return [
+        f
+        for f in facts
+        if not (
+            isinstance(f, F.CompatEntryRemoved)
+            and f.entry.prop in gone
+            and not ctx.mentioned(f.entry.prop)
+        )
+    ]
 
 
 def _gates_without_compat(facts: list[F.Fact]) -> list[F.Fact]:

@@ -734,3 +734,47 @@ def test_a_compat_entry_naming_the_virtio_proxy_of_the_device_reaches_it() -> No
 
     assert "CompatEntryWrongDriver" not in entry("acme-vsock-pci")
     assert "CompatEntryWrongDriver" in entry("acme-other-pci")
+
+
+UART_PROPS = """
+static const Property acme_uart_properties[] = {
+    DEFINE_PROP_UINT32("baud", AcmeUartState, baud, 9600),
+    DEFINE_PROP_BOOL("x-fifo", AcmeUartState, fifo, true),
+};
+
+static void acme_uart_class_init(ObjectClass *klass, const void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(klass);
+
+    device_class_set_props(dc, acme_uart_properties);
+}
+
+static const TypeInfo acme_uart_info = {
+    .name = "acme-uart",
+    .parent = TYPE_SYS_BUS_DEVICE,
+    .class_init = acme_uart_class_init,
+};
+"""
+
+
+def _entry_removed(uart_new: str, spelt_elsewhere: bool) -> list[str]:
+    compat = COMPAT_OLD.replace('    { "acme-uart", "x-fifo", "off" },\n', "")
+    pairs = [
+        file_models(UART_PROPS, uart_new, "hw/char/acme-uart.c"),
+        file_models(COMPAT_OLD, compat, "hw/core/machine.c"),
+    ]
+    return kinds(compare(pairs, Context(mentioned=lambda _ident: spelt_elsewhere)))
+
+
+def test_a_compat_entry_removed_with_its_property_is_no_removal() -> None:
+    # The feature went away (after its deprecation) with the knob that kept it
+    # off for old machine types: nothing is left for the entry to set.
+    retired = UART_PROPS.replace('    DEFINE_PROP_BOOL("x-fifo", AcmeUartState, fifo, true),\n', "")
+    assert "CompatEntryRemoved" not in _entry_removed(retired, spelt_elsewhere=False)
+
+
+def test_a_compat_entry_removed_while_its_property_lives_on_is_still_reported() -> None:
+    assert "CompatEntryRemoved" in _entry_removed(UART_PROPS, spelt_elsewhere=False)
+    retired = UART_PROPS.replace('    DEFINE_PROP_BOOL("x-fifo", AcmeUartState, fifo, true),\n', "")
+    # Still defined somewhere else in the tree (another file has the property).
+    assert "CompatEntryRemoved" in _entry_removed(retired, spelt_elsewhere=True)
