@@ -7,16 +7,18 @@ never read from globals. Every door (CLI, service, digest, mail) calls `review`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bot.change import Change, FileChange, FileStatus, History, Release
+from bot.compare.aliases import aliased_types
 from bot.compare.compat_history import entries_against_releases
 from bot.compare.context import Context, FileModels
 from bot.compare.distance import between_files
 from bot.compare.engine import compare
 from bot.compare.facts import CompatEntryAdded, Fact, PropertyDefaultChanged
+from bot.compare.local_wire import with_local_wire
 from bot.compare.machinecompat import older_version_flag_facts
 from bot.compare.realize import realize_default_facts
 from bot.compare.released import (
@@ -120,6 +122,7 @@ def review(
         change.base_tree, old_table, [p.old for p in pairs if p.old is not None]
     )
     twins = _twins_in_tree(policy.twins, change)
+    head_search = TreeSearch(change.head_tree or change.base_tree, new_table)
     ctx = Context(
         resolve=lookups.resolve,
         resolve_old=old_lookups.resolve,
@@ -128,16 +131,17 @@ def review(
         mentioned=lookups.mentions,
         mentioned_old=old_lookups.mentions,
         twins=twins,
+        aliased_by=_aliases_in(head_search, lookups.resolve),
         changed_paths=frozenset(fc.path for fc in change.files),
         rust_vmstate_paths=frozenset(_rust_state_paths(blind)),
     )
+    texts = {fc.path: (fc.old_text, fc.new_text) for fc in change.files if fc.texts_known}
+    pairs = with_local_wire(pairs, texts)
     facts = compare(pairs, ctx)
     facts = with_twins(
         facts, pairs, change.base_tree, change.head_tree, old_table, new_table, twins
     )
     facts.extend(between_files(change, old_table, new_table))
-    texts = {fc.path: (fc.old_text, fc.new_text) for fc in change.files if fc.texts_known}
-    head_search = TreeSearch(change.head_tree or change.base_tree, new_table)
     models = {p.path: (p.old, p.new) for p in pairs}
     facts.extend(stream_facts(change, head_search.text if change.head_tree else None, models))
     compat_props = {f.entry.prop for f in facts if isinstance(f, CompatEntryAdded)}
@@ -212,6 +216,22 @@ def review(
     )
     # In-source suppressions, then fix recipes filled with the change's own names.
     return specialise(change, suppress_in_change(change, report))
+
+
+def _aliases_in(
+    search: TreeSearch, resolve: Callable[[str], str | None]
+) -> Callable[[str], Sequence[str]]:
+    """`Context.aliased_by` read off the tree: the files that register the type."""
+
+    def aliased_by(spelling: str) -> Sequence[str]:
+        out: list[str] = []
+        for path in search.files_with(spelling):
+            if path.endswith(".c"):
+                for t in aliased_types(search.text(path) or "", spelling):
+                    out.append(t.strip('"') if t.startswith('"') else (resolve(t) or t))
+        return out
+
+    return aliased_by
 
 
 def _twins_in_tree(twins: Sequence[tuple[str, str]], change: Change) -> tuple[tuple[str, str], ...]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from bot.compare import facts as F
@@ -188,6 +188,7 @@ def wrong_driver(
     files: Sequence[FileModels],
     compat_added: Mapping[str, list[CompatEntry]],
     resolve: NameResolver,
+    aliased_by: Callable[[str], Sequence[str]] = lambda _driver: (),
 ) -> Iterable[F.Fact]:
     """A compat entry for a property added in this change, naming another type.
 
@@ -239,6 +240,9 @@ def wrong_driver(
             driver = e.driver or resolve(e.driver_expr)
             if driver is None or driver in types or _descends(driver, types, parents):
                 continue  # a subclass inherits the property: the entry reaches it
+            spelt = e.driver_expr or f'"{driver}"'
+            if any(a in types or _descends(a, types, parents) for a in aliased_by(spelt)):
+                continue  # a proxy carrying the device's properties as aliases sets them
             yield F.CompatEntryWrongDriver(
                 path=_path_of(files, e),
                 line=e.line,

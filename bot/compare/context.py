@@ -41,6 +41,9 @@ class Context:
     mentioned_old: Callable[[str], bool] = lambda _ident: True
     """The same in the base tree: False means the identifier is new."""
     twins: Sequence[tuple[str, str]] = ()
+    aliased_by: Callable[[str], Sequence[str]] = lambda _driver: ()
+    """QOM type names whose properties the type spelt ``driver`` (``TYPE_FOO_PCI`` or
+    ``"foo-pci"``) carries as aliases (a virtio proxy and its device)."""
     changed_paths: frozenset[str] = frozenset()
     rust_vmstate_paths: frozenset[str] = frozenset()
     """Rust files whose diff touches migration state."""

@@ -22,7 +22,7 @@ from bot.compare.properties import property_facts, props_by_name
 from bot.compare.registrations import registration_facts, renamed_types, twin_facts
 from bot.compare.subsections import leaf
 from bot.compare.vmsds import moved_vmsd_facts, vmsd_facts
-from bot.scanner.model import VmsdModel
+from bot.scanner.model import FieldModel, VmsdModel
 
 
 def compare(files: Sequence[FileModels], ctx: Context) -> list[F.Fact]:
@@ -44,8 +44,9 @@ def compare(files: Sequence[FileModels], ctx: Context) -> list[F.Fact]:
     out = _covered_by_refusal(out, files, ctx)
     out = _same_bytes_on_the_wire(out, files, ctx)
     out = _gates_retired(out, files, ctx)
+    out = _retired_with_their_property(out, files, ctx)
     out = _gates_without_compat(out)
-    out.extend(wrong_driver(files, compat_added, ctx.resolve))
+    out.extend(wrong_driver(files, compat_added, ctx.resolve, ctx.aliased_by))
     out.extend(_compat_done_right(out))
     return out
 
@@ -137,44 +138,83 @@ def _embedded_only_in(
 _LAYOUT_FACTS = (F.FieldAdded, F.FieldRemoved, F.FieldChanged)
 
 
+Size = int | tuple[str | None, str | None]
+"""Bytes a field sends, or how its source spells them when no number is known
+(``VMSTATE_BUFFER``'s ``sizeof`` of a member, a count from a header)."""
+
+
+def _size(f: FieldModel) -> Size | None:
+    size = f.wire_bytes()
+    if size is not None:
+        return size
+    if f.vmsd is not None or (f.size is None and not f.size_expr):
+        return None
+    # Spelt the same on both sides, it sends the same bytes; a constant or a
+    # member resized elsewhere is judged as a wire size changed from a distance.
+    return (f.count, f.size_expr if f.size is None else str(f.size))
+
+
+def _grow(run: tuple[Size, ...], size: Size) -> tuple[Size, ...]:
+    """A run of unconditional bytes, known sizes added up, spelt ones kept in place."""
+    if isinstance(size, int) and run and isinstance(run[-1], int):
+        return (*run[:-1], run[-1] + size)
+    return (*run, size)
+
+
 def _layout(v: VmsdModel) -> tuple[object, ...] | None:
     """What the stream of a VMSD's field list is made of, names left out: runs of
     unconditional bytes, and each conditional field with its gate. None when a
     size is not known (then fields are judged one by one)."""
     out: list[object] = []
-    run = 0
+    run: tuple[Size, ...] = ()
     for f in v.wire_fields:
-        size = f.wire_bytes()
+        size = _size(f)
         if size is None or f.vmsd is not None:
             return None
         if f.version is None and f.test is None:
-            run += size
+            run = _grow(run, size)
             continue
         if run:
             out.append(run)
-            run = 0
+            run = ()
         out.append((f.version, f.test, size))
     if run:
         out.append(run)
     return tuple(out)
 
 
-def _value_places(v: VmsdModel) -> dict[str, list[tuple[int, int, int]]]:
+Place = tuple[int, tuple[Size, ...], Size, bool]
+
+
+def _value_places(v: VmsdModel) -> dict[str, list[Place]]:
     """Where each named field's value sits in the stream: (conditional items before
-    it, offset in its unconditional run, bytes). Only called on a known layout."""
-    places: dict[str, list[tuple[int, int, int]]] = {}
+    it, what precedes it in its unconditional run, bytes, whether those are a byte
+    buffer). Only called on a known layout."""
+    places: dict[str, list[Place]] = {}
     gates = 0
-    offset = 0
+    offset: tuple[Size, ...] = ()
     for f in v.wire_fields:
-        size = f.wire_bytes() or 0
+        size = _size(f) or 0
         if f.version is None and f.test is None:
             if not f.is_unused:
-                places.setdefault(f.name, []).append((gates, offset, size))
-            offset += size
+                places.setdefault(f.name, []).append((gates, offset, size, f.info == "buffer"))
+            offset = _grow(offset, size)
         else:
             gates += 1
-            offset = 0
+            offset = ()
     return places
+
+
+def _stays(old: Place, new: Place) -> bool:
+    """A byte buffer cut short keeps its first bytes where they were (its tail
+    read by the fields carved out of it); any other value needs its own bytes."""
+    if old[:2] != new[:2]:
+        return False
+    if old[2] == new[2]:
+        return True
+    return (old[3] and new[3] and isinstance(old[2], int) and isinstance(new[2], int)) and new[
+        2
+    ] < old[2]
 
 
 def _values_stay(o: VmsdModel, v: VmsdModel) -> bool:
@@ -182,7 +222,7 @@ def _values_stay(o: VmsdModel, v: VmsdModel) -> bool:
     in: an ``int32`` widened to ``int64`` over the bytes of a dropped neighbour
     keeps the byte count but reads a different value."""
     old, new = _value_places(o), _value_places(v)
-    return all(old[name][0] == new[name][0] for name in old.keys() & new.keys())
+    return all(_stays(old[name][0], new[name][0]) for name in old.keys() & new.keys())
 
 
 def _same_bytes_on_the_wire(
@@ -240,6 +280,27 @@ def _gates_retired(facts: list[F.Fact], files: Sequence[FileModels], ctx: Contex
             continue  # its configuration is still in the tree: the compat checks judge it
         out.append(f)
     return out
+
+
+def _retired_with_their_property(
+    facts: list[F.Fact], files: Sequence[FileModels], ctx: Context
+) -> list[F.Fact]:
+    """A compat entry removed along with the property it set: the change deletes the
+    property's definition and the head tree spells its name nowhere, so the
+    behaviour it pinned is gone for every machine type (a feature removed after
+    its deprecation) and the entry could no longer be applied."""
+    had = {p.name for fm in files if fm.old is not None for p in fm.old.properties}
+    has = {p.name for fm in files if fm.new is not None for p in fm.new.properties}
+    gone = had - has
+    return [
+        f
+        for f in facts
+        if not (
+            isinstance(f, F.CompatEntryRemoved)
+            and f.entry.prop in gone
+            and not ctx.mentioned(f.entry.prop)
+        )
+    ]
 
 
 def _gates_without_compat(facts: list[F.Fact]) -> list[F.Fact]:

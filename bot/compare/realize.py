@@ -34,6 +34,7 @@ _DECIDED = re.compile(
     r"(?P=obj)\s*(?P=arrow)\s*(?P<member2>\w+(?:\s*(?:->|\.)\s*\w+)*)\s*=\s*(?P<expr>[^;]+);",
 )
 _WORD = re.compile(r"[A-Za-z_]\w*")
+_TOKEN = re.compile(r"[A-Za-z_]\w*|\d\w*|\S")
 _MEMBER = re.compile(r"(?:->|\.)\s*([A-Za-z_]\w*)")
 _COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
 
@@ -76,6 +77,8 @@ def _changed(
         o = before.get(d.member)
         if o is not None:
             if o.sentinel != d.sentinel or _same(o.expr, d.expr):
+                continue
+            if _helpers_renamed(o.expr, d.expr, old_text, new_text):
                 continue
             if _knob_retired(o.expr, d.expr, fm):
                 continue
@@ -128,6 +131,39 @@ def _knob_retired(old: str, new: str, fm: FileModels) -> bool:
     }
     gone = set(_MEMBER.findall(old)) - set(_MEMBER.findall(new))
     return not (b - a) and bool(gone) and gone <= retired
+
+
+def _helpers_renamed(old: str, new: str, old_text: str, new_text: str) -> bool:
+    """The expressions differ only in the names of functions they call, and each
+    function renamed has the same definition under its new name (``foo_affinity()``
+    renamed ``foo_build_affinity()``, the old name perhaps given to another
+    function): the value computed is the same."""
+    a, b = _TOKEN.findall(old), _TOKEN.findall(new)
+    if len(a) != len(b):
+        return False
+    pairs = {(x, y) for x, y in zip(a, b, strict=True) if x != y}
+    if not pairs:
+        return False
+    for x, y in pairs:
+        if not (_WORD.fullmatch(x) and _WORD.fullmatch(y)):
+            return False
+        before, after = _definition(old_text, x), _definition(new_text, y)
+        if before is None or after is None or before != after:
+            return False
+    return True
+
+
+def _definition(text: str, name: str) -> str | None:
+    """Parameters and body of the function ``name`` defined in ``text``, spaces dropped."""
+    clean = _COMMENT.sub(" ", text)
+    for m in re.finditer(rf"^\w[\w\s\*]*\b{re.escape(name)}\s*(\([^;{{]*?\))\s*\{{", clean, re.M):
+        depth, k = 0, m.end() - 1
+        while k < len(clean):
+            depth += {"{": 1, "}": -1}.get(clean[k], 0)
+            if depth == 0:
+                return re.sub(r"\s+", "", m.group(1) + clean[m.end() - 1 : k + 1])
+            k += 1
+    return None
 
 
 def _assigned_before(text: str, d: _Decided) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import difflib
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 
@@ -319,6 +320,7 @@ def field_facts(
     new = list(v.wire_fields)
     if any(not f.understood for f in old + new):
         return  # reported as not understood instead of guessed
+    old = _with_states_renamed(old, new)
     if [f.wire_key() for f in old] == [f.wire_key() for f in new]:
         # Same bytes in the same order: renamed members are harmless, but the
         # same fields in another order swap values.
@@ -338,12 +340,13 @@ def field_facts(
             continue
         olds, news = old[i1:i2], new[j1:j2]
         at_end = i1 == len(old)
-        by_name = {f.name: f for f in news}
         used: set[int] = set()
         gone: list[FieldModel] = []
         for of in olds:
-            nf = by_name.get(of.name)
-            if nf is not None and id(nf) not in used:
+            # Several entries may share a member's name (sub-arrays of one
+            # register file): the first one not taken yet, in list order.
+            nf = next((n for n in news if n.name == of.name and id(n) not in used), None)
+            if nf is not None:
                 used.add(id(nf))
                 changed.append((of, nf))
                 continue
@@ -426,6 +429,40 @@ def field_facts(
             vmsd_version_new=nv,
             in_new_vmsd_version=nf.version is not None and nf.version > ov,
         )
+
+
+def _with_states_renamed(old: list[FieldModel], new: list[FieldModel]) -> list[FieldModel]:
+    """The old fields with their struct spelt as the new side spells it, where the
+    struct was only renamed (``FooState`` -> ``FooDevState`` for every field).
+
+    A size taken as ``sizeof(typeof_field(FooState, buf))`` names the struct; a
+    rename of the whole struct leaves every member's size alone. A struct that
+    is still used on the new side, or one that splits into two, is no rename.
+    """
+    olds = {f.state for f in old if f.state}
+    news = {f.state for f in new if f.state}
+    by_name = {f.name: f for f in new}
+    renames: dict[str, str] = {}
+    for f in old:
+        n = by_name.get(f.name)
+        if f.state is None or n is None or n.state is None or n.state == f.state:
+            continue
+        if renames.setdefault(f.state, n.state) != n.state:
+            return old
+    renames = {a: b for a, b in renames.items() if a not in news and b not in olds}
+    if not renames:
+        return old
+    spelt = re.compile(r"\b(" + "|".join(map(re.escape, renames)) + r")\b")
+    return [
+        replace(
+            f,
+            state=renames.get(f.state, f.state) if f.state else None,
+            size_expr=spelt.sub(lambda m: renames[m.group(1)], f.size_expr)
+            if f.size_expr
+            else None,
+        )
+        for f in old
+    ]
 
 
 def _swapped(

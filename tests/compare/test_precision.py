@@ -6,9 +6,11 @@ maintainer accepts stays quiet, the one that breaks a stream is still reported.
 
 from __future__ import annotations
 
+from bot.compare.aliases import aliased_types
 from bot.compare.context import Context
 from bot.compare.engine import compare
-from tests.harness import facts, file_models, kinds
+from bot.compare.local_wire import with_local_wire
+from tests.harness import SNIPPET_PATH, facts, file_models, kinds
 
 WIDENED_OLD = """
 static const VMStateDescription vmstate_acme_rtc = {
@@ -454,3 +456,325 @@ def test_a_compat_entry_naming_a_subclass_of_the_property_owner_reaches_it() -> 
 
     assert "CompatEntryWrongDriver" not in entry("acme-vsock-device")
     assert "CompatEntryWrongDriver" in entry("acme-vsock-pci")
+
+
+CMOS_OLD = """
+static const VMStateDescription vmstate_acme_rtc_cmos = {
+    .name = "acme-rtc-cmos",
+    .version_id = 2,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_BUFFER(cmos, AcmeRTCState),
+        VMSTATE_UINT8(index, AcmeRTCState),
+        VMSTATE_END_OF_LIST()
+    }
+};
+"""
+
+
+def test_a_buffer_of_a_renamed_state_struct_keeps_its_size() -> None:
+    # The buffer's size is sizeof the member: naming the struct anew
+    # (AcmeRTCState -> AcmeRtcCmosState) leaves every byte where it was.
+    new = CMOS_OLD.replace("AcmeRTCState", "AcmeRtcCmosState")
+    assert kinds(facts(CMOS_OLD, new)) == []
+
+
+def test_a_buffer_taken_from_another_struct_than_its_neighbours_is_still_reported() -> None:
+    # Only the buffer's struct changes: its member there may have another size.
+    new = CMOS_OLD.replace("VMSTATE_BUFFER(cmos, AcmeRTCState)", "VMSTATE_BUFFER(cmos, AcmeNvram)")
+    assert kinds(facts(CMOS_OLD, new)) != []
+
+
+TABLES_OLD = """
+static const VMStateDescription vmstate_acme_nic = {
+    .name = "acme-nic",
+    .version_id = 2,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(ctrl, AcmeNicState),
+        VMSTATE_UINT32_SUB_ARRAY(regs, AcmeNicState, RAL, 16),
+        VMSTATE_UINT32_SUB_ARRAY(regs, AcmeNicState, MTA, 128),
+        VMSTATE_UINT32_SUB_ARRAY(regs, AcmeNicState, VTA, 128),
+        VMSTATE_END_OF_LIST()
+    }
+};
+"""
+
+
+def test_sub_arrays_of_one_member_counted_by_a_constant_are_the_same_fields() -> None:
+    # Several entries share the member's name: each keeps its place, and a
+    # count spelt by a header constant is not judged as changed.
+    new = TABLES_OLD.replace("MTA, 128", "MTA, ACME_MTA_SIZE").replace(
+        "VTA, 128", "VTA,\n                                 ACME_VTA_SIZE"
+    )
+    assert kinds(facts(TABLES_OLD, new)) == []
+
+
+def test_a_sub_array_of_one_member_dropped_is_still_a_removal() -> None:
+    dropped = "        VMSTATE_UINT32_SUB_ARRAY(regs, AcmeNicState, MTA, 128),\n"
+    new = TABLES_OLD.replace(dropped, "")
+    assert "FieldRemoved" in kinds(facts(TABLES_OLD, new))
+
+
+MIXER_OLD = """
+static const VMStateDescription vmstate_acme_mixer = {
+    .name = "acme-mixer",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(irq, AcmeMixerState),
+        VMSTATE_UINT32(dma, AcmeMixerState),
+        VMSTATE_UINT32(port, AcmeMixerState),
+        VMSTATE_INT32(left, AcmeMixerState),
+        VMSTATE_BUFFER(regs, AcmeMixerState),
+        VMSTATE_INT32(right, AcmeMixerState),
+        VMSTATE_END_OF_LIST()
+    }
+};
+"""
+
+MIXER_RETIRED = """        VMSTATE_UINT32(irq, AcmeMixerState),
+        VMSTATE_UINT32(dma, AcmeMixerState),
+        VMSTATE_UINT32(port, AcmeMixerState),
+"""
+
+
+def test_retired_fields_padded_beside_a_buffer_keep_their_bytes() -> None:
+    # The buffer's size is not known from the file, but it is the same buffer
+    # on both sides: one padding of 4 + 4 + 4 bytes stands for three fields.
+    new = MIXER_OLD.replace(
+        MIXER_RETIRED,
+        "        VMSTATE_UNUSED(4 /* irq */ + 4 /* dma */\n"
+        "                       + 4 /* port */),\n",
+    )
+    assert kinds(facts(MIXER_OLD, new)) == []
+
+
+def test_retired_fields_padded_short_beside_a_buffer_are_still_reported() -> None:
+    new = MIXER_OLD.replace(MIXER_RETIRED, "        VMSTATE_UNUSED(8),\n")
+    assert kinds(facts(MIXER_OLD, new)) != []
+
+
+def test_a_buffer_swapped_with_its_neighbour_is_still_reported() -> None:
+    buffer = "        VMSTATE_BUFFER(regs, AcmeMixerState),\n"
+    right = "        VMSTATE_INT32(right, AcmeMixerState),\n"
+    new = MIXER_OLD.replace(buffer + right, right + buffer)
+    assert kinds(facts(MIXER_OLD, new)) != []
+
+
+FPU_OLD = """
+static const VMStateDescription vmstate_acme_cpu = {
+    .name = "cpu",
+    .version_id = 4,
+    .minimum_version_id = 4,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINTTL(env.pc, AcmeCPU),
+        VMSTATE_UINTTL(env.fpcr, AcmeCPU),
+        VMSTATE_UINT32(env.sr, AcmeCPU),
+        VMSTATE_END_OF_LIST()
+    }
+};
+"""
+
+FPU_ACCESSOR = """
+static int get_fpcr(QEMUFile *f, void *opaque, size_t size,
+                    const VMStateField *field)
+{
+    AcmeCPU *cpu = opaque;
+    target_ulong val = qemu_get_betl(f);
+
+    acme_cpu_set_fpcr(&cpu->env, val);
+    return 0;
+}
+
+static int put_fpcr(QEMUFile *f, void *opaque, size_t size,
+                    const VMStateField *field, JSONWriter *vmdesc)
+{
+    AcmeCPU *cpu = opaque;
+
+    qemu_put_betl(f, acme_cpu_get_fpcr(&cpu->env));
+    return 0;
+}
+
+static const VMStateInfo vmstate_fpcr = {
+    .name = "fpcr",
+    .get = get_fpcr,
+    .put = put_fpcr,
+};
+"""
+
+FPU_RAW = """        {
+            .name = "fpcr",
+            .version_id = 0,
+            .size = sizeof(target_ulong),
+            .info = &vmstate_fpcr,
+            .flags = VMS_SINGLE,
+            .offset = 0,
+        },
+"""
+
+
+def _facts_local_wire(old: str, new: str) -> list[str]:
+    pairs = with_local_wire([file_models(old, new)], {SNIPPET_PATH: (old, new)})
+    return kinds(compare(pairs, Context()))
+
+
+def test_a_field_moved_to_an_accessor_info_of_the_same_width_keeps_its_bytes() -> None:
+    # put/get move one target_ulong each: what VMSTATE_UINTTL sent.
+    new = FPU_ACCESSOR + FPU_OLD.replace("        VMSTATE_UINTTL(env.fpcr, AcmeCPU),\n", FPU_RAW)
+    assert _facts_local_wire(FPU_OLD, new) == []
+
+
+def test_a_field_moved_to_an_accessor_info_of_another_width_is_still_reported() -> None:
+    accessor = FPU_ACCESSOR.replace("qemu_get_betl", "qemu_get_be64").replace(
+        "qemu_put_betl", "qemu_put_be64"
+    )
+    new = accessor + FPU_OLD.replace("        VMSTATE_UINTTL(env.fpcr, AcmeCPU),\n", FPU_RAW)
+    assert _facts_local_wire(FPU_OLD, new) != []
+
+
+STATUS_OLD = """
+typedef struct {
+    uint32_t size;
+    uint8_t state[64];
+    bool seen;
+} AcmeStatus;
+
+static const VMStateDescription vmstate_acme_status = {
+    .name = "acme-status",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(size, AcmeStatus),
+        VMSTATE_BUFFER(state, AcmeStatus),
+        VMSTATE_END_OF_LIST()
+    },
+};
+"""
+
+STATUS_CARVED = STATUS_OLD.replace(
+    "    uint8_t state[64];\n",
+    "    uint8_t state[16];\n    uint8_t has_flags;\n    uint8_t flags;\n    uint8_t spare[46];\n",
+).replace(
+    "        VMSTATE_BUFFER(state, AcmeStatus),\n",
+    "        VMSTATE_BUFFER(state, AcmeStatus),\n"
+    "        VMSTATE_UINT8(has_flags, AcmeStatus),\n"
+    "        VMSTATE_UINT8(flags, AcmeStatus),\n"
+    "        VMSTATE_BUFFER(spare, AcmeStatus),\n",
+)
+
+
+def test_a_buffer_carved_into_fields_of_the_same_total_keeps_its_bytes() -> None:
+    # 64 bytes before; 16 + 1 + 1 + 46 now, at the same place: the stream is the same.
+    assert _facts_local_wire(STATUS_OLD, STATUS_CARVED) == []
+
+
+def test_a_buffer_carved_into_fields_of_more_bytes_is_still_reported() -> None:
+    grown = STATUS_CARVED.replace("spare[46]", "spare[50]")
+    assert "FieldAdded" in _facts_local_wire(STATUS_OLD, grown)
+
+
+VSOCK_PCI = """
+static void acme_vsock_pci_instance_init(Object *obj)
+{
+    AcmeVsockPCI *dev = ACME_VSOCK_PCI(obj);
+
+    virtio_instance_init_common(obj, &dev->vdev, sizeof(dev->vdev),
+                                "acme-vsock-device");
+}
+
+static void acme_other_pci_instance_init(Object *obj)
+{
+    AcmeOtherPCI *dev = ACME_OTHER_PCI(obj);
+
+    virtio_instance_init_common(obj, &dev->vdev, sizeof(dev->vdev),
+                                "acme-other-device");
+}
+
+static const VirtioPCIDeviceTypeInfo acme_vsock_pci_info = {
+    .generic_name  = "acme-vsock-pci",
+    .instance_size = sizeof(AcmeVsockPCI),
+    .instance_init = acme_vsock_pci_instance_init,
+};
+
+static const VirtioPCIDeviceTypeInfo acme_other_pci_info = {
+    .generic_name  = "acme-other-pci",
+    .instance_size = sizeof(AcmeOtherPCI),
+    .instance_init = acme_other_pci_instance_init,
+};
+"""
+
+
+def test_a_virtio_proxy_creating_its_device_carries_the_device_properties() -> None:
+    assert aliased_types(VSOCK_PCI, '"acme-vsock-pci"') == ['"acme-vsock-device"']
+    assert aliased_types(VSOCK_PCI, '"acme-other-pci"') == ['"acme-other-device"']
+
+
+def test_a_compat_entry_naming_the_virtio_proxy_of_the_device_reaches_it() -> None:
+    # The proxy aliases every property of the device it creates in instance_init:
+    # { "acme-vsock-pci", "seqpacket", "off" } sets the device's seqpacket.
+    common = VSOCK_COMMON_OLD.replace(
+        "3),\n};", '3),\n    DEFINE_PROP_BOOL("seqpacket", AcmeVsockCommon, seqpacket, true),\n};'
+    )
+
+    def entry(driver: str) -> list[str]:
+        compat = COMPAT_OLD.replace(
+            '    { "acme-uart", "x-fifo", "off" },\n',
+            f'    {{ "acme-uart", "x-fifo", "off" }},\n    {{ "{driver}", "seqpacket", "off" }},\n',
+        )
+        pairs = [
+            file_models(VSOCK_COMMON_OLD, common, "hw/virtio/acme-vsock-common.c"),
+            file_models(VSOCK_DEVICE, VSOCK_DEVICE, "hw/virtio/acme-vsock.c"),
+            file_models(COMPAT_OLD, compat, "hw/core/machine.c"),
+        ]
+        ctx = Context(
+            aliased_by=lambda spelt: [t.strip('"') for t in aliased_types(VSOCK_PCI, spelt)]
+        )
+        return kinds(compare(pairs, ctx))
+
+    assert "CompatEntryWrongDriver" not in entry("acme-vsock-pci")
+    assert "CompatEntryWrongDriver" in entry("acme-other-pci")
+
+
+UART_PROPS = """
+static const Property acme_uart_properties[] = {
+    DEFINE_PROP_UINT32("baud", AcmeUartState, baud, 9600),
+    DEFINE_PROP_BOOL("x-fifo", AcmeUartState, fifo, true),
+};
+
+static void acme_uart_class_init(ObjectClass *klass, const void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(klass);
+
+    device_class_set_props(dc, acme_uart_properties);
+}
+
+static const TypeInfo acme_uart_info = {
+    .name = "acme-uart",
+    .parent = TYPE_SYS_BUS_DEVICE,
+    .class_init = acme_uart_class_init,
+};
+"""
+
+
+def _entry_removed(uart_new: str, spelt_elsewhere: bool) -> list[str]:
+    compat = COMPAT_OLD.replace('    { "acme-uart", "x-fifo", "off" },\n', "")
+    pairs = [
+        file_models(UART_PROPS, uart_new, "hw/char/acme-uart.c"),
+        file_models(COMPAT_OLD, compat, "hw/core/machine.c"),
+    ]
+    return kinds(compare(pairs, Context(mentioned=lambda _ident: spelt_elsewhere)))
+
+
+def test_a_compat_entry_removed_with_its_property_is_no_removal() -> None:
+    # The feature went away (after its deprecation) with the knob that kept it
+    # off for old machine types: nothing is left for the entry to set.
+    retired = UART_PROPS.replace('    DEFINE_PROP_BOOL("x-fifo", AcmeUartState, fifo, true),\n', "")
+    assert "CompatEntryRemoved" not in _entry_removed(retired, spelt_elsewhere=False)
+
+
+def test_a_compat_entry_removed_while_its_property_lives_on_is_still_reported() -> None:
+    assert "CompatEntryRemoved" in _entry_removed(UART_PROPS, spelt_elsewhere=False)
+    retired = UART_PROPS.replace('    DEFINE_PROP_BOOL("x-fifo", AcmeUartState, fifo, true),\n', "")
+    # Still defined somewhere else in the tree (another file has the property).
+    assert "CompatEntryRemoved" in _entry_removed(retired, spelt_elsewhere=True)

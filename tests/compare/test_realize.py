@@ -89,3 +89,36 @@ def test_compat_knob_retired_from_the_expression_is_silent() -> None:
 def test_value_realize_always_set_now_only_when_unspecified_is_silent() -> None:
     old = OLD.replace("{\n    qdev_realize", "{\n    vpci_dev->nvectors = 2;\n    qdev_realize")
     assert _facts(old, NEW) == []
+
+
+HELPER = """
+uint32_t acme_rng_default_vectors(int nqueues)
+{
+    return nqueues + 1;
+}
+"""
+
+HELPER_NEW = NEW.replace("nvectors = 2;", "nvectors = acme_rng_default_vectors(1);")
+
+
+def test_helper_renamed_with_the_same_body_is_silent() -> None:
+    # The function computing the default is only renamed (another function
+    # takes its old name): the value realize gives does not move.
+    renamed = HELPER.replace("acme_rng_default_vectors", "acme_rng_build_vectors")
+    taken = (
+        "\nuint32_t acme_rng_default_vectors(VirtIOPCIProxy *p)\n{\n    return p->nvectors;\n}\n"
+    )
+    new = (
+        renamed
+        + taken
+        + HELPER_NEW.replace("acme_rng_default_vectors(1)", "acme_rng_build_vectors(1)")
+    )
+    assert _facts(HELPER + HELPER_NEW, new) == []
+
+
+def test_helper_renamed_and_changed_is_still_reported() -> None:
+    renamed = HELPER.replace("acme_rng_default_vectors", "acme_rng_build_vectors").replace(
+        "nqueues + 1", "nqueues + 2"
+    )
+    new = renamed + HELPER_NEW.replace("acme_rng_default_vectors(1)", "acme_rng_build_vectors(1)")
+    assert len(_facts(HELPER + HELPER_NEW, new)) == 1
