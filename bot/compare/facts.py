@@ -446,6 +446,17 @@ class FlagInOlderVersion(Fact):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class KvmCallInMigrationHook(Fact):
+    """A migration hook reaches a KVM-only function with no accelerator check on
+    the way: under TCG (in a QEMU built with KVM) the load or save crashes or fails."""
+
+    hook: str
+    callee: str
+    via: tuple[str, ...]
+    """Functions from the hook to the call, the hook first."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class GlobalSetInClassOptions(Fact):
     """A global variable assigned in a versioned machine-class options function:
     class init runs for every machine class, so every machine type gets it."""
