@@ -95,7 +95,9 @@ class _Call:
     """Functions on the way from the hook to the call, the hook first."""
 
 
-def kvm_hook_facts(fm: FileModels, texts: tuple[str | None, str | None], head: TreeSearch) -> Iterable[F.Fact]:
+def kvm_hook_facts(
+    fm: FileModels, texts: tuple[str | None, str | None], head: TreeSearch
+) -> Iterable[F.Fact]:
     old_text, new_text = texts
     if fm.new is None or new_text is None or not fm.path.endswith(".c") or is_kvm_only(fm.path):
         return
@@ -189,7 +191,11 @@ def _walk(
         return
     local_names = set(local)
     for k, callee in _unguarded_calls(body):
-        if _KVM_CALLEE.match(callee) and not _PREDICATE.search(callee) and callee not in local_names:
+        if (
+            _KVM_CALLEE.match(callee)
+            and not _PREDICATE.search(callee)
+            and callee not in local_names
+        ):
             out.append(_Call(hook, callee, body[k].line, via))
         elif callee in local_names and callee not in via and depth < _DEPTH:
             _walk(hook, callee, (*via, callee), bodies, local_names, out, depth + 1)
@@ -301,7 +307,7 @@ def _block_guarded(body: list[Token], brace: int) -> bool:
         start = _open_of(body, brace - 1)
         head = body[start - 1].text if start > 0 else ""
         if head in ("if", "while", "for", "switch"):
-            cond = body[start : brace]
+            cond = body[start:brace]
             return _guarding(cond) and not _negated(cond)
         return False
     if prev.text == "else":

@@ -132,7 +132,9 @@ def test_a_savevm_handlers_load_function_is_a_hook(mini_repo: MiniRepo) -> None:
     ids=["assert", "early-return", "tcg-return", "ternary", "and", "not-kvm-only-callee"],
 )
 def test_checked_or_not_kvm_calls_are_silent(mini_repo: MiniRepo, body: str) -> None:
-    common = "void acme_rtc_common_sync(AcmeRtcState *s)\n{\n    kvm_vm_ioctl(kvm_state, 0, s);\n}\n"
+    common = (
+        "void acme_rtc_common_sync(AcmeRtcState *s)\n{\n    kvm_vm_ioctl(kvm_state, 0, s);\n}\n"
+    )
     after = {DEVICE: device(post_load(body), POST_LOAD), "hw/timer/acme_rtc_common.c": common}
     assert findings(mini_repo, {DEVICE: PLAIN}, after) == []
 

@@ -270,8 +270,7 @@ def load_examples(directory: Path = EXAMPLES_DIR) -> dict[str, tuple[str, list[C
         if not isinstance(tree, dict) or not all(isinstance(v, str) for v in tree.values()):
             raise ExampleError(f"{path.name}: [tree] maps paths to their text")
         cases = [
-            replace(_case(slug, rule, c, base, engine), tree=tree)
-            for c in data.get("case", [])
+            replace(_case(slug, rule, c, base, engine), tree=tree) for c in data.get("case", [])
         ]
         names = [c.name for c in cases]
         if len(names) != len(set(names)):
