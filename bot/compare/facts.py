@@ -457,6 +457,18 @@ class KvmCallInMigrationHook(Fact):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RemapNotRedoneOnLoad(Fact):
+    """A function switching memory regions from migrated registers is newly reached
+    from a guest write path, and nothing that runs on load reaches it."""
+
+    switch: str
+    operation: str
+    writer: str
+    member: str
+    """A migrated member the switch reads."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class GlobalSetInClassOptions(Fact):
     """A global variable assigned in a versioned machine-class options function:
     class init runs for every machine class, so every machine type gets it."""
