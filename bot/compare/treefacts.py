@@ -15,8 +15,8 @@ from bot.compare.class_globals import class_global_facts
 from bot.compare.compat_targets import needles, target_facts
 from bot.compare.context import Context, FileModels
 from bot.compare.kvmhooks import kvm_hook_facts
-from bot.compare.remap import remap_facts
 from bot.compare.machinecompat import forced_gate_facts, machine_compat_facts
+from bot.compare.remap import remap_facts
 from bot.compare.sections import (
     name_needles,
     name_taken_facts,
