@@ -16,8 +16,8 @@ What is judged, in each touched C file with a VMSD that migrates fields:
 
 * a *switch*: a function of the file calling ``memory_region_set_enabled``,
   ``memory_region_set_alias_offset`` or ``memory_region_set_address``, which
-  reads (itself or through the functions of the file it calls) a member the
-  file's VMSDs migrate;
+  reads (itself or through the functions of the file it calls, other switches
+  aside) a member the file's VMSDs migrate;
 * reached from a *guest write path*: a function of the file named for a
   register or configuration write (``*_write*``, ``*set_config*``);
 * not reached from anything that runs on load;
@@ -135,7 +135,9 @@ def _write_pairs(
             continue
         if _regions(lines, f.line, f.end_line) <= redone:
             continue  # loading switches the same regions itself
-        below = reach([switch])
+        # What it reads itself or through helpers; another switch it calls is judged on
+        # its own (``update_gcr_base`` moving its window and calling ``update_cpc_base``).
+        below = [n for n in reach([switch]) if n == switch or not (SWITCHES & funcs[n].identifiers)]
         read = set().union(*(funcs[n].members for n in below)) & migrated
         if not read:
             continue
