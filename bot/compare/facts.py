@@ -446,6 +446,29 @@ class FlagInOlderVersion(Fact):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class KvmCallInMigrationHook(Fact):
+    """A migration hook reaches a KVM-only function with no accelerator check on
+    the way: under TCG (in a QEMU built with KVM) the load or save crashes or fails."""
+
+    hook: str
+    callee: str
+    via: tuple[str, ...]
+    """Functions from the hook to the call, the hook first."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RemapNotRedoneOnLoad(Fact):
+    """A function switching memory regions from migrated registers is newly reached
+    from a guest write path, and nothing that runs on load reaches it."""
+
+    switch: str
+    operation: str
+    writer: str
+    member: str
+    """A migrated member the switch reads."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class GlobalSetInClassOptions(Fact):
     """A global variable assigned in a versioned machine-class options function:
     class init runs for every machine class, so every machine type gets it."""

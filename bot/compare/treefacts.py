@@ -14,7 +14,9 @@ from bot.compare import facts as F
 from bot.compare.class_globals import class_global_facts
 from bot.compare.compat_targets import needles, target_facts
 from bot.compare.context import Context, FileModels
+from bot.compare.kvmhooks import kvm_hook_facts
 from bot.compare.machinecompat import forced_gate_facts, machine_compat_facts
+from bot.compare.remap import remap_facts
 from bot.compare.sections import (
     name_needles,
     name_taken_facts,
@@ -56,6 +58,8 @@ def tree_facts(
             out.extend(name_taken_facts(fm, ctx, head, moved))
         out.extend(unregistered_facts(fm, ctx, head))
         out.extend(class_global_facts(fm, new_text))
+        out.extend(kvm_hook_facts(fm, (old_text, new_text), head))
+        out.extend(remap_facts(fm, (old_text, new_text)))
     out.extend(machine_compat_facts(files, texts, head))
     out.extend(forced_gate_facts(files, texts, earlier, head))
     # An entry for a property this change adds, naming another type, is

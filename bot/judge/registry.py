@@ -394,6 +394,27 @@ def _tree_meanings(fact: F.Fact) -> Iterable[tuple[str, dict[str, object]]]:
             )
         case F.GlobalSetInClassOptions():
             yield "MIG061", {"variable": fact.variable, "function": fact.function}
+        case F.RemapNotRedoneOnLoad():
+            yield (
+                "MIG064",
+                {
+                    "switch": fact.switch,
+                    "operation": fact.operation,
+                    "writer": fact.writer,
+                    "member": fact.member,
+                    "vmsd": fact.vmsd or "its VMSD",
+                },
+            )
+        case F.KvmCallInMigrationHook():
+            yield (
+                "MIG063",
+                {
+                    "hook": fact.hook,
+                    "callee": fact.callee,
+                    "vmsd": fact.vmsd or "its SaveVMHandlers",
+                    "via": " -> ".join((*fact.via, fact.callee)),
+                },
+            )
         case F.RegistrationDropped():
             yield (
                 "MIG060",

@@ -15,6 +15,11 @@ A case names its files either with ``path``/``before``/``after`` or with
   occur exactly once, so a case cannot silently stop changing anything); or
 * ``delete = true``: the change removes the file.
 
+A file's top-level ``[tree]`` table maps paths to texts that every case's tree
+holds, at the base and after the change alike (the change does not touch
+them): the other files a rule reads from the tree, such as the definition of a
+function the changed file calls.
+
 A file's top-level ``engine`` says what judges its cases: ``review`` (the
 default: the change, through `bot.pipeline.review`), ``audit`` (the whole
 tree after the change, through `bot.audit.run.audit`, for rules only a
@@ -47,7 +52,7 @@ from __future__ import annotations
 import json
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bot.findings import Finding, Report, Side, Tier
@@ -96,6 +101,8 @@ class Case:
     history: tuple[str, ...] = ()
     released: Mapping[str, str | None] = field(default_factory=dict)
     """Path -> its text in the releases of ``history`` (None: absent)."""
+    tree: Mapping[str, str] = field(default_factory=dict)
+    """Path -> text of the files of the example's ``[tree]``, untouched by the change."""
 
     @property
     def id(self) -> str:
@@ -259,7 +266,12 @@ def load_examples(directory: Path = EXAMPLES_DIR) -> dict[str, tuple[str, list[C
         engine = data.get("engine", "review")
         if engine not in ENGINES:
             raise ExampleError(f"{path.name}: engine must be one of {ENGINES}")
-        cases = [_case(slug, rule, c, base, engine) for c in data.get("case", [])]
+        tree = data.get("tree", {})
+        if not isinstance(tree, dict) or not all(isinstance(v, str) for v in tree.values()):
+            raise ExampleError(f"{path.name}: [tree] maps paths to their text")
+        cases = [
+            replace(_case(slug, rule, c, base, engine), tree=tree) for c in data.get("case", [])
+        ]
         names = [c.name for c in cases]
         if len(names) != len(set(names)):
             raise ExampleError(f"{path.name}: case names are not unique")
@@ -274,9 +286,8 @@ def run_case(case: Case, repo: MiniRepo) -> Report:
         return _compare(case)
     forced = case.tier if case.tier_from == "case" else None
     message, version = _commit_history(case, repo)
-    before_files: dict[str, str | None] = {
-        f.path: f.before for f in case.files if f.before != _mini(f.path)
-    }
+    before_files: dict[str, str | None] = dict(case.tree)
+    before_files.update({f.path: f.before for f in case.files if f.before != _mini(f.path)})
     if version is not None:
         before_files.update({f.path: f.before for f in case.files}, VERSION=version)
     before = commit_change(repo, before_files, f"before: {case.id}")
