@@ -314,27 +314,26 @@ def _block_guarded(body: list[Token], brace: int) -> bool:
         # `if (!kvm_enabled()) { ... } else { here }`
         close = brace - 2
         if close >= 0 and body[close].text == "}":
-            depth = 0
-            for i in range(close, -1, -1):
-                if body[i].text == "}":
-                    depth += 1
-                elif body[i].text == "{":
-                    depth -= 1
-                    if depth == 0:
-                        if i > 0 and body[i - 1].text == ")":
-                            start = _open_of(body, i - 1)
-                            cond = body[start:i]
-                            return _guarding(cond) and _negated(cond)
-                        return False
+            i = _open_of(body, close)
+            if i > 0 and body[i - 1].text == ")":
+                start = _open_of(body, i - 1)
+                cond = body[start:i]
+                return _guarding(cond) and _negated(cond)
     return False
 
 
+_OPENING = {")": "(", "}": "{", "]": "["}
+
+
 def _open_of(body: list[Token], close: int) -> int:
+    """Index of the bracket the one at ``close`` closes, searching back (0 on runaway)."""
+    closing = body[close].text
+    opening = _OPENING[closing]
     depth = 0
     for i in range(close, -1, -1):
-        if body[i].text == ")":
+        if body[i].text == closing:
             depth += 1
-        elif body[i].text == "(":
+        elif body[i].text == opening:
             depth -= 1
             if depth == 0:
                 return i
